@@ -1,0 +1,42 @@
+# Padlock: `make run` starts the appliance on this host, `make test` runs every test.
+GO      ?= go
+DATA    ?= ./var
+HTTP    ?= 127.0.0.1:8080
+PKGS    := $(shell grep -v '^\#' deps.txt | tr '\n' ' ')
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run test deps lint bench fuzz build
+
+build:
+	$(GO) build -o bin/appliance ./cmd/appliance
+
+run: build
+	./bin/appliance -data $(DATA) -board sim -audio null -http $(HTTP)
+
+# deps installs the Debian packages the tests need; it is idempotent and does
+# nothing (not even apt-get update) when everything is already there.
+deps:
+	@missing=$$(for p in $(PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# fuzz runs every fuzz target briefly (FUZZTIME each).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; done

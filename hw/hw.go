@@ -1,0 +1,144 @@
+// Package hw holds the plain data types shared by the phone brain and the
+// board drivers (hw/gpio, hw/sim): which button, which lamp, which pattern.
+// It imports nothing of ours, so drivers never need to import phone.
+package hw
+
+import (
+	"fmt"
+	"time"
+)
+
+// Button is one of the three physical buttons.
+type Button uint8
+
+const (
+	Answer Button = iota // answer a ringing call, or redial the last number
+	Hangup               // hang up, reject a ringing call, cancel dialing
+	SAS                  // short: repeat the SAS aloud; long: confirm it
+)
+
+// Buttons lists every button, in panel order.
+var Buttons = []Button{Answer, Hangup, SAS}
+
+func (b Button) String() string {
+	switch b {
+	case Answer:
+		return "answer"
+	case Hangup:
+		return "hangup"
+	case SAS:
+		return "sas"
+	}
+	return fmt.Sprintf("button(%d)", uint8(b))
+}
+
+// ParseButton is the inverse of Button.String.
+func ParseButton(s string) (Button, error) {
+	for _, b := range Buttons {
+		if b.String() == s {
+			return b, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown button %q (want answer, hangup or sas)", s)
+}
+
+// LongPress is how long a button must be held to count as a long press.
+const LongPress = time.Second
+
+// Debounce is how long a level must hold still before it counts.
+const Debounce = 20 * time.Millisecond
+
+// Press is one debounced button press, short or long.
+type Press struct {
+	Button Button
+	Long   bool
+}
+
+func (p Press) String() string {
+	if p.Long {
+		return p.Button.String() + " (long)"
+	}
+	return p.Button.String()
+}
+
+// Lamp is one of the LEDs.
+type Lamp uint8
+
+const (
+	Lock   Lamp = iota // green: call secured (blink) / SAS verified (on)
+	Alert              // red: call not encrypted, ZRTP failed, key changed (on); vault locked (blink)
+	Status             // ringing (fast), unread (slow), registered (on)
+)
+
+// Lamps lists every lamp, in panel order.
+var Lamps = []Lamp{Lock, Alert, Status}
+
+func (l Lamp) String() string {
+	switch l {
+	case Lock:
+		return "lock"
+	case Alert:
+		return "alert"
+	case Status:
+		return "status"
+	}
+	return fmt.Sprintf("lamp(%d)", uint8(l))
+}
+
+// Pattern is what a lamp does over time.
+type Pattern uint8
+
+const (
+	Off       Pattern = iota
+	On                //
+	Blink             // 1 Hz, half on
+	FastBlink         // 4 Hz, half on: ringing
+	SlowBlink         // a short flash every 2 s: something waits
+)
+
+func (p Pattern) String() string {
+	switch p {
+	case Off:
+		return "off"
+	case On:
+		return "on"
+	case Blink:
+		return "blink"
+	case FastBlink:
+		return "fast"
+	case SlowBlink:
+		return "slow"
+	}
+	return fmt.Sprintf("pattern(%d)", uint8(p))
+}
+
+// Level reports whether a lamp showing p is lit at time t since the pattern
+// started. It is the one definition of every pattern's timing; the blinker
+// and the web panel's animation both follow it.
+func (p Pattern) Level(t time.Duration) bool {
+	switch p {
+	case On:
+		return true
+	case Blink:
+		return t%time.Second < 500*time.Millisecond
+	case FastBlink:
+		return t%(250*time.Millisecond) < 125*time.Millisecond
+	case SlowBlink:
+		return t%(2*time.Second) < 200*time.Millisecond
+	}
+	return false
+}
+
+// Pins names the BCM GPIO lines of the board, as the gpio driver looks them up.
+type Pins struct {
+	Answer, Hangup, SAS string // buttons: active low, internal pull-up
+	Lock, Alert, Status string // lamps: active high through a resistor
+}
+
+// DefaultPins is the wiring of docs/HARDWARE.md.
+func DefaultPins() Pins {
+	return Pins{
+		Answer: "GPIO17", Hangup: "GPIO27", SAS: "GPIO22",
+		Lock: "GPIO5", Alert: "GPIO6", Status: "GPIO13",
+	}
+}
