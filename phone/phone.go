@@ -1,0 +1,268 @@
+// Package phone is the brain of the desk phone: one event loop that owns all
+// call state and policy. Buttons, telephony drivers and the web admin post
+// events; the loop steps the state machine (step), tells the drivers what to
+// do, and sets the lamps from the state (lamps).
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/padlock-phone/padlock/hw"
+	"github.com/padlock-phone/padlock/phone/call"
+)
+
+// Board is the physical panel: three buttons in, three lamps out.
+type Board interface {
+	Presses() <-chan hw.Press
+	SetLamp(l hw.Lamp, p hw.Pattern)
+}
+
+// Telephony places and controls calls (SIP, the local test line). Methods
+// must not block on the network: results come back as call.Events.
+type Telephony interface {
+	Dial(target string) (call.ID, error)
+	Answer(id call.ID) error
+	Reject(id call.ID, why call.RejectReason) error
+	Hangup(id call.ID) error // cancels a call not yet answered, ends one that is
+	Hold(id call.ID, on bool) error
+	SetVerified(id call.ID, verified bool) error // the SAS was compared (ZRTP cache flag)
+	Events() <-chan call.Event
+}
+
+// Voice is what the phone says into the headset.
+type Voice interface {
+	Ring(on bool)      // the ring tone for an incoming call
+	SaySAS(sas string) // read the SAS aloud, letter by letter
+}
+
+// Config wires a Phone to its drivers.
+type Config struct {
+	Board     Board
+	Telephony Telephony
+	Voice     Voice
+	Log       *slog.Logger
+	Now       func() time.Time // defaults to time.Now
+	TickEvery time.Duration    // how often Tick is sent; defaults to 250 ms
+	Initial   State            // e.g. VaultLocked at boot
+}
+
+// Phone runs the brain. Create it with New, then call Run once.
+type Phone struct {
+	cfg    Config
+	events chan Event
+	done   chan struct{} // closed when Run returns
+	state  atomic.Pointer[State]
+	lamps  atomic.Pointer[Lamps]
+
+	mu       sync.Mutex
+	watchers map[chan struct{}]struct{}
+}
+
+// ErrStopped is returned by Post after Run has returned.
+var ErrStopped = errors.New("phone: stopped")
+
+// New makes a Phone. Nothing runs until Run.
+func New(cfg Config) *Phone {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TickEvery == 0 {
+		cfg.TickEvery = 250 * time.Millisecond
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	p := &Phone{cfg: cfg, events: make(chan Event, 32), done: make(chan struct{}), watchers: map[chan struct{}]struct{}{}}
+	s := cfg.Initial.clone()
+	l := lamps(s)
+	p.state.Store(&s)
+	p.lamps.Store(&l)
+	return p
+}
+
+// Post queues an event for the loop. It blocks only while the queue is full.
+func (p *Phone) Post(ctx context.Context, ev Event) error {
+	select {
+	case p.events <- ev:
+		return nil
+	case <-p.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// State is a snapshot of the current state; the caller may keep it.
+func (p *Phone) State() State { return p.state.Load().clone() }
+
+// Lamps is what the lamps show now.
+func (p *Phone) Lamps() Lamps { return *p.lamps.Load() }
+
+// Watch returns a channel that receives (coalesced) whenever State or Lamps
+// change, and a function that stops the watch.
+func (p *Phone) Watch() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	p.mu.Lock()
+	p.watchers[ch] = struct{}{}
+	p.mu.Unlock()
+	return ch, func() {
+		p.mu.Lock()
+		delete(p.watchers, ch)
+		p.mu.Unlock()
+	}
+}
+
+// Run is the loop. It returns when ctx is done.
+func (p *Phone) Run(ctx context.Context) error {
+	defer close(p.done)
+	log := p.cfg.Log
+	s := p.State()
+	l := lamps(s)
+	p.setLamps(Lamps{}, l, true)
+	tick := time.NewTicker(p.cfg.TickEvery)
+	defer tick.Stop()
+
+	var presses <-chan hw.Press
+	if p.cfg.Board != nil {
+		presses = p.cfg.Board.Presses()
+	}
+	var calls <-chan call.Event
+	if p.cfg.Telephony != nil {
+		calls = p.cfg.Telephony.Events()
+	}
+	for {
+		var ev Event
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev = <-p.events:
+		case pr, ok := <-presses:
+			if !ok {
+				presses = nil
+				continue
+			}
+			ev = pr
+		case ce, ok := <-calls:
+			if !ok {
+				calls = nil
+				continue
+			}
+			ev = ce
+		case <-tick.C:
+			ev = Tick{}
+		}
+		// Commands may feed events back (a dial's call ID, a driver error).
+		for queue := []Event{ev}; len(queue) > 0; {
+			ev, queue = queue[0], queue[1:]
+			next, cmds := step(s, ev, p.cfg.Now())
+			if _, quiet := ev.(Tick); !quiet || next.Call.Status != s.Call.Status {
+				log.Debug("event", "event", describe(ev), "status", next.Call.Status, "commands", len(cmds))
+			}
+			s = next
+			for _, c := range cmds {
+				queue = append(queue, p.exec(c)...)
+			}
+		}
+		p.publish(s, &l)
+	}
+}
+
+// publish stores a snapshot, sets lamps that changed and wakes watchers.
+func (p *Phone) publish(s State, prev *Lamps) {
+	old := p.state.Load()
+	nl := lamps(s)
+	changed := nl != *prev || !reflect.DeepEqual(*old, s)
+	p.setLamps(*prev, nl, false)
+	*prev = nl
+	snap := s.clone()
+	p.state.Store(&snap)
+	p.lamps.Store(&nl)
+	if !changed {
+		return
+	}
+	p.mu.Lock()
+	for ch := range p.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	p.mu.Unlock()
+}
+
+func (p *Phone) setLamps(old, now Lamps, all bool) {
+	if p.cfg.Board == nil {
+		return
+	}
+	for _, lamp := range hw.Lamps {
+		if all || old[lamp] != now[lamp] {
+			p.cfg.Board.SetLamp(lamp, now[lamp])
+		}
+	}
+}
+
+// exec carries out one command. A driver that refuses is reported back as
+// the call ending, with the driver's words as the reason.
+func (p *Phone) exec(c Command) []Event {
+	t, v, log := p.cfg.Telephony, p.cfg.Voice, p.cfg.Log
+	var id call.ID
+	var err error
+	switch c := c.(type) {
+	case cmdRing:
+		if v != nil {
+			v.Ring(c.On)
+		}
+		return nil
+	case cmdSaySAS:
+		if v != nil {
+			v.SaySAS(c.SAS)
+		}
+		return nil
+	case cmdDial:
+		if t == nil {
+			return []Event{dialFailed("no telephone line is configured")}
+		}
+		id, err = t.Dial(c.Target)
+		if err != nil {
+			return []Event{dialFailed(err.Error())}
+		}
+		return []Event{dialed{ID: id}}
+	}
+	if t == nil {
+		return nil
+	}
+	switch c := c.(type) {
+	case cmdAnswer:
+		id, err = c.ID, t.Answer(c.ID)
+	case cmdReject:
+		id, err = c.ID, t.Reject(c.ID, c.Reason)
+	case cmdHangup:
+		id, err = c.ID, t.Hangup(c.ID)
+	case cmdHold:
+		id, err = c.ID, t.Hold(c.ID, c.On)
+	case cmdVerify:
+		id, err = c.ID, t.SetVerified(c.ID, c.Verified)
+	}
+	if err != nil {
+		log.Warn("telephony refused", "call", id, "err", err)
+		return []Event{call.Ended{ID: id, Reason: err.Error()}}
+	}
+	return nil
+}
+
+func describe(ev Event) string {
+	switch ev := ev.(type) {
+	case hw.Press:
+		return "press " + ev.String()
+	case Dial:
+		return "dial" // the number is private; it is in the state, not the log
+	}
+	return fmt.Sprintf("%T", ev)
+}
