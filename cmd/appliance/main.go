@@ -1,0 +1,212 @@
+// Command appliance is the one process of a Padlock phone: it reads its
+// flags, builds the board, the lines, the brain and the web admin, and runs
+// them until SIGINT or SIGTERM. Wiring only; the logic lives in the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/padlock-phone/padlock/hw"
+	"github.com/padlock-phone/padlock/hw/gpio"
+	"github.com/padlock-phone/padlock/hw/sim"
+	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/protocols/testline"
+	"github.com/padlock-phone/padlock/webadmin"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "appliance:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags say.
+type config struct {
+	data     string
+	board    string
+	audio    string
+	http     string
+	logLevel slog.Level
+	pins     hw.Pins
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	c := config{pins: hw.DefaultPins()}
+	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.data, "data", defaultDataDir(), "directory for the phone's state (the store, keys, certificates)")
+	fs.StringVar(&c.board, "board", "gpio", "buttons and lamps: gpio (the real board) or sim (simulated, with a panel in the web admin)")
+	fs.StringVar(&c.audio, "audio", "null", "headset: malgo, null, or file:DIR")
+	fs.StringVar(&c.http, "http", ":8080", "address of the web admin")
+	fs.TextVar(&c.logLevel, "log", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.StringVar(&c.pins.Answer, "pin-answer", c.pins.Answer, "GPIO line of the ANSWER button")
+	fs.StringVar(&c.pins.Hangup, "pin-hangup", c.pins.Hangup, "GPIO line of the HANGUP button")
+	fs.StringVar(&c.pins.SAS, "pin-sas", c.pins.SAS, "GPIO line of the SAS button")
+	fs.StringVar(&c.pins.Lock, "pin-lock", c.pins.Lock, "GPIO line of the LOCK lamp")
+	fs.StringVar(&c.pins.Alert, "pin-alert", c.pins.Alert, "GPIO line of the ALERT lamp")
+	fs.StringVar(&c.pins.Status, "pin-status", c.pins.Status, "GPIO line of the STATUS lamp")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	switch c.board {
+	case "gpio", "sim":
+	default:
+		return c, fmt.Errorf("-board %q: want gpio or sim", c.board)
+	}
+	if err := checkAudio(c.audio); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// defaultDataDir is /perm/padlock on a gokrazy device (its writable
+// partition) and ./var elsewhere.
+func defaultDataDir() string {
+	if _, err := os.Stat("/gokrazy"); err == nil {
+		if st, err := os.Stat("/perm"); err == nil && st.IsDir() {
+			return "/perm/padlock"
+		}
+	}
+	return "./var"
+}
+
+// checkAudio validates -audio. Only the null device exists until the
+// headset driver (media/audio) lands with SIP calls.
+func checkAudio(a string) error {
+	switch {
+	case a == "null":
+		return nil
+	case a == "malgo", strings.HasPrefix(a, "file:"):
+		return fmt.Errorf("-audio %q: this build has no headset driver yet; use -audio null", a)
+	}
+	return fmt.Errorf("-audio %q: want malgo, null or file:DIR", a)
+}
+
+// board is what the appliance needs of either board.
+type board interface {
+	phone.Board
+	Close() error
+}
+
+// run is the whole appliance; ready (if not nil) receives the web admin's
+// address once it listens. It returns after every part has stopped.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	var b board
+	var panel webadmin.Panel
+	switch cfg.board {
+	case "sim":
+		sb, err := sim.New()
+		if err != nil {
+			return fmt.Errorf("simulated board: %w", err)
+		}
+		b, panel = sb, sb
+	default:
+		gb, err := gpio.Open(cfg.pins)
+		if err != nil {
+			return fmt.Errorf("board: %w (on a computer without GPIO, use -board sim)", err)
+		}
+		b = gb
+	}
+	defer b.Close()
+
+	lines := testline.New(testline.DefaultTiming)
+	defer lines.Close()
+
+	brain := phone.New(phone.Config{
+		Board:     b,
+		Telephony: lines,
+		Voice:     silentVoice{log: log},
+		Log:       log.With("part", "phone"),
+	})
+
+	web, err := webadmin.New(webadmin.Config{Phone: brain, Panel: panel, Log: log.With("part", "web")})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.http)
+	if err != nil {
+		return fmt.Errorf("web admin: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv := &http.Server{
+		Handler:           web,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests (the event streams too) end when the appliance stops.
+		BaseContext: func(net.Listener) context.Context { return runCtx },
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Go(func() {
+		if err := brain.Run(runCtx); err != nil {
+			errs <- fmt.Errorf("phone: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("web admin: %w", err)
+		}
+	})
+	addr := ln.Addr().String()
+	log.Info("padlock running", "web", "http://"+addr, "board", cfg.board, "audio", cfg.audio, "data", cfg.data)
+	if ready != nil {
+		ready <- addr
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-errs:
+		log.Error("stopping after failure", "err", runErr)
+	}
+	cancel()
+	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		srv.Close()
+	}
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+// silentVoice stands in for the headset when -audio null: it logs what it
+// would have said, never the SAS itself at more than debug level.
+type silentVoice struct{ log *slog.Logger }
+
+func (v silentVoice) Ring(on bool)      { v.log.Debug("ring", "on", on) }
+func (v silentVoice) SaySAS(sas string) { v.log.Debug("would read the SAS aloud") }

@@ -1,0 +1,72 @@
+// Package browser starts Debian's chromium under chromedp for the web admin's
+// end-to-end tests, with the flags this sandboxed, offline machine needs.
+package browser
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Path is where Debian's chromium package puts the browser.
+const Path = "/usr/bin/chromium"
+
+// New returns a chromedp context on a fresh headless chromium with an empty
+// profile; it is closed when the test ends. A missing browser fails the
+// test with the install hint: browser tests are never skipped.
+func New(t testing.TB) context.Context {
+	t.Helper()
+	if _, err := os.Stat(Path); err != nil {
+		t.Fatalf("chromium not found at %s: run `make deps` (apt-get install chromium)", Path)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(Path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox, // tests run as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	// Start the browser now, so a broken install fails here with its error.
+	// (The first Run must get ctx itself: a derived context would take the
+	// browser down with it when it is cancelled.)
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// WaitAttr polls until the element's attribute equals want, or fails the
+// test after timeout with what it saw last.
+func WaitAttr(t testing.TB, ctx context.Context, sel, attr, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var got string
+	for {
+		var ok bool
+		err := chromedp.Run(ctx, chromedp.AttributeValue(sel, attr, &got, &ok, chromedp.ByQuery))
+		if err == nil && ok && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s[%s] = %q (err %v), want %q", sel, attr, got, err, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

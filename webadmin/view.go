@@ -1,0 +1,49 @@
+package webadmin
+
+import (
+	"time"
+
+	"github.com/padlock-phone/padlock/hw"
+	"github.com/padlock-phone/padlock/phone"
+)
+
+// view is the JSON (and template) form of what the page shows.
+type view struct {
+	Status      phone.Status      `json:"status"`
+	Remote      string            `json:"remote"`
+	Outgoing    bool              `json:"outgoing"`
+	Security    phone.Security    `json:"security"`
+	SAS         string            `json:"sas"`
+	KeyMismatch bool              `json:"keyMismatch"`
+	Reason      string            `json:"reason"`
+	Seconds     int               `json:"seconds"` // talking time so far
+	LastDialed  string            `json:"lastDialed"`
+	Missed      int               `json:"missed"`
+	Unread      int               `json:"unread"`
+	VaultLocked bool              `json:"vaultLocked"`
+	Accounts    map[string]bool   `json:"accounts"`
+	Lamps       map[string]string `json:"lamps"`
+}
+
+func (s *Server) view() view {
+	st := s.cfg.Phone.State()
+	c := st.Call
+	v := view{
+		Status: c.Status, Remote: c.Remote, Outgoing: c.Outgoing, Security: c.Security,
+		SAS: c.SAS, KeyMismatch: c.KeyMismatch, Reason: c.Reason,
+		LastDialed: st.LastDialed, Missed: st.Missed, Unread: st.Unread,
+		VaultLocked: st.VaultLocked, Accounts: st.Registered, Lamps: map[string]string{},
+	}
+	if !c.Connected.IsZero() && (c.Status == phone.Active || c.Status == phone.Held) {
+		v.Seconds = int(time.Since(c.Connected) / time.Second)
+	}
+	lamps := s.cfg.Phone.Lamps()
+	for _, l := range hw.Lamps {
+		p := lamps[l]
+		if s.cfg.Panel != nil {
+			p = s.cfg.Panel.Lamp(l) // what the (simulated) pins really show
+		}
+		v.Lamps[l.String()] = p.String()
+	}
+	return v
+}
