@@ -52,7 +52,7 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 		}
 		s.LastDialed = ev.Target
 		s.Call = Call{Status: Dialing, Remote: ev.Target, Outgoing: true, Since: now}
-		return s, []Command{cmdDial{Target: ev.Target}}
+		return s, []Command{cmdDial(ev)}
 	case HangUp:
 		switch c.Status {
 		case RingingIn:
