@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Setting names a boolean setting. Values are stored as "0" or "1"; a
+// setting never written has its default.
+type Setting string
+
+const (
+	LogChatHistory          Setting = "log_chat_history"          // default off
+	LogCallHistory          Setting = "log_call_history"          // default on
+	PacketLogging           Setting = "packet_logging"            // default off
+	RequirePrivateMessaging Setting = "require_private_messaging" // default on
+	RequireEncryptedCalls   Setting = "require_encrypted_calls"   // default on
+	// KeepUnlocked records the user's choice to keep the vault unlocked
+	// across reboots. The key file itself is managed by store/vaultfile; set
+	// both (see vaultfile.KeepUnlocked).
+	KeepUnlocked Setting = "keep_unlocked" // default off
+)
+
+// Defaults holds every boolean setting with its default value.
+var Defaults = map[Setting]bool{
+	LogChatHistory:          false,
+	LogCallHistory:          true,
+	PacketLogging:           false,
+	RequirePrivateMessaging: true,
+	RequireEncryptedCalls:   true,
+	KeepUnlocked:            false,
+}
+
+// Settings is every boolean setting at once, for a settings page.
+type Settings struct {
+	LogChatHistory          bool
+	LogCallHistory          bool
+	PacketLogging           bool
+	RequirePrivateMessaging bool
+	RequireEncryptedCalls   bool
+	KeepUnlocked            bool
+}
+
+func (st *Settings) fields() map[Setting]*bool {
+	return map[Setting]*bool{
+		LogChatHistory:          &st.LogChatHistory,
+		LogCallHistory:          &st.LogCallHistory,
+		PacketLogging:           &st.PacketLogging,
+		RequirePrivateMessaging: &st.RequirePrivateMessaging,
+		RequireEncryptedCalls:   &st.RequireEncryptedCalls,
+		KeepUnlocked:            &st.KeepUnlocked,
+	}
+}
+
+// Bool returns one setting, or its default when never set.
+func (s *Store) Bool(ctx context.Context, name Setting) (bool, error) {
+	return boolSetting(ctx, s.db, name)
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func boolSetting(ctx context.Context, q queryRower, name Setting) (bool, error) {
+	def, ok := Defaults[name]
+	if !ok {
+		return false, fmt.Errorf("%w: unknown setting %q", ErrInvalid, name)
+	}
+	var v string
+	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, string(name)).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return def, nil
+	case err != nil:
+		return false, sqlErr(err, "setting "+string(name))
+	}
+	switch v {
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: setting %s holds %q, want 0 or 1", ErrInvalid, name, v)
+}
+
+// SetBool sets one setting.
+func (s *Store) SetBool(ctx context.Context, name Setting, on bool) error {
+	if _, ok := Defaults[name]; !ok {
+		return fmt.Errorf("%w: unknown setting %q", ErrInvalid, name)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return setBool(ctx, tx, name, on)
+	})
+}
+
+func setBool(ctx context.Context, tx *sql.Tx, name Setting, on bool) error {
+	v := "0"
+	if on {
+		v = "1"
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, string(name), v)
+	return sqlErr(err, "setting "+string(name))
+}
+
+// Settings returns every boolean setting (defaults for those never set).
+func (s *Store) Settings(ctx context.Context) (Settings, error) {
+	var st Settings
+	for name, p := range st.fields() {
+		v, err := s.Bool(ctx, name)
+		if err != nil {
+			return Settings{}, err
+		}
+		*p = v
+	}
+	return st, nil
+}
+
+// SaveSettings writes every boolean setting in one transaction.
+func (s *Store) SaveSettings(ctx context.Context, st Settings) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for name, p := range st.fields() {
+			if err := setBool(ctx, tx, name, *p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
