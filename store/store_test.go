@@ -160,8 +160,8 @@ func TestAccountsCRUD(t *testing.T) {
 		t.Fatalf("deleted account: %v", err)
 	}
 	for name, err := range map[string]error{
-		"update missing": s.UpdateAccount(ctx, Account{ID: 999, Kind: SIP, User: "u", Server: "s", Transport: UDP}),
-		"delete missing": s.DeleteAccount(ctx, 999),
+		"update missing":      s.UpdateAccount(ctx, Account{ID: 999, Kind: SIP, User: "u", Server: "s", Transport: UDP}),
+		"delete missing":      s.DeleteAccount(ctx, 999),
 		"password of missing": s.SetAccountPassword(ctx, 999, []byte("x")),
 	} {
 		if !errors.Is(err, ErrNotFound) {
