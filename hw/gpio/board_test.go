@@ -239,3 +239,10 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
+
+// The phone's Board interface, plus Close: the real board must fit it.
+var _ interface {
+	Presses() <-chan hw.Press
+	SetLamp(hw.Lamp, hw.Pattern)
+	Close() error
+} = (*Board)(nil)

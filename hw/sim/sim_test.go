@@ -265,3 +265,10 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Fatal("second Close:", err)
 	}
 }
+
+// The phone's Board interface, plus Close: the simulated board must fit it.
+var _ interface {
+	Presses() <-chan hw.Press
+	SetLamp(hw.Lamp, hw.Pattern)
+	Close() error
+} = (*Board)(nil)
