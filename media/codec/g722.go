@@ -31,12 +31,14 @@ var qmfH = [24]int32{
 	3876, 951, -805, -210, 362, 32, -156, 12, 53, -11, -11, 3,
 }
 
-// q6 holds the lower-band decision levels of QUANTL (Table 14 with the
-// scaling above): level m separates magnitude m from m+1.
-var q6 = [29]int32{
+// q6 holds the 29 lower-band decision levels of QUANTL (with the scaling
+// above): level m separates magnitude class m+1 from m+2. Three padding
+// levels at the end make 32 for the binary search.
+var q6 = [32]int32{
 	35, 72, 110, 150, 190, 233, 276, 323, 370, 422, 473, 530, 587, 650,
 	714, 786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980,
 	2195, 2557, 2919,
+	32767, 32767, 32767,
 }
 
 // qq6 holds the 30 lower-band 6-bit reconstruction magnitudes of INVQBL,
@@ -119,7 +121,7 @@ func init() {
 type band struct {
 	s      int32    // SL/SH: predicted signal
 	sz     int32    // SZL/SZH: output of the zero (FIR) section
-	pneg   [2]bool  // sign of PLT(n-1), PLT(n-2): true when negative
+	psign  [2]int32 // sign of PLT(n-1), PLT(n-2): -1 when negative, else 0
 	r1     int32    // RLT(n-1), doubled and saturated as FILTEP uses it
 	a1, a2 int32    // AL1, AL2: pole coefficients, Q14
 	b      [6]int32 // BL1..BL6: zero coefficients, Q15
@@ -138,46 +140,41 @@ func sat16(x int32) int32 { return clamp(x, -32768, 32767) }
 // quantized difference signal dq (DLT/DH): PARREC, UPPOL2, UPPOL1,
 // UPZERO, DELAYA, FILTEZ, RECONS, FILTEP and PREDIC.
 func (b *band) predict(dq int32) {
-	// PARREC: only the sign of the partially reconstructed signal matters.
-	neg := b.sz+dq < 0
-	same1 := neg == b.pneg[0]
-	same2 := neg == b.pneg[1]
-	b.pneg[1], b.pneg[0] = b.pneg[0], neg
+	// PARREC: only the sign of the partially reconstructed signal
+	// matters. Signs are masks (-1 negative, 0 not), so that
+	// differ1 = -1 when p(n) and p(n-1) differ in sign, else 0, and the
+	// updates below need no branches (which the data would mispredict).
+	neg := (b.sz + dq) >> 31
+	differ1 := neg ^ b.psign[0]
+	differ2 := neg ^ b.psign[1]
+	b.psign[1], b.psign[0] = b.psign[0], neg
 
 	// UPPOL2: a2 leaks towards 0, moves by 2^-7 with sgn p(n)p(n-2) and
-	// against f(a1) with sgn p(n)p(n-1); |a2| <= 0.75.
+	// against f(a1) = 4*a1 (|a1| clipped to 1/2) by 2^-7 with sgn p(n)p(n-1);
+	// |a2| <= 0.75.
+	same1 := ^differ1
 	wd := clamp(b.a1, -8191, 8191)
-	if same1 {
-		wd = -wd
-	}
-	wd >>= 5
-	if same2 {
-		wd += 128
-	} else {
-		wd -= 128
-	}
+	wd = (wd ^ same1 - same1) >> 5 // -a1/32 when the signs agree
+	wd += 128 - differ2&256        // +-128
 	b.a2 = clamp(wd+(b.a2*127>>7), -12288, 12288)
 
-	// UPPOL1: a1 leaks by 2^-8, moves by 3*2^-8; |a1| <= 1 - 2^-4 - a2.
-	step := int32(192)
-	if !same1 {
-		step = -192
-	}
+	// UPPOL1: a1 leaks by 2^-8, moves by 3*2^-8 with sgn p(n)p(n-1);
+	// |a1| <= 1 - 2^-4 - a2.
 	lim := 15360 - b.a2
-	b.a1 = clamp((b.a1*255>>8)+step, -lim, lim)
+	b.a1 = clamp((b.a1*255>>8)+192-differ1&384, -lim, lim)
 
 	// UPZERO: each b leaks by 2^-8 and moves by 2^-7 with the sign
 	// agreement of dq and the difference it multiplies; no move when dq
 	// is zero.
-	for i := range b.b {
-		b.b[i] = b.b[i] * 255 >> 8
-		if dq == 0 {
-			continue
+	if dq == 0 {
+		for i := range b.b {
+			b.b[i] = b.b[i] * 255 >> 8
 		}
-		if (b.d[i] ^ dq) < 0 {
-			b.b[i] -= 128
-		} else {
-			b.b[i] += 128
+	} else {
+		for i := range b.b {
+			// +128 when the signs agree, -128 when they differ
+			// ((x >> 31) is -1 for negative x, else 0): no branch.
+			b.b[i] = b.b[i]*255>>8 + 128 - (b.d[i]^dq)>>31&256
 		}
 	}
 
@@ -230,21 +227,24 @@ func (b *band) adaptHigh(ih int32) {
 func (b *band) quantLow(xl int32) int32 {
 	el := sat16(xl - b.s)
 	wd := el ^ (el >> 31) // |el|, one's complement for negatives
-	// m = how many decision levels wd reaches; a binary search over 29.
-	lo, hi := 0, len(q6)
-	for lo < hi {
-		mid := (lo + hi) >> 1
-		if wd >= q6[mid]*b.det>>10 {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
+	// m = how many decision levels wd reaches: a binary search with
+	// fixed steps over q6 padded to 32 levels, written without branches
+	// (which the data would mispredict); &31 spares bounds checks.
+	det := b.det
+	m := reaches(wd, q6[15]*det>>10) << 4
+	m += reaches(wd, q6[(m+7)&31]*det>>10) << 3
+	m += reaches(wd, q6[(m+3)&31]*det>>10) << 2
+	m += reaches(wd, q6[(m+1)&31]*det>>10) << 1
+	m += reaches(wd, q6[m&31]*det>>10)
+	m = min(m, 29) // the padding levels only ever exceed the last real one
 	if el < 0 {
-		return iln[lo]
+		return iln[m]
 	}
-	return ilp[lo]
+	return ilp[m]
 }
+
+// reaches is 1 when x >= level, else 0, for |x|, level < 2^30.
+func reaches(x, level int32) int { return int(uint32(level-x-1) >> 31) }
 
 // quantHigh is SUBTH and QUANTH: the 2-bit code of the higher-band
 // sample xh.
