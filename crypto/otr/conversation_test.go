@@ -359,8 +359,8 @@ func TestNewConversationChecks(t *testing.T) {
 	}
 }
 
-// FuzzReceive feeds arbitrary text to engines in each state: nothing may
-// panic, whatever arrives.
+// FuzzReceive feeds arbitrary text to engines in each state (plaintext,
+// mid-AKE, encrypted): nothing may panic, whatever arrives.
 func FuzzReceive(f *testing.F) {
 	f.Add("?OTRv23?")
 	f.Add("?OTR:AAMCAAABAAAAAAAAAAA=.")
@@ -368,11 +368,39 @@ func FuzzReceive(f *testing.F) {
 	f.Add("?OTR,1,1,?OTR:AAIK.,")
 	f.Add("hello" + wsBase + wsV3)
 	f.Add("?OTR Error: x")
-	f.Add("?OTR:AAMDAAABAAAAAAAAAAAAAQAAAAEAAAABAgAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==.")
+	t := &testing.T{}
+	alice := newPeer(t, "alice", policyAuto, 0x1111, 0)
+	bob := newPeer(t, "bob", policyAuto, 0x2222, 0)
+	var toBob []string
+	_, toBob, _, _ = alice.c.Receive(bob.c.QueryMessage())
+	for len(toBob) > 0 {
+		var toAlice []string
+		for _, m := range toBob {
+			_, out, _, _ := bob.c.Receive(m)
+			toAlice = append(toAlice, out...)
+		}
+		toBob = nil
+		for _, m := range toAlice {
+			_, out, _, _ := alice.c.Receive(m)
+			toBob = append(toBob, out...)
+		}
+	}
+	if !bob.c.IsEncrypted() {
+		f.Fatal("fuzz setup: no private conversation")
+	}
+	data, _ := alice.c.Send("seed")
+	f.Add(data[0])
+	smp, _ := alice.c.Authenticate("q", []byte("s"))
+	f.Add(smp[0])
+	key := testKey(f, "carol")
 	f.Fuzz(func(t *testing.T, msg string) {
-		alice := newPeer(&testing.T{}, "alice", policyAuto, 0x1111, 0)
-		alice.c.Receive(msg)
-		alice.c.Receive("?OTRv3?")
-		alice.c.Receive(msg)
+		fresh, err := NewConversation(Config{PrivateKey: key, Policy: policyAuto, Rand: newDetRand("f"), InstanceTag: 0x2222})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh.Receive(msg)
+		fresh.Receive("?OTRv3?")
+		fresh.Receive(msg)
+		bob.c.Receive(msg)
 	})
 }

@@ -115,7 +115,7 @@ func TestDecodeWireErrors(t *testing.T) {
 
 // readVectors reads "kind value" lines from a testdata file, skipping
 // comments.
-func readVectors(t *testing.T, name string) [][2]string {
+func readVectors(t testing.TB, name string) [][2]string {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"math/big"
 	"testing"
 )
 
@@ -35,7 +36,7 @@ func (r *detRand) Read(p []byte) (int, error) {
 // testKey loads one of the fixed test keys.
 func testKey(t testing.TB, name string) *PrivateKey {
 	t.Helper()
-	for _, v := range readVectors(t.(*testing.T), "testdata/keys.txt") {
+	for _, v := range readVectors(t, "testdata/keys.txt") {
 		if v[0] != name {
 			continue
 		}
@@ -67,7 +68,7 @@ type peer struct {
 	events []Event
 }
 
-func newPeer(t *testing.T, name string, p Policy, tag uint32, fragSize int) *peer {
+func newPeer(t testing.TB, name string, p Policy, tag uint32, fragSize int) *peer {
 	t.Helper()
 	c, err := NewConversation(Config{PrivateKey: testKey(t, name), Policy: p, Rand: newDetRand(name), InstanceTag: tag, FragmentSize: fragSize})
 	if err != nil {
@@ -140,3 +141,5 @@ func checkSecure(t *testing.T, a, b *peer) {
 		t.Fatalf("ssid differs: %x %x", ea.SSID, eb.SSID)
 	}
 }
+
+func one() *big.Int { return big.NewInt(1) }
