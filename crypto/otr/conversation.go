@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 )
 
 // Policy says which versions may be spoken and when to start OTR. The
@@ -280,6 +281,11 @@ func (c *Conversation) frame(m *wireMsg) ([]string, error) {
 func (c *Conversation) Send(plaintext string) ([]string, error) {
 	if c.cfg.Policy.versions() == 0 {
 		return []string{plaintext}, nil
+	}
+	if strings.IndexByte(plaintext, 0) >= 0 {
+		// A NUL would end the human-readable part; what follows would be
+		// read as TLVs (disconnect, SMP) by the correspondent.
+		return nil, errors.New("otr: message contains a NUL byte; not sent")
 	}
 	switch c.state {
 	case stateEncrypted:
