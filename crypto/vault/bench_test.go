@@ -14,6 +14,7 @@ func BenchmarkUnlock(b *testing.B) {
 	for _, p := range []Params{
 		DefaultParams,
 		{Time: DefaultParams.Time, MemoryKiB: DefaultParams.MemoryKiB, Threads: 1},
+		{Time: 1, MemoryKiB: 64 * 1024, Threads: 2},
 		{Time: 2, MemoryKiB: 64 * 1024, Threads: 2},
 	} {
 		b.Run(fmt.Sprintf("t=%d/m=%dMiB/p=%d", p.Time, p.MemoryKiB/1024, p.Threads), func(b *testing.B) {
