@@ -2,6 +2,7 @@
 GO      ?= go
 DATA    ?= ./var
 HTTP    ?= 127.0.0.1:8080
+HTTPS   ?= 127.0.0.1:8443
 PKGS    := $(shell grep -v '^\#' deps.txt | tr '\n' ' ')
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -11,7 +12,7 @@ build:
 	$(GO) build -o bin/appliance ./cmd/appliance
 
 run: build
-	./bin/appliance -data $(DATA) -board sim -audio null -http $(HTTP)
+	./bin/appliance -data $(DATA) -board sim -audio null -http $(HTTP) -https $(HTTPS)
 
 # deps installs the Debian packages the tests need; it is idempotent and does
 # nothing (not even apt-get update) when everything is already there.

@@ -14,33 +14,29 @@ import (
 // maxHold bounds a simulated press, so a stuck request cannot hold a button.
 const maxHold = 5 * time.Second
 
-// sameOrigin refuses state changes that a page on another site could send:
-// the browser's fetch metadata, or failing that the Origin header, must say
-// the request came from this web admin.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default:
-		return false
-	}
-	o := r.Header.Get("Origin")
-	return o == "" || o == "http://"+r.Host || o == "https://"+r.Host
-}
-
 func (s *Server) stateJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(s.view())
 }
 
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "index", page{Title: "Phone", Data: struct {
+		View  view
+		Names []string
+	}{s.view(), buttonNames()}})
+}
+
+func buttonNames() []string {
+	var n []string
+	for _, b := range hw.Buttons {
+		n = append(n, b.String())
+	}
+	return n
+}
+
 // callAction turns a form post into a phone command.
 func (s *Server) callAction(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		http.Error(w, "cross-site request refused", http.StatusForbidden)
-		return
-	}
 	var ev phone.Event
 	switch r.PathValue("action") {
 	case "dial":
@@ -76,15 +72,11 @@ func (s *Server) callAction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the phone is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	done(w, r)
+	seeOther(w, r, "/", "")
 }
 
 // press simulates a person pressing a panel button for hold_ms.
 func (s *Server) press(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		http.Error(w, "cross-site request refused", http.StatusForbidden)
-		return
-	}
 	b, err := hw.ParseButton(r.FormValue("button"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -102,16 +94,7 @@ func (s *Server) press(w http.ResponseWriter, r *http.Request) {
 		hold = 60 * time.Millisecond // a real finger: longer than the debounce
 	}
 	s.cfg.Panel.Press(b, hold)
-	done(w, r)
-}
-
-// done answers a script with 204 and a plain form post with a redirect home.
-func done(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Requested-With") == "fetch" {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	seeOther(w, r, "/", "")
 }
 
 // events streams the view as Server-Sent Events whenever it changes, and

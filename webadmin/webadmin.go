@@ -1,19 +1,28 @@
-// Package webadmin is the phone's LAN web admin: a status page, the call
-// controls and, on the simulated board, a virtual panel of buttons and lamps,
-// kept live over Server-Sent Events.
+// Package webadmin is the phone's LAN web admin: first-run setup of the
+// master password, login (which unlocks the vault), the call controls and
+// status, accounts, privacy settings and, on the simulated board, a virtual
+// panel of buttons and lamps, kept live over Server-Sent Events.
+//
+// It is served over HTTPS only (plain HTTP redirects); every page but
+// setup and login needs a session, every state change a CSRF token.
 package webadmin
 
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/padlock-phone/padlock/hw"
+	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/store"
 )
 
 //go:embed static templates
@@ -37,16 +46,21 @@ type Panel interface {
 
 // Config wires the web admin.
 type Config struct {
-	Phone Phone
-	Panel Panel
-	Log   *slog.Logger
+	Phone   Phone
+	Panel   Panel
+	Keyring *keyring.Keyring
+	Store   *store.Store
+	Log     *slog.Logger
+	Now     func() time.Time // defaults to time.Now
 }
 
-// Server serves the web admin. Its zero value is not usable; call New.
+// Server serves the web admin. Create it with New.
 type Server struct {
-	cfg   Config
-	pages *template.Template
-	mux   *http.ServeMux
+	cfg      Config
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	sessions *sessions
+	throttle *throttle
 }
 
 // New builds the handlers.
@@ -54,20 +68,51 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	pages, err := template.ParseFS(content, "templates/*.html")
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Phone == nil || cfg.Keyring == nil || cfg.Store == nil {
+		return nil, fmt.Errorf("webadmin: Phone, Keyring and Store are required")
+	}
+	pages, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pages: pages, mux: http.NewServeMux()}
+	s := &Server{
+		cfg: cfg, pages: pages, mux: http.NewServeMux(),
+		sessions: newSessions(cfg.Now), throttle: newThrottle(cfg.Now),
+	}
 	static, _ := fs.Sub(content, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServer(http.FS(static))))
-	s.mux.HandleFunc("GET /{$}", s.index)
-	s.mux.HandleFunc("GET /events", s.events)
-	s.mux.HandleFunc("GET /state", s.stateJSON)
-	s.mux.HandleFunc("POST /call/{action}", s.callAction)
+	s.mux.HandleFunc("GET /setup", s.setupPage)
+	s.mux.HandleFunc("POST /setup", s.setup)
+	s.mux.HandleFunc("GET /login", s.loginPage)
+	s.mux.HandleFunc("POST /login", s.login)
+
+	s.handle("POST /logout", s.logout)
+	s.handle("GET /{$}", s.index)
+	s.handle("GET /events", s.events)
+	s.handle("GET /state", s.stateJSON)
+	s.handle("POST /call/{action}", s.callAction)
 	if cfg.Panel != nil {
-		s.mux.HandleFunc("POST /panel/press", s.press)
+		s.handle("POST /panel/press", s.press)
 	}
+	s.handle("GET /accounts", s.accountsPage)
+	s.handle("GET /accounts/new", s.accountNewPage)
+	s.handle("POST /accounts", s.accountCreate)
+	s.handle("GET /accounts/{id}", s.accountEditPage)
+	s.handle("POST /accounts/{id}", s.accountUpdate)
+	s.handle("POST /accounts/{id}/delete", s.accountDelete)
+	s.handle("POST /accounts/{id}/enabled", s.accountEnabled)
+	s.handle("POST /accounts/{id}/password", s.accountPassword)
+	s.handle("POST /accounts/{id}/forget-password", s.accountForgetPassword)
+	s.handle("GET /passwords", s.passwordsPage)
+	s.handle("GET /settings", s.settingsPage)
+	s.handle("POST /settings", s.settingsSave)
+	s.handle("POST /history/purge", s.historyPurge)
+	s.handle("GET /security", s.securityPage)
+	s.handle("POST /security/password", s.changePassword)
+	s.handle("POST /security/keep-unlocked", s.keepUnlocked)
 	return s, nil
 }
 
@@ -77,29 +122,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// No inline script anywhere: the CSP forbids it, so an injected
 	// <script> in a contact name or a message cannot run.
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("Strict-Transport-Security", "max-age=31536000")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	s.mux.ServeHTTP(w, r)
 }
 
-func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	data := struct {
-		View  view
-		Sim   bool
-		Names []string
-	}{s.view(), s.cfg.Panel != nil, buttonNames()}
-	if err := s.pages.ExecuteTemplate(w, "index.html", data); err != nil {
-		s.cfg.Log.Error("render index", "err", err)
-	}
+// RedirectHTTPS is the whole plain-HTTP server: every request is sent to
+// the same path on the HTTPS port. Nothing else is served in clear.
+func RedirectHTTPS(httpsPort string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		target := "https://" + joinHostPort(host, httpsPort) + r.URL.RequestURI()
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	})
 }
 
-func buttonNames() []string {
-	var n []string
-	for _, b := range hw.Buttons {
-		n = append(n, b.String())
+// joinHostPort leaves out the port when it is HTTPS's own.
+func joinHostPort(host, port string) string {
+	host = strings.Trim(host, "[]")
+	if port == "443" || port == "" {
+		if strings.Contains(host, ":") {
+			return "[" + host + "]"
+		}
+		return host
 	}
-	return n
+	return net.JoinHostPort(host, port)
 }

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +21,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/padlock-phone/padlock/crypto/vault"
 )
 
 // syncBuffer is a log sink the appliance's goroutines may share.
@@ -36,29 +43,62 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startAppliance runs the appliance in this process on a free loopback
-// port with the simulated board, and stops it when the test ends.
-func startAppliance(t *testing.T) (base string, stop func() error, logs *syncBuffer) {
+func init() { vaultParams = vault.TestParams } // fast unlocks in tests
+
+// app is one appliance running in this process for a test.
+type app struct {
+	base   string // https://127.0.0.1:port
+	plain  string // http://127.0.0.1:port (redirects only)
+	data   string
+	client *http.Client // trusts the device certificate, keeps cookies
+	logs   *syncBuffer
+	stop   func() error
+}
+
+// startAppliance runs the appliance in this process on free loopback
+// ports with the simulated board, and stops it when the test ends.
+func startAppliance(t *testing.T) *app {
+	t.Helper()
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}}
+	return a.start(t)
+}
+
+func (a *app) start(t *testing.T) *app {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
-	logs = &syncBuffer{}
-	args := []string{"-data", t.TempDir(), "-board", "sim", "-audio", "null", "-http", "127.0.0.1:0", "-log", "debug"}
-	go func() { errc <- run(ctx, args, logs, ready) }()
+	args := []string{"-data", a.data, "-board", "sim", "-audio", "null", "-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-log", "debug"}
+	go func() { errc <- run(ctx, args, a.logs, ready) }()
 	select {
 	case addr := <-ready:
-		base = "http://" + addr
+		a.base = "https://" + addr
 	case err := <-errc:
 		cancel()
-		t.Fatalf("appliance did not start: %v\n%s", err, logs)
+		t.Fatalf("appliance did not start: %v\n%s", err, a.logs)
 	case <-time.After(30 * time.Second):
 		cancel()
 		t.Fatal("appliance did not start in 30 s")
 	}
+	if m := regexp.MustCompile(`redirect=(http://\S+)`).FindStringSubmatch(a.logs.String()); m != nil {
+		a.plain = m[1]
+	}
+	pem, err := os.ReadFile(filepath.Join(a.data, "webadmin-cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	jar, _ := cookiejar.New(nil)
+	a.client = &http.Client{
+		Jar:       jar,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		// Show redirects to the test instead of following them.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	var once sync.Once
 	var stopErr error
-	stop = func() error {
+	a.stop = func() error {
 		once.Do(func() {
 			cancel()
 			select {
@@ -66,32 +106,78 @@ func startAppliance(t *testing.T) (base string, stop func() error, logs *syncBuf
 			case <-time.After(10 * time.Second):
 				t.Errorf("appliance did not stop within 10 s")
 			}
+			a.client.CloseIdleConnections()
 		})
 		return stopErr
 	}
-	t.Cleanup(func() { stop() })
-	return base, stop, logs
+	t.Cleanup(func() { a.stop() })
+	return a
 }
 
-func getState(t *testing.T, base string) map[string]any {
+const testPassword = "correct pony staple battery"
+
+// do sends a request the way the web admin's own script does.
+func (a *app) do(t *testing.T, method, path string, form url.Values, csrf string) (*http.Response, string) {
 	t.Helper()
-	resp, err := http.Get(base + "/state")
+	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(form.Encode()))
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Requested-With", "fetch")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+	}
+	resp, err := a.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf" content="([0-9a-f]+)">`)
+
+// setUp sets the master password on a fresh appliance and returns the
+// session's CSRF token.
+func (a *app) setUp(t *testing.T) string {
+	t.Helper()
+	resp, body := a.do(t, "POST", "/setup", url.Values{"password": {testPassword}, "confirm": {testPassword}}, "")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("setup: %s %s", resp.Status, body)
+	}
+	return a.csrf(t)
+}
+
+func (a *app) csrf(t *testing.T) string {
+	t.Helper()
+	_, body := a.do(t, "GET", "/", nil, "")
+	m := csrfMeta.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the home page:\n%s", body)
+	}
+	return m[1]
+}
+
+func (a *app) state(t *testing.T) map[string]any {
+	t.Helper()
+	resp, body := a.do(t, "GET", "/state", nil, "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("state: %s", resp.Status)
+	}
 	var v map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-func waitState(t *testing.T, base, key, want string) map[string]any {
+func (a *app) waitState(t *testing.T, key, want string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		v := getState(t, base)
+		v := a.state(t)
 		if v[key] == want {
 			return v
 		}
@@ -102,26 +188,13 @@ func waitState(t *testing.T, base, key, want string) map[string]any {
 	}
 }
 
-func post(t *testing.T, base, path string, form url.Values) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Requested-With", "fetch")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
-}
-
 // TestStartStopNoLeak: the whole appliance starts, answers, and stops with
 // every goroutine gone (an open event stream included).
 func TestStartStopNoLeak(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	base, stop, logs := startAppliance(t)
-	resp, err := http.Get(base + "/events")
+	a := startAppliance(t)
+	a.setUp(t)
+	resp, err := a.client.Get(a.base + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,50 +202,69 @@ func TestStartStopNoLeak(t *testing.T) {
 	if n, _ := resp.Body.Read(buf); !strings.HasPrefix(string(buf[:n]), "event: state") {
 		t.Fatalf("event stream starts with %q", buf[:n])
 	}
-	if err := stop(); err != nil {
+	if err := a.stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	resp.Body.Close()
-	http.DefaultClient.CloseIdleConnections()
-	if !strings.Contains(logs.String(), "stopped") {
-		t.Errorf("no clean stop in the log:\n%s", logs)
+	if !strings.Contains(a.logs.String(), "stopped") {
+		t.Errorf("no clean stop in the log:\n%s", a.logs)
 	}
 }
 
 // TestButtonsThroughSimulatedPins drives the whole path: panel POST ->
 // simulated pin edges -> debounce -> phone -> lamps -> simulated pins.
 func TestButtonsThroughSimulatedPins(t *testing.T) {
-	base, _, logs := startAppliance(t)
-	if r := post(t, base, "/call/dial", url.Values{"target": {"ringback"}}); r.StatusCode != http.StatusNoContent {
+	a := startAppliance(t)
+	if v := a.stateAfterLogin(t); v["lamps"].(map[string]any)["alert"] != "off" {
+		t.Errorf("ALERT lamp after setup: %v", v["lamps"])
+	}
+	csrf := a.csrf(t)
+	if r, _ := a.do(t, "POST", "/call/dial", url.Values{"target": {"ringback"}}, csrf); r.StatusCode != http.StatusNoContent {
 		t.Fatalf("dial: %s", r.Status)
 	}
-	v := waitState(t, base, "status", "ringing-in")
+	v := a.waitState(t, "status", "ringing-in")
 	if lamps := v["lamps"].(map[string]any); lamps["status"] != "fast" {
 		t.Errorf("STATUS lamp while ringing: %v", lamps)
 	}
-	post(t, base, "/panel/press", url.Values{"button": {"answer"}})
-	v = waitState(t, base, "status", "active")
+	a.do(t, "POST", "/panel/press", url.Values{"button": {"answer"}}, csrf)
+	v = a.waitState(t, "status", "active")
 	if v["security"] != "local" {
 		t.Errorf("security of a test call: %v", v["security"])
 	}
 	if lamps := v["lamps"].(map[string]any); lamps["status"] != "off" || lamps["alert"] != "off" {
 		t.Errorf("lamps in a local call: %v", lamps)
 	}
-	post(t, base, "/panel/press", url.Values{"button": {"hangup"}, "hold_ms": {"1200"}})
-	v = waitState(t, base, "status", "ended")
+	a.do(t, "POST", "/panel/press", url.Values{"button": {"hangup"}, "hold_ms": {"1200"}}, csrf)
+	v = a.waitState(t, "status", "ended")
 	if v["reason"] != "you hung up" {
 		t.Errorf("reason %v", v["reason"])
 	}
 	// ANSWER when idle redials the last number.
-	post(t, base, "/panel/press", url.Values{"button": {"answer"}})
-	waitState(t, base, "status", "ringing-out")
-	if strings.Contains(logs.String(), "ringback") {
-		t.Errorf("the dialled number reached the log:\n%s", logs)
+	a.do(t, "POST", "/panel/press", url.Values{"button": {"answer"}}, csrf)
+	a.waitState(t, "status", "ringing-out")
+	if strings.Contains(a.logs.String(), "ringback") {
+		t.Errorf("the dialled number reached the log:\n%s", a.logs)
+	}
+}
+
+// stateAfterLogin sets up the vault and checks the ALERT lamp stopped
+// blinking (it blinks while the vault is locked).
+func (a *app) stateAfterLogin(t *testing.T) map[string]any {
+	t.Helper()
+	a.setUp(t)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v := a.state(t)
+		if v["vaultLocked"] == false || time.Now().After(deadline) {
+			return v
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 func TestRefusesBadInput(t *testing.T) {
-	base, _, _ := startAppliance(t)
+	a := startAppliance(t)
+	csrf := a.setUp(t)
 	tests := []struct {
 		path string
 		form url.Values
@@ -185,29 +277,29 @@ func TestRefusesBadInput(t *testing.T) {
 		{"/call/teleport", nil, http.StatusNotFound},
 	}
 	for _, tt := range tests {
-		if r := post(t, base, tt.path, tt.form); r.StatusCode != tt.want {
+		if r, _ := a.do(t, "POST", tt.path, tt.form, csrf); r.StatusCode != tt.want {
 			t.Errorf("%s %v: %s, want %d", tt.path, tt.form, r.Status, tt.want)
 		}
 	}
-	// A page on another site cannot press buttons.
-	req, _ := http.NewRequest("POST", base+"/panel/press", strings.NewReader("button=answer"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	// Without the CSRF token, no button is pressed.
+	if r, _ := a.do(t, "POST", "/panel/press", url.Values{"button": {"answer"}}, ""); r.StatusCode != http.StatusForbidden {
+		t.Errorf("press without CSRF token: %s", r.Status)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("cross-site press: %s", resp.Status)
-	}
-	resp, err = http.Get(base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := a.do(t, "GET", "/", nil, "")
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
 		t.Errorf("CSP %q", csp)
+	}
+	// Plain HTTP only redirects to HTTPS.
+	if a.plain == "" {
+		t.Fatal("no redirect listener in the log")
+	}
+	plain, err := a.client.Get(a.plain + "/accounts?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Body.Close()
+	if loc := plain.Header.Get("Location"); plain.StatusCode != http.StatusMovedPermanently || !strings.HasPrefix(loc, a.base+"/accounts?x=1") {
+		t.Errorf("plain HTTP: %s -> %q, want a redirect to %s", plain.Status, loc, a.base)
 	}
 }
 
@@ -237,7 +329,7 @@ func TestSIGTERM(t *testing.T) {
 	}
 	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
 		logs := &syncBuffer{}
-		cmd := exec.Command(bin, "-data", t.TempDir(), "-board", "sim", "-http", "127.0.0.1:0")
+		cmd := exec.Command(bin, "-data", t.TempDir(), "-board", "sim", "-http", "127.0.0.1:0", "-https", "127.0.0.1:0")
 		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,46 +11,77 @@ import (
 	"github.com/padlock-phone/padlock/tests/browser"
 )
 
-// TestPanelInChromium: a person at a real browser dials the ringback test
-// line, sees STATUS blink fast, clicks the virtual ANSWER button and sees
-// the lamp go out and the call go active, then long-presses HANGUP.
-func TestPanelInChromium(t *testing.T) {
-	base, _, _ := startAppliance(t)
-	ctx := browser.New(t)
-	const wait = 15 * time.Second
-	if err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible("#lamp-status", chromedp.ByQuery),
-	); err != nil {
-		t.Fatal(err)
+const wait = 15 * time.Second
+
+// openBrowser starts chromium trusting only this appliance's certificate.
+func (a *app) openBrowser(t *testing.T) *browserSession {
+	t.Helper()
+	ctx := browser.New(t, browser.TrustCert(t, filepath.Join(a.data, "webadmin-cert.pem")))
+	return &browserSession{t: t, a: a, ctx: ctx}
+}
+
+// browserSession is a tiny vocabulary for the page walks.
+type browserSession struct {
+	t   *testing.T
+	a   *app
+	ctx context.Context
+}
+
+func (b *browserSession) run(actions ...chromedp.Action) {
+	b.t.Helper()
+	if err := chromedp.Run(b.ctx, actions...); err != nil {
+		b.t.Fatal(err)
 	}
-	browser.WaitAttr(t, ctx, "#lamp-status", "data-pattern", "off", wait)
-	browser.WaitAttr(t, ctx, "#status", "data-status", "idle", wait)
-	if err := chromedp.Run(ctx,
+}
+
+func (b *browserSession) attr(sel, attr, want string) {
+	b.t.Helper()
+	browser.WaitAttr(b.t, b.ctx, sel, attr, want, wait)
+}
+
+func (b *browserSession) text(sel string) string {
+	b.t.Helper()
+	var s string
+	b.run(chromedp.Text(sel, &s, chromedp.ByQuery))
+	return s
+}
+
+// TestPanelInChromium: a person at a real browser sets the master
+// password, dials the ringback test line, sees STATUS blink fast, clicks
+// the virtual ANSWER button and sees the lamp go out and the call go
+// active, then long-presses HANGUP.
+func TestPanelInChromium(t *testing.T) {
+	a := startAppliance(t)
+	b := a.openBrowser(t)
+	b.run(
+		chromedp.Navigate(a.base+"/"),
+		chromedp.WaitVisible("#setup-form", chromedp.ByQuery),
+	)
+	b.attr("html", "lang", "en")
+	b.run(
+		chromedp.SetValue("#password", testPassword, chromedp.ByQuery),
+		chromedp.SetValue("#confirm", testPassword, chromedp.ByQuery),
+		chromedp.Click("#setup-submit", chromedp.ByQuery),
+		chromedp.WaitVisible("#lamp-status", chromedp.ByQuery),
+	)
+	b.attr("#lamp-status", "data-pattern", "off")
+	b.attr("#lamp-alert", "data-pattern", "off")
+	b.attr("#status", "data-status", "idle")
+	b.run(
 		chromedp.SetValue("#target", "ringback", chromedp.ByQuery),
 		chromedp.Click("#dial button", chromedp.ByQuery),
-	); err != nil {
-		t.Fatal(err)
-	}
-	browser.WaitAttr(t, ctx, "#status", "data-status", "ringing-in", wait)
-	browser.WaitAttr(t, ctx, "#lamp-status", "data-pattern", "fast", wait)
+	)
+	b.attr("#status", "data-status", "ringing-in")
+	b.attr("#lamp-status", "data-pattern", "fast")
 
-	if err := chromedp.Run(ctx, chromedp.Click("#btn-answer", chromedp.ByQuery)); err != nil {
-		t.Fatal(err)
-	}
-	browser.WaitAttr(t, ctx, "#status", "data-status", "active", wait)
-	browser.WaitAttr(t, ctx, "#lamp-status", "data-pattern", "off", wait)
-	browser.WaitAttr(t, ctx, "#security", "data-security", "local", wait)
+	b.run(chromedp.Click("#btn-answer", chromedp.ByQuery))
+	b.attr("#status", "data-status", "active")
+	b.attr("#lamp-status", "data-pattern", "off")
+	b.attr("#security", "data-security", "local")
 
-	if err := chromedp.Run(ctx, chromedp.Click("#long-hangup", chromedp.ByQuery)); err != nil {
-		t.Fatal(err)
-	}
-	browser.WaitAttr(t, ctx, "#status", "data-status", "ended", wait)
-	var reason string
-	if err := chromedp.Run(ctx, chromedp.Text("#reason", &reason, chromedp.ByQuery)); err != nil {
-		t.Fatal(err)
-	}
-	if reason != "you hung up" {
+	b.run(chromedp.Click("#long-hangup", chromedp.ByQuery))
+	b.attr("#status", "data-status", "ended")
+	if reason := b.text("#reason"); reason != "you hung up" {
 		t.Errorf("reason on the page: %q", reason)
 	}
 }

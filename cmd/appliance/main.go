@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,16 +15,20 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/hw/gpio"
 	"github.com/padlock-phone/padlock/hw/sim"
+	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/protocols/testline"
+	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/webadmin"
 )
 
@@ -42,6 +47,7 @@ type config struct {
 	board    string
 	audio    string
 	http     string
+	https    string
 	logLevel slog.Level
 	pins     hw.Pins
 }
@@ -53,7 +59,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.data, "data", defaultDataDir(), "directory for the phone's state (the store, keys, certificates)")
 	fs.StringVar(&c.board, "board", "gpio", "buttons and lamps: gpio (the real board) or sim (simulated, with a panel in the web admin)")
 	fs.StringVar(&c.audio, "audio", "null", "headset: malgo, null, or file:DIR")
-	fs.StringVar(&c.http, "http", ":8080", "address of the web admin")
+	fs.StringVar(&c.http, "http", ":80", "address of the plain-HTTP listener, which only redirects to HTTPS")
+	fs.StringVar(&c.https, "https", ":443", "address of the web admin (HTTPS, self-signed certificate made at first run)")
 	fs.TextVar(&c.logLevel, "log", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.pins.Answer, "pin-answer", c.pins.Answer, "GPIO line of the ANSWER button")
 	fs.StringVar(&c.pins.Hangup, "pin-hangup", c.pins.Hangup, "GPIO line of the HANGUP button")
@@ -101,6 +108,9 @@ func checkAudio(a string) error {
 	return fmt.Errorf("-audio %q: want malgo, null or file:DIR", a)
 }
 
+// vaultParams is the argon2id cost of the master password; tests lower it.
+var vaultParams = vault.DefaultParams
+
 // board is what the appliance needs of either board.
 type board interface {
 	phone.Board
@@ -108,7 +118,7 @@ type board interface {
 }
 
 // run is the whole appliance; ready (if not nil) receives the web admin's
-// address once it listens. It returns after every part has stopped.
+// HTTPS address once it listens. It returns after every part has stopped.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
@@ -148,40 +158,80 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		Telephony: lines,
 		Voice:     silentVoice{log: log},
 		Log:       log.With("part", "phone"),
+		Initial:   phone.State{VaultLocked: true},
 	})
 
-	web, err := webadmin.New(webadmin.Config{Phone: brain, Panel: panel, Log: log.With("part", "web")})
+	st, err := store.Open(ctx, filepath.Join(cfg.data, "padlock.db"), nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer st.Close()
+	keys, err := keyring.Open(cfg.data, st, vaultParams, func(locked bool) {
+		brain.Post(context.Background(), phone.VaultLocked{Locked: locked})
+	})
+	if err != nil && keys == nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	if err != nil {
+		log.Warn("vault stays locked: the keep-unlocked key file did not open it", "err", err)
+	}
+	if !keys.Initialized() {
+		log.Info("first run: open the web admin to set the master password")
+	}
+
+	web, err := webadmin.New(webadmin.Config{Phone: brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web")})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.http)
+	cert, fp, err := webadmin.DeviceCert(cfg.data, webadmin.DefaultHosts(), time.Now())
+	if err != nil {
+		return fmt.Errorf("web admin certificate: %w", err)
+	}
+	tlsLn, err := net.Listen("tcp", cfg.https)
 	if err != nil {
 		return fmt.Errorf("web admin: %w", err)
 	}
+	plainLn, err := net.Listen("tcp", cfg.http)
+	if err != nil {
+		tlsLn.Close()
+		return fmt.Errorf("web admin redirect: %w", err)
+	}
+	_, httpsPort, _ := net.SplitHostPort(tlsLn.Addr().String())
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := &http.Server{
-		Handler:           web,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Requests (the event streams too) end when the appliance stops.
-		BaseContext: func(net.Listener) context.Context { return runCtx },
-		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			// Requests (the event streams too) end when the appliance stops.
+			BaseContext: func(net.Listener) context.Context { return runCtx },
+			ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
 	}
+	srv := newServer(web)
+	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	redirect := newServer(webadmin.RedirectHTTPS(httpsPort))
 
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	wg.Go(func() {
 		if err := brain.Run(runCtx); err != nil {
 			errs <- fmt.Errorf("phone: %w", err)
 		}
 	})
 	wg.Go(func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.ServeTLS(tlsLn, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs <- fmt.Errorf("web admin: %w", err)
 		}
 	})
-	addr := ln.Addr().String()
-	log.Info("padlock running", "web", "http://"+addr, "board", cfg.board, "audio", cfg.audio, "data", cfg.data)
+	wg.Go(func() {
+		if err := redirect.Serve(plainLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("web admin redirect: %w", err)
+		}
+	})
+	addr := tlsLn.Addr().String()
+	log.Info("padlock running", "web", "https://"+addr, "redirect", "http://"+plainLn.Addr().String(),
+		"certificate_sha256", fp, "board", cfg.board, "audio", cfg.audio, "data", cfg.data)
 	if ready != nil {
 		ready <- addr
 	}
@@ -196,8 +246,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	cancel()
 	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		srv.Close()
+	for _, s := range []*http.Server{srv, redirect} {
+		if err := s.Shutdown(shutCtx); err != nil {
+			s.Close()
+		}
 	}
 	wg.Wait()
 	log.Info("stopped")

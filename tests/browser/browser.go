@@ -4,6 +4,10 @@ package browser
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"os"
 	"testing"
 	"time"
@@ -17,7 +21,7 @@ const Path = "/usr/bin/chromium"
 // New returns a chromedp context on a fresh headless chromium with an empty
 // profile; it is closed when the test ends. A missing browser fails the
 // test with the install hint: browser tests are never skipped.
-func New(t testing.TB) context.Context {
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(Path); err != nil {
 		t.Fatalf("chromium not found at %s: run `make deps` (apt-get install chromium)", Path)
@@ -37,6 +41,7 @@ func New(t testing.TB) context.Context {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	t.Cleanup(func() {
@@ -69,4 +74,25 @@ func WaitAttr(t testing.TB, ctx context.Context, sel, attr, want string, timeout
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TrustCert makes the browser accept exactly the certificate in the PEM
+// file (the appliance's self-signed one), by its public key's SHA-256,
+// while every other certificate error still fails.
+func TrustCert(t testing.TB, pemFile string) chromedp.ExecAllocatorOption {
+	t.Helper()
+	b, err := os.ReadFile(pemFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no PEM block", pemFile)
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(sum[:]))
 }

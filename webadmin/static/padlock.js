@@ -2,10 +2,15 @@
 // panel. Loaded as a file: the Content-Security-Policy allows no inline script.
 "use strict";
 
+function csrf() {
+  const m = document.querySelector('meta[name="csrf"]');
+  return m ? m.content : "";
+}
+
 function post(url, body) {
   return fetch(url, {
     method: "POST",
-    headers: {"X-Requested-With": "fetch", "Content-Type": "application/x-www-form-urlencoded"},
+    headers: {"X-Requested-With": "fetch", "X-CSRF-Token": csrf(), "Content-Type": "application/x-www-form-urlencoded"},
     body: new URLSearchParams(body),
     credentials: "same-origin",
   });
@@ -18,6 +23,7 @@ function setText(id, text) {
 
 function render(v) {
   const status = document.getElementById("status");
+  if (!status) return;
   status.textContent = v.status;
   status.dataset.status = v.status;
   const sec = document.getElementById("security");
@@ -74,4 +80,6 @@ function forms() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => { connect(); panel(); forms(); });
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.getElementById("call")) { connect(); panel(); forms(); }
+});

@@ -1,0 +1,175 @@
+package webadmin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/padlock-phone/padlock/keyring"
+	"github.com/padlock-phone/padlock/store"
+)
+
+// settingRow is one privacy switch on the settings page.
+type settingRow struct {
+	Name  store.Setting
+	Label string
+	Help  string
+	On    bool
+}
+
+// privacySettings are the switches of the settings page, in order. The
+// keep-unlocked choice lives on the security page, behind its warning.
+var privacySettings = []struct {
+	name        store.Setting
+	label, help string
+}{
+	{store.LogChatHistory, "Log chat history", "Keep messages (sealed with the master password) to read later."},
+	{store.LogCallHistory, "Log call history", "Keep a list of calls: who, when, how long (sealed)."},
+	{store.PacketLogging, "Packet logging", "Write protocol traffic to a log for debugging. Keys and passwords are redacted even then. Off unless you are hunting a bug."},
+	{store.RequirePrivateMessaging, "Require private messaging", "Never send a chat message in clear: start OTR by itself and hold messages until it is up."},
+	{store.RequireEncryptedCalls, "Require encrypted calls", "A call whose ZRTP fails is announced and the ALERT lamp lights; no audio plays in clear until you decide."},
+}
+
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
+	rows, err := s.settingRows(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	accs, err := s.cfg.Store.Accounts(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "settings", page{Title: "Privacy settings", Data: struct {
+		Settings []settingRow
+		Accounts []store.Account
+	}{rows, accs}})
+}
+
+func (s *Server) settingRows(r *http.Request) ([]settingRow, error) {
+	var rows []settingRow
+	for _, p := range privacySettings {
+		on, err := s.cfg.Store.Bool(r.Context(), p.name)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, settingRow{p.name, p.label, p.help, on})
+	}
+	return rows, nil
+}
+
+// settingsSave writes every switch of the form at once (an unticked box
+// is absent from the form, so absent means off).
+func (s *Server) settingsSave(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the form could not be read", http.StatusBadRequest)
+		return
+	}
+	for k := range r.PostForm {
+		if k != "csrf" && !isPrivacySetting(k) {
+			http.Error(w, fmt.Sprintf("unknown setting %q", k), http.StatusBadRequest)
+			return
+		}
+	}
+	for _, p := range privacySettings {
+		if err := s.cfg.Store.SetBool(r.Context(), p.name, r.PostForm.Get(string(p.name)) == "on"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.cfg.Log.Info("settings saved")
+	seeOther(w, r, "/settings", "Settings saved.")
+}
+
+func isPrivacySetting(k string) bool {
+	for _, p := range privacySettings {
+		if string(p.name) == k {
+			return true
+		}
+	}
+	return false
+}
+
+// historyPurge deletes all history, or one contact's on one account.
+func (s *Server) historyPurge(w http.ResponseWriter, r *http.Request) {
+	contact := strings.TrimSpace(r.PostFormValue("contact"))
+	var n int64
+	var err error
+	if contact == "" {
+		if r.PostFormValue("all") != "yes" {
+			http.Error(w, "enter a contact, or confirm that all history goes", http.StatusBadRequest)
+			return
+		}
+		n, err = s.cfg.Store.PurgeHistory(r.Context())
+	} else {
+		id, perr := strconv.ParseInt(r.PostFormValue("account"), 10, 64)
+		if perr != nil {
+			http.Error(w, "choose the account the contact belongs to", http.StatusBadRequest)
+			return
+		}
+		n, err = s.cfg.Store.PurgeContactHistory(r.Context(), id, contact)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	seeOther(w, r, "/settings", fmt.Sprintf("History purged: %d entries deleted.", n))
+}
+
+func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked()})
+}
+
+// changePassword rewraps the data key under a new master password, after
+// the current one was entered again. Every session ends: the person logs
+// in with the new one.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	cur, pw, confirm := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm")
+	client := clientAddr(r)
+	if wait := s.throttle.wait(client); wait > 0 {
+		s.render(w, r, http.StatusTooManyRequests, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(),
+			Error: "Too many wrong passwords; wait a little before trying again."})
+		return
+	}
+	if err := checkNewPassword(pw, confirm); err != nil {
+		s.render(w, r, http.StatusBadRequest, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(), Error: err.Error()})
+		return
+	}
+	err := s.cfg.Keyring.ChangePassword([]byte(cur), []byte(pw))
+	if errors.Is(err, keyring.ErrWrongPassword) {
+		s.throttle.failed(client)
+		s.render(w, r, http.StatusUnauthorized, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(),
+			Error: "The current master password is wrong; nothing was changed."})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.cfg.Log.Info("master password changed")
+	s.sessions.destroyAll()
+	s.sessions.destroy(w, r)
+	http.Redirect(w, r, "/login?ok=Master+password+changed.+Log+in+with+the+new+one.", http.StatusSeeOther)
+}
+
+func (s *Server) keepUnlocked(w http.ResponseWriter, r *http.Request) {
+	on := r.PostFormValue("keep") == "on"
+	if on && r.PostFormValue("understood") != "yes" {
+		s.render(w, r, http.StatusBadRequest, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(),
+			Error: "Tick the box to confirm you understand what keeping the vault unlocked gives away."})
+		return
+	}
+	if err := s.cfg.Keyring.SetKeepUnlocked(r.Context(), on); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	msg := "The vault will be locked after every restart."
+	if on {
+		msg = "The vault now stays unlocked across restarts."
+	}
+	s.cfg.Log.Warn("keep-unlocked changed", "on", on)
+	seeOther(w, r, "/security", msg)
+}
