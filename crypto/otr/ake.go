@@ -285,6 +285,7 @@ func (c *Conversation) finishAKE(keys *akeKeys, theirKey *PublicKey, theirKeyID 
 		theirTag:   c.ake.theirTag,
 		theirKey:   theirKey,
 		ssid:       keys.ssid,
+		weRevealed: c.ake.state == authAwaitingSig,
 		ourKeyID:   akeKeyID + 1,
 		ourPrev:    c.ake.our,
 		ourCur:     next,

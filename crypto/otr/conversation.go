@@ -90,6 +90,7 @@ type Conversation struct {
 	frag  reassembler
 
 	held         []string // plaintext waiting for the private conversation
+	querySent    bool     // a Query Message went out for the held messages
 	gotPlaintext bool     // the correspondent sent plaintext: stop tagging
 }
 
@@ -295,6 +296,10 @@ func (c *Conversation) Send(plaintext string) ([]string, error) {
 	}
 	if c.cfg.Policy.RequireEncryption {
 		c.held = append(c.held, plaintext)
+		if c.querySent || c.ake.state != authNone {
+			return nil, ErrHeld // one query is enough; a second would restart the AKE
+		}
+		c.querySent = true
 		return []string{c.QueryMessage()}, ErrHeld
 	}
 	if c.cfg.Policy.SendWhitespaceTag && !c.gotPlaintext {
@@ -316,6 +321,7 @@ func (c *Conversation) End() ([]string, error) {
 	c.sess = nil
 	c.smp.reset()
 	c.gotPlaintext = false
+	c.querySent = false
 	return toSend, err
 }
 
@@ -333,8 +339,9 @@ func (c *Conversation) Heartbeat() ([]string, error) {
 func (c *Conversation) goSecure(s *session, out *output) error {
 	c.sess = s
 	c.state = stateEncrypted
+	c.querySent = false
 	c.smp.reset()
-	out.event(Event{Kind: WentSecure, Fingerprint: s.theirKey.Fingerprint(), SSID: s.ssid, Version: int(s.version)})
+	out.event(Event{Kind: WentSecure, Fingerprint: s.theirKey.Fingerprint(), SSID: s.ssid, Version: int(s.version), SSIDWeRevealed: s.weRevealed})
 	if len(c.held) == 0 {
 		return nil
 	}

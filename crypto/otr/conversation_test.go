@@ -237,10 +237,15 @@ func TestPolicies(t *testing.T) {
 		if err != ErrHeld || len(out) != 1 || out[0] != "?OTRv23?" {
 			t.Fatalf("Send: %q %v", out, err)
 		}
+		// A second message is held too, without a second query (which
+		// would restart the AKE).
+		if again, err := alice.c.Send("more plans"); err != ErrHeld || len(again) != 0 {
+			t.Fatalf("second Send: %q %v", again, err)
+		}
 		deliver(t, alice, bob, out)
 		checkSecure(t, alice, bob)
-		if alice.has(HeldMessagesSent) == nil || len(bob.shown) != 1 || bob.shown[0] != "secret plans" {
-			t.Fatalf("held message not delivered: %q %v", bob.shown, alice.events)
+		if alice.has(HeldMessagesSent) == nil || strings.Join(bob.shown, "|") != "secret plans|more plans" {
+			t.Fatalf("held messages not delivered: %q %v", bob.shown, alice.events)
 		}
 		_, _, ev, _ := alice.c.Receive("plaintext")
 		if len(ev) != 1 || ev[0].Kind != UnencryptedReceived {

@@ -63,8 +63,12 @@ type Event struct {
 	Fingerprint [20]byte // WentSecure: the correspondent's key fingerprint
 	SSID        [8]byte  // WentSecure: the secure session id
 	Version     int      // WentSecure: protocol version in use
-	Question    string   // SMPSecretNeeded
-	Detail      string
+	// SSIDWeRevealed (WentSecure) says which half of the SSID is ours to
+	// read aloud: the first if we sent the Reveal Signature message, the
+	// second otherwise.
+	SSIDWeRevealed bool
+	Question       string // SMPSecretNeeded
+	Detail         string
 
 	ExtraKey     [32]byte // ExtraKeyReceived
 	ExtraKeyUse  uint32

@@ -140,6 +140,9 @@ func checkSecure(t *testing.T, a, b *peer) {
 	if ea.SSID != eb.SSID || ea.SSID == [8]byte{} {
 		t.Fatalf("ssid differs: %x %x", ea.SSID, eb.SSID)
 	}
+	if ea.SSIDWeRevealed == eb.SSIDWeRevealed {
+		t.Fatal("both sides claim the same half of the SSID")
+	}
 }
 
 func one() *big.Int { return big.NewInt(1) }

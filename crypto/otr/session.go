@@ -1,11 +1,13 @@
 package otr
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 )
 
 // Data messages and key management: our two most recent D-H pairs, their two
@@ -18,6 +20,8 @@ type session struct {
 	theirTag uint32
 	theirKey *PublicKey
 	ssid     [8]byte
+	// weRevealed: we sent the AKE's Reveal Signature (we started the AKE).
+	weRevealed bool
 
 	ourKeyID        uint32 // our_keyid: id of ourCur; ourPrev is our_keyid-1
 	ourCur, ourPrev dhPair
@@ -83,12 +87,20 @@ func (s *session) slot(ourID, theirID uint32) (*keySlot, error) {
 
 // forget drops every pairing that matches and queues the receiving MAC
 // keys that were used, so the next Data message reveals them.
+// They are taken in key id order so that the output does not depend on map
+// iteration.
 func (s *session) forget(match func(slotID) bool) {
-	for id, k := range s.slots {
-		if !match(id) {
-			continue
+	var ids []slotID
+	for id := range s.slots {
+		if match(id) {
+			ids = append(ids, id)
 		}
-		if k.recvUsed {
+	}
+	slices.SortFunc(ids, func(a, b slotID) int {
+		return cmp.Or(cmp.Compare(a.our, b.our), cmp.Compare(a.their, b.their))
+	})
+	for _, id := range ids {
+		if k := s.slots[id]; k.recvUsed {
 			s.oldMACs = append(s.oldMACs, k.keys.recvMAC[:]...)
 		}
 		delete(s.slots, id)

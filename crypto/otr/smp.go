@@ -224,6 +224,23 @@ func smpResult(same bool) Event {
 	return Event{Kind: SMPFailed, Detail: "the secrets differ"}
 }
 
+// proofValues checks the hash values (c: 256 bits) and exponents (D: below
+// q) of a proof. Correct peers always send them reduced; an unreduced huge
+// exponent would only cost us time.
+func proofValues(cs []*big.Int, ds []*big.Int) error {
+	for _, c := range cs {
+		if c.BitLen() > 256 {
+			return fmt.Errorf("%w: hash value too large", errSMPProof)
+		}
+	}
+	for _, d := range ds {
+		if d.Cmp(dhOrder) >= 0 {
+			return fmt.Errorf("%w: exponent not reduced", errSMPProof)
+		}
+	}
+	return nil
+}
+
 func allGroupElements(vs ...*big.Int) error {
 	for _, v := range vs {
 		if !isGroupElement(v) {
@@ -241,6 +258,9 @@ func (c *Conversation) smpReceive1(value []byte, question string) error {
 	}
 	g2a, c2, d2, g3a, c3, d3 := v[0], v[1], v[2], v[3], v[4], v[5]
 	if err := allGroupElements(g2a, g3a); err != nil {
+		return err
+	}
+	if err := proofValues([]*big.Int{c2, c3}, []*big.Int{d2, d3}); err != nil {
 		return err
 	}
 	if !checkKnowledge(1, g2a, c2, d2) || !checkKnowledge(2, g3a, c3, d3) {
@@ -282,6 +302,9 @@ func (c *Conversation) smpReceive2(value []byte) (tlv, error) {
 	if err := allGroupElements(g2b, g3b, pb, qb); err != nil {
 		return tlv{}, err
 	}
+	if err := proofValues([]*big.Int{c2, c3, cp}, []*big.Int{d2, d3, d5, d6}); err != nil {
+		return tlv{}, err
+	}
 	if !checkKnowledge(3, g2b, c2, d2) || !checkKnowledge(4, g3b, c3, d3) {
 		return tlv{}, errSMPProof
 	}
@@ -318,6 +341,9 @@ func (c *Conversation) smpReceive3(value []byte) (tlv, bool, error) {
 	if err := allGroupElements(pa, qa, ra); err != nil {
 		return tlv{}, false, err
 	}
+	if err := proofValues([]*big.Int{cp, cr}, []*big.Int{d5, d6, d7}); err != nil {
+		return tlv{}, false, err
+	}
 	s := &c.smp
 	if smpHash(6, mulMod(expMod(s.g3, d5), expMod(pa, cp)),
 		mulMod(mulMod(expG(d5), expMod(s.g2, d6)), expMod(qa, cp))).Cmp(cp) != 0 {
@@ -349,6 +375,9 @@ func (c *Conversation) smpReceive4(value []byte) (bool, error) {
 	}
 	rb, cr, d7 := v[0], v[1], v[2]
 	if err := allGroupElements(rb); err != nil {
+		return false, err
+	}
+	if err := proofValues([]*big.Int{cr}, []*big.Int{d7}); err != nil {
 		return false, err
 	}
 	s := &c.smp
