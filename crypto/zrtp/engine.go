@@ -1,0 +1,383 @@
+package zrtp
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Role is the part an endpoint plays after Commit contention.
+type Role int
+
+const (
+	RoleUnknown Role = iota
+	RoleInitiator
+	RoleResponder
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleInitiator:
+		return "initiator"
+	case RoleResponder:
+		return "responder"
+	}
+	return "unknown"
+}
+
+// CachedSecrets is what the ZID cache keeps per peer (RFC 6189 §4.9).
+type CachedSecrets struct {
+	RS1, RS2 []byte // retained secrets, 32 bytes each, nil when absent
+	// Verified is set when the local user has verified the SAS with this
+	// peer (the "previously verified" flag).
+	Verified bool
+}
+
+// Cache looks up the retained secrets of a peer. The engine never writes
+// to it: it reports new secrets with a CacheUpdate event, and the caller
+// stores them.
+type Cache interface {
+	// Lookup returns the secrets for peerZID; found is false for a peer
+	// never secured with before. An error fails the session: a broken cache
+	// must not look like a new peer, or cache mismatches would go unseen.
+	Lookup(peerZID [12]byte) (s CachedSecrets, found bool, err error)
+}
+
+// Config sets up an Engine.
+type Config struct {
+	ZID      [12]byte // this endpoint's ZID, random and persistent
+	ClientID string   // up to 16 characters, sent in Hello
+	SSRC     uint32   // the SSRC field of sent ZRTP packets
+
+	// Algorithms offered, in preference order; nil means the default
+	// (Supported* order). The RFC's mandatory algorithms are always
+	// accepted from a peer's Commit, listed or not.
+	Hashes, Ciphers, AuthTags, KeyAgreements, SASTypes []Algo
+
+	Rand  io.Reader // nil: crypto/rand
+	Cache Cache     // nil: no retained secrets (every call is new)
+}
+
+// Output is something the engine asks the caller to do or tells it.
+type Output interface{ output() }
+
+// Send asks the caller to send one ZRTP packet on the media socket.
+type Send struct{ Packet []byte }
+
+// SRTPKeys are the SRTP master keys and salts from ZRTP, for this endpoint's
+// own outgoing stream (Local) and for the peer's stream (Remote).
+type SRTPKeys struct {
+	Cipher, AuthTag       Algo // AES1/AES2/AES3, HS32/HS80
+	LocalKey, LocalSalt   []byte
+	RemoteKey, RemoteSalt []byte
+}
+
+// Secured: key agreement completed and was confirmed.
+type Secured struct {
+	SAS      string // rendered per SASType
+	SASType  Algo
+	SASValue uint32
+	// Verified: the SAS was verified with this peer before, by both sides
+	// (our cache flag and the peer's V flag), and the retained secret
+	// matched. When false, the user must compare the SAS.
+	Verified                            bool
+	Role                                Role
+	PeerZID                             [12]byte
+	PeerClientID                        string
+	Hash, Cipher, AuthTag, KeyAgreement Algo
+	Keys                                SRTPKeys
+}
+
+// Failed: the session failed; no SRTP keys will come. Code is the ZRTP
+// error code sent or received (0 for a timeout), FromPeer tells which.
+type Failed struct {
+	Code     ErrorCode
+	FromPeer bool
+	Err      error
+}
+
+// CacheMismatch: the peer's ZID is in the cache but no retained secret
+// matched. Either the peer lost its cache, or someone is in the middle.
+// The SAS must be compared; the cache is updated only once it is verified.
+type CacheMismatch struct{ PeerZID [12]byte }
+
+// CacheUpdate asks the caller to store new secrets for a peer.
+type CacheUpdate struct {
+	PeerZID [12]byte
+	Secrets CachedSecrets
+}
+
+func (Send) output()          {}
+func (Secured) output()       {}
+func (Failed) output()        {}
+func (CacheMismatch) output() {}
+func (CacheUpdate) output()   {}
+
+// Errors reported in Failed or returned for dropped packets.
+var (
+	ErrTimeout       = errors.New("zrtp: peer stopped answering")
+	ErrNoPeer        = errors.New("zrtp: no ZRTP answer to Hello; the peer may not speak ZRTP")
+	ErrUnexpected    = errors.New("zrtp: message not expected in this state; dropped")
+	ErrHashChain     = errors.New("zrtp: hash chain or message MAC check failed; dropped")
+	ErrNotStarted    = errors.New("zrtp: engine not started")
+	ErrPeerSentError = errors.New("zrtp: peer sent Error")
+)
+
+// Retransmission timers (RFC 6189 §6; the values bzrtp uses).
+const (
+	t1Base    = 50 * time.Millisecond
+	t1Cap     = 200 * time.Millisecond
+	t1Retries = 20
+	t2Base    = 150 * time.Millisecond
+	t2Cap     = 1200 * time.Millisecond
+	t2Retries = 10
+)
+
+type state int
+
+const (
+	stIdle state = iota
+	stDiscovery
+	stCommitSent   // initiator candidate, resending Commit
+	stDHPart1Sent  // responder, waiting for DHPart2
+	stDHPart2Sent  // initiator, resending DHPart2
+	stConfirm1Sent // responder, waiting for Confirm2
+	stConfirm2Sent // initiator, resending Confirm2
+	stSecure
+	stFailed
+)
+
+// retransmitter resends one message with a doubling interval.
+type retransmitter struct {
+	msg      []byte
+	next     time.Time
+	interval time.Duration
+	cap      time.Duration
+	left     int
+	active   bool
+	onExpiry error
+}
+
+// Engine runs one ZRTP session (DH mode) for one media stream. It is not
+// safe for concurrent use; the caller serialises calls.
+type Engine struct {
+	cfg   Config
+	rand  io.Reader
+	chain hashChain
+	seq   uint16
+	state state
+	role  Role
+	timer retransmitter
+
+	selfHello, peerHello []byte
+	peer                 *Hello
+	helloACKed           bool
+
+	hash, cipher, auth, ka, sas Algo
+	kp                          keyPair
+
+	selfCommit, peerCommit []byte
+	commit                 *Commit // the Commit in force
+	dhPart1, dhPart2       []byte
+	peerDH                 *DHPart
+	lastReply              []byte // responder's last message, resent on a repeat
+	lastTrigger            []byte // the peer message that caused lastReply
+
+	peerConfirm []byte
+
+	cached     CachedSecrets // as looked up when the peer's Hello came
+	cacheFound bool
+	s1         []byte // the retained secret both sides share, if any
+	mismatch   bool   // a cache mismatch whose update waits for SAS verification
+	stored     CachedSecrets
+	keys       *sessionKeys
+	peerV      bool
+}
+
+// New checks cfg and returns an engine ready to Start.
+func New(cfg Config) (*Engine, error) {
+	if len(cfg.ClientID) > 16 {
+		return nil, fmt.Errorf("zrtp: client ID %q is longer than 16 characters", cfg.ClientID)
+	}
+	defaults := []*[]Algo{&cfg.Hashes, &cfg.Ciphers, &cfg.AuthTags, &cfg.KeyAgreements, &cfg.SASTypes}
+	supported := [][]Algo{SupportedHashes, SupportedCiphers, SupportedAuthTags, SupportedKeyAgreements, SupportedSAS}
+	kinds := []string{"hash", "cipher", "auth tag", "key agreement", "SAS"}
+	for i, list := range defaults {
+		if len(*list) == 0 {
+			*list = slices.Clone(supported[i])
+		}
+		if err := checkSupported(kinds[i], *list, supported[i]); err != nil {
+			return nil, err
+		}
+	}
+	e := &Engine{cfg: cfg, rand: cfg.Rand}
+	if e.rand == nil {
+		e.rand = rand.Reader
+	}
+	var h0 [32]byte
+	var seq [2]byte
+	if _, err := io.ReadFull(e.rand, h0[:]); err != nil {
+		return nil, fmt.Errorf("zrtp: random H0: %w", err)
+	}
+	if _, err := io.ReadFull(e.rand, seq[:]); err != nil {
+		return nil, fmt.Errorf("zrtp: random sequence number: %w", err)
+	}
+	e.chain = newHashChain(h0)
+	e.seq = uint16(seq[0]&0x7f)<<8 | uint16(seq[1])
+	e.selfHello = e.buildHello()
+	return e, nil
+}
+
+// HelloHash is this endpoint's SDP a=zrtp-hash value (RFC 6189 §8.1).
+func (e *Engine) HelloHash() string {
+	h, _ := ZRTPHash(e.selfHello)
+	return h
+}
+
+// Role is the endpoint's role once Commit contention is over.
+func (e *Engine) Role() Role { return e.role }
+
+// Start sends the first Hello and arms its retransmission timer.
+func (e *Engine) Start(now time.Time) []Output {
+	if e.state != stIdle {
+		return nil
+	}
+	e.state = stDiscovery
+	return e.arm(now, e.selfHello, t1Base, t1Cap, t1Retries, ErrNoPeer)
+}
+
+// Deadline is when Tick should next be called; ok is false when no timer
+// is running.
+func (e *Engine) Deadline() (t time.Time, ok bool) {
+	return e.timer.next, e.timer.active
+}
+
+// Tick resends the pending message when its timer is due, or fails the
+// session when the retries are exhausted.
+func (e *Engine) Tick(now time.Time) []Output {
+	t := &e.timer
+	if !t.active || now.Before(t.next) {
+		return nil
+	}
+	if t.left == 0 {
+		t.active = false
+		if e.state == stFailed { // our Error went unacknowledged; nothing more to do
+			return nil
+		}
+		e.state = stFailed
+		return []Output{Failed{Err: t.onExpiry}}
+	}
+	t.left--
+	t.interval = min(2*t.interval, t.cap)
+	t.next = now.Add(t.interval)
+	return []Output{e.send(t.msg)}
+}
+
+// arm sends msg now and keeps resending it until stopped.
+func (e *Engine) arm(now time.Time, msg []byte, base, cap time.Duration, retries int, onExpiry error) []Output {
+	e.timer = retransmitter{msg: msg, next: now.Add(base), interval: base, cap: cap, left: retries, active: true, onExpiry: onExpiry}
+	return []Output{e.send(msg)}
+}
+
+func (e *Engine) stopTimer() { e.timer.active = false }
+
+// send frames a message with the next sequence number.
+func (e *Engine) send(msg []byte) Send {
+	e.seq++
+	return Send{Packet: Packet{Sequence: e.seq, SSRC: e.cfg.SSRC, Message: msg}.Marshal()}
+}
+
+// fail ends the session with an Error message to the peer.
+func (e *Engine) fail(now time.Time, code ErrorCode, err error) []Output {
+	e.state = stFailed
+	out := e.arm(now, Marshal(&ErrorMsg{Code: code}), t2Base, t2Cap, t2Retries, nil)
+	return append(out, Failed{Code: code, Err: err})
+}
+
+// Receive handles one packet from the media socket. It returns what to send
+// and what happened; a non-nil error means the packet was dropped (not ZRTP,
+// damaged, malformed, failing a check, or unexpected) and the session goes
+// on as before.
+func (e *Engine) Receive(pkt []byte, now time.Time) ([]Output, error) {
+	if e.state == stIdle {
+		return nil, ErrNotStarted
+	}
+	p, err := ParsePacket(pkt)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseMessage(p.Message)
+	if err != nil {
+		return nil, err
+	}
+	msg := bytes.Clone(p.Message)
+	switch m := m.(type) {
+	case *Hello:
+		return e.onHello(now, msg, m)
+	case *Commit:
+		return e.onCommit(now, msg, m)
+	case *DHPart:
+		if m.Part == 1 {
+			return e.onDHPart1(now, msg, m)
+		}
+		return e.onDHPart2(now, msg, m)
+	case *Confirm:
+		if m.Which == 1 {
+			return e.onConfirm1(now, msg, m)
+		}
+		return e.onConfirm2(now, msg, m)
+	case *ErrorMsg:
+		return e.onError(m)
+	case *GoClear:
+		// Padlock never goes back to clear media (RFC 6189 §4.7.2 lets an
+		// endpoint refuse); tell the peer and stay secure.
+		return []Output{e.send(Marshal(&ErrorMsg{Code: ErrCodeGoClearRefused}))}, nil
+	case Ack:
+		switch m.Of {
+		case MsgHelloACK:
+			return e.onHelloACK(now)
+		case MsgConf2ACK:
+			return e.onConf2ACK()
+		case MsgErrorACK:
+			if e.state == stFailed {
+				e.stopTimer()
+				return nil, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w: %v", ErrUnexpected, m.Type())
+}
+
+func (e *Engine) onError(m *ErrorMsg) ([]Output, error) {
+	out := []Output{e.send(Marshal(Ack{Of: MsgErrorACK}))}
+	if e.state == stFailed || e.state == stSecure {
+		// an Error after success cannot take the keys back; ACK it only
+		return out, nil
+	}
+	e.state = stFailed
+	e.stopTimer()
+	return append(out, Failed{Code: m.Code, FromPeer: true, Err: fmt.Errorf("%w: %v", ErrPeerSentError, m.Code)}), nil
+}
+
+// SetSASVerified records that the local user verified (or un-verified) the
+// SAS; the engine answers with the CacheUpdate to store. After a cache
+// mismatch, this is when the new retained secret is first stored.
+func (e *Engine) SetSASVerified(verified bool) []Output {
+	if e.state != stSecure {
+		return nil
+	}
+	if e.mismatch {
+		if !verified {
+			return nil // nothing trustworthy to store yet
+		}
+		// the old secrets did not match: keep only the new one
+		e.mismatch = false
+		e.stored = CachedSecrets{RS1: e.keys.newRS1}
+	}
+	e.stored.Verified = verified
+	return []Output{CacheUpdate{PeerZID: e.peer.ZID, Secrets: e.stored}}
+}

@@ -1,0 +1,322 @@
+package zrtp
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+// reframe replaces the message of a packet and fixes its CRC, as an
+// attacker on the path can.
+func reframe(pkt []byte, edit func(msg []byte)) []byte {
+	p, err := ParsePacket(pkt)
+	if err != nil {
+		panic(err)
+	}
+	msg := bytes.Clone(p.Message)
+	edit(msg)
+	p.Message = msg
+	return p.Marshal()
+}
+
+func TestEngineTimers(t *testing.T) {
+	t.Run("T1 Hello", func(t *testing.T) {
+		a := newEndpoint(t, "a", testConfig(1))
+		a.collect(a.e.Start(t0))
+		now := t0
+		var gaps []time.Duration
+		for {
+			d, ok := a.e.Deadline()
+			if !ok {
+				break
+			}
+			gaps = append(gaps, d.Sub(now))
+			now = d
+			a.collect(a.e.Tick(now))
+		}
+		want := []time.Duration{50, 100, 200}
+		for len(want) < 21 {
+			want = append(want, 200)
+		}
+		if len(gaps) != len(want) {
+			t.Fatalf("%d timer firings, want %d: %v", len(gaps), len(want), gaps)
+		}
+		for i := range want {
+			if gaps[i] != want[i]*time.Millisecond {
+				t.Fatalf("gap %d is %v, want %v ms (all: %v)", i, gaps[i], want[i], gaps)
+			}
+		}
+		if len(a.sent) != 21 { // the first Hello and 20 retransmissions
+			t.Fatalf("sent %d Hellos, want 21", len(a.sent))
+		}
+		if len(a.failed) != 1 || !errors.Is(a.failed[0].Err, ErrNoPeer) {
+			t.Fatalf("failed %v, want ErrNoPeer", a.failed)
+		}
+	})
+	t.Run("T2 Commit", func(t *testing.T) {
+		a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+		helloB := b.collect(b.e.Start(t0))[0]
+		a.collect(a.e.Start(t0))
+		if _, err := a.e.Receive(helloB, t0); err != nil {
+			t.Fatal(err)
+		}
+		ack := Packet{Sequence: 9, SSRC: 2, Message: Marshal(Ack{Of: MsgHelloACK})}.Marshal()
+		out, err := a.e.Receive(ack, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.sent = nil
+		a.collect(out)
+		if len(a.sent) != 1 || a.sent[0] != MsgCommit {
+			t.Fatalf("after Hello and HelloACK sent %v, want a Commit", a.sent)
+		}
+		now := t0
+		var gaps []time.Duration
+		for {
+			d, ok := a.e.Deadline()
+			if !ok {
+				break
+			}
+			gaps = append(gaps, d.Sub(now))
+			now = d
+			a.collect(a.e.Tick(now))
+		}
+		want := []time.Duration{150, 300, 600, 1200, 1200, 1200, 1200, 1200, 1200, 1200, 1200}
+		if len(gaps) != len(want) {
+			t.Fatalf("gaps %v, want %v ms", gaps, want)
+		}
+		for i := range want {
+			if gaps[i] != want[i]*time.Millisecond {
+				t.Fatalf("gaps %v, want %v ms", gaps, want)
+			}
+		}
+		if len(a.sent) != 11 || len(a.failed) != 1 || !errors.Is(a.failed[0].Err, ErrTimeout) {
+			t.Fatalf("sent %d Commits, failed %v", len(a.sent), a.failed)
+		}
+	})
+}
+
+// TestEngineRejectsSwappedDHPart2 is the check behind CVE-2016-6271: the
+// responder must compare the DHPart2 it gets with the hvi of the Commit,
+// otherwise a man in the middle could pick his public value after seeing
+// the responder's.
+func TestEngineRejectsSwappedDHPart2(t *testing.T) {
+	for _, ka := range []Algo{KeyDH3k, KeyEC25, KeyX255} {
+		t.Run(ka.String(), func(t *testing.T) {
+			ca, cb := testConfig(1), testConfig(2)
+			ca.KeyAgreements, cb.KeyAgreements = []Algo{ka}, []Algo{ka}
+			a, b := newEndpoint(t, "a", ca), newEndpoint(t, "b", cb)
+			mitm, err := newKeyPair(ka, detRand(99))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &link{t: t, a: a, b: b, tamper: func(from *endpoint, typ MessageType, pkt []byte) []byte {
+				if typ != MsgDHPart2 {
+					return pkt
+				}
+				// a valid public value, right H1, right length: only hvi differs
+				return reframe(pkt, func(msg []byte) {
+					copy(msg[messageHeaderLen+dhPartFixedLen:], mitm.public())
+				})
+			}}
+			l.run()
+			var resp, ini *endpoint
+			for _, p := range []*endpoint{a, b} {
+				if p.e.role == RoleResponder {
+					resp = p
+				} else {
+					ini = p
+				}
+			}
+			if resp == nil || len(resp.secured) != 0 || len(resp.failed) != 1 || resp.failed[0].Code != ErrCodeBadHVI {
+				t.Fatalf("responder: secured %d failed %v", len(resp.secured), resp.failed)
+			}
+			if len(ini.secured) != 0 || len(ini.failed) != 1 || ini.failed[0].Code != ErrCodeBadHVI || !ini.failed[0].FromPeer {
+				t.Fatalf("initiator: secured %d failed %v", len(ini.secured), ini.failed)
+			}
+		})
+	}
+}
+
+func TestEngineDropsForgeries(t *testing.T) {
+	// Each forgery must be dropped (Receive errors) and the genuine exchange
+	// must still succeed.
+	tests := []struct {
+		name string
+		typ  MessageType
+		edit func(msg []byte)
+		want error
+	}{
+		{"Commit H2 not in the Hello's chain", MsgCommit, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrHashChain},
+		{"DHPart1 H1 not in the Hello's chain", MsgDHPart1, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrHashChain},
+		{"DHPart2 H1 not in the Commit's chain", MsgDHPart2, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrHashChain},
+		{"Confirm1 bad MAC", MsgConfirm1, func(m []byte) { m[len(m)-1] ^= 1 }, ErrConfirmMAC},
+		{"Confirm2 bad MAC", MsgConfirm2, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrConfirmMAC},
+		{"DHPart1 wrong length", MsgDHPart1, nil, ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+			forged := 0
+			l := &link{t: t, a: a, b: b}
+			l.tamper = func(from *endpoint, typ MessageType, pkt []byte) []byte {
+				if typ != tc.typ || forged > 0 {
+					return pkt
+				}
+				forged++
+				if tc.edit == nil { // shorten the public value by a word
+					p, _ := ParsePacket(pkt)
+					m := bytes.Clone(p.Message)
+					m = append(m[:len(m)-12], m[len(m)-8:]...)
+					m[3]--
+					p.Message = m
+					return p.Marshal()
+				}
+				return reframe(pkt, tc.edit)
+			}
+			l.run()
+			if forged != 1 {
+				t.Fatalf("no %v was forged", tc.typ)
+			}
+			found := false
+			for _, err := range l.errs {
+				found = found || errors.Is(err, tc.want)
+			}
+			if !found {
+				t.Fatalf("errors %v, want one wrapping %v", l.errs, tc.want)
+			}
+			checkAgreement(t, a, b)
+		})
+	}
+}
+
+func TestEngineFatalErrors(t *testing.T) {
+	t.Run("equal ZIDs", func(t *testing.T) {
+		a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(1))
+		(&link{t: t, a: a, b: b}).run()
+		if len(a.failed) == 0 || a.failed[0].Code != ErrCodeEqualZID {
+			t.Fatalf("failed %v", a.failed)
+		}
+	})
+	t.Run("bad public value", func(t *testing.T) {
+		ca, cb := testConfig(1), testConfig(2)
+		ca.KeyAgreements, cb.KeyAgreements = []Algo{KeyDH3k}, []Algo{KeyDH3k}
+		a, b := newEndpoint(t, "a", ca), newEndpoint(t, "b", cb)
+		l := &link{t: t, a: a, b: b, tamper: func(from *endpoint, typ MessageType, pkt []byte) []byte {
+			if typ != MsgDHPart1 {
+				return pkt
+			}
+			return reframe(pkt, func(m []byte) { // pvr = 1
+				pv := m[messageHeaderLen+dhPartFixedLen : len(m)-macLen]
+				clear(pv)
+				pv[len(pv)-1] = 1
+			})
+		}}
+		l.run()
+		for _, p := range []*endpoint{a, b} {
+			if len(p.secured) != 0 || len(p.failed) != 1 || p.failed[0].Code != ErrCodeBadPV {
+				t.Fatalf("%s: secured %d failed %v", p.name, len(p.secured), p.failed)
+			}
+		}
+	})
+	t.Run("Commit picks a cipher we do not offer", func(t *testing.T) {
+		ca, cb := testConfig(1), testConfig(2)
+		cb.Ciphers = []Algo{CipherAES1}
+		a, b := newEndpoint(t, "a", ca), newEndpoint(t, "b", cb)
+		l := &link{t: t, a: a, b: b, tamper: func(from *endpoint, typ MessageType, pkt []byte) []byte {
+			if typ != MsgCommit || from != a {
+				return pkt
+			}
+			return reframe(pkt, func(m []byte) { copy(m[messageHeaderLen+48:], "AES3") })
+		}}
+		l.drop = func(from *endpoint, typ MessageType) bool { return from == b && typ == MsgCommit }
+		l.run()
+		if len(b.failed) != 1 || b.failed[0].Code != ErrCodeCipherUnsupported {
+			t.Fatalf("b failed %v", b.failed)
+		}
+		if len(a.failed) != 1 || !a.failed[0].FromPeer {
+			t.Fatalf("a failed %v", a.failed)
+		}
+	})
+}
+
+func TestEngineAfterSecure(t *testing.T) {
+	a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+	(&link{t: t, a: a, b: b}).run()
+	checkAgreement(t, a, b)
+	now := t0.Add(time.Minute)
+	// GoClear is refused with Error 0x100; the session stays secure.
+	gc := Packet{Sequence: 1, SSRC: 2, Message: Marshal(&GoClear{})}.Marshal()
+	out, err := a.e.Receive(gc, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.sent = nil
+	a.collect(out)
+	if len(a.sent) != 1 || a.sent[0] != MsgError || len(a.failed) != 0 || a.e.state != stSecure {
+		t.Fatalf("GoClear: sent %v failed %v state %v", a.sent, a.failed, a.e.state)
+	}
+	// An Error after success is acknowledged and changes nothing.
+	em := Packet{Sequence: 2, SSRC: 2, Message: Marshal(&ErrorMsg{Code: ErrCodeSoftware})}.Marshal()
+	out, _ = a.e.Receive(em, now)
+	a.sent = nil
+	a.collect(out)
+	if len(a.sent) != 1 || a.sent[0] != MsgErrorACK || len(a.failed) != 0 {
+		t.Fatalf("Error after secure: sent %v failed %v", a.sent, a.failed)
+	}
+	// Random packets are errors, not panics.
+	if _, err := a.e.Receive([]byte("not zrtp at all"), now); !errors.Is(err, ErrNotZRTP) {
+		t.Fatalf("garbage: %v", err)
+	}
+}
+
+func TestEngineReceiveBeforeStart(t *testing.T) {
+	a := newEndpoint(t, "a", testConfig(1))
+	if _, err := a.e.Receive(nil, t0); !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"long client id":  {ClientID: "this client id is too long"},
+		"unknown cipher":  {Ciphers: []Algo{AlgoFromString("2FS1")}},
+		"too many hashes": {Hashes: []Algo{HashS256, HashS256, HashS256, HashS256, HashS256, HashS256, HashS256, HashS256}},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// FuzzEngineReceive feeds arbitrary packets to engines in each state of a
+// real exchange: nothing may panic.
+func FuzzEngineReceive(f *testing.F) {
+	a, b := newEndpoint(f, "a", testConfig(1)), newEndpoint(f, "b", testConfig(2))
+	var wire [][]byte
+	l := &link{t: f, a: a, b: b, tamper: func(_ *endpoint, _ MessageType, pkt []byte) []byte {
+		wire = append(wire, pkt)
+		return pkt
+	}}
+	l.run()
+	for _, p := range wire {
+		f.Add(p, uint8(len(wire)))
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte, stage uint8) {
+		// replay the exchange up to stage, then deliver pkt to both sides
+		x, y := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+		x.e.Start(t0)
+		y.e.Start(t0)
+		for i, p := range wire {
+			if i >= int(stage)%(len(wire)+1) {
+				break
+			}
+			x.e.Receive(p, t0)
+			y.e.Receive(p, t0)
+		}
+		x.e.Receive(pkt, t0)
+		y.e.Receive(pkt, t0)
+		x.e.Tick(t0.Add(time.Hour))
+	})
+}
