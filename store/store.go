@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -52,7 +53,8 @@ var (
 
 // Store is an open database. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	path string
 
 	mu     sync.RWMutex
 	sealer Sealer
@@ -78,11 +80,18 @@ func Open(ctx context.Context, path string, sealer Sealer) (*Store, error) {
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=secure_delete(1)" +
 		"&_txlock=immediate"
+	// Create the file ourselves so that it is private; SQLite gives the
+	// -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f.Close()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
-	s := &Store{db: db, sealer: sealer}
+	s := &Store{db: db, path: path, sealer: sealer}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
