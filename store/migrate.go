@@ -77,9 +77,6 @@ CREATE TABLE keys (
 `,
 }
 
-// SchemaVersion is the schema version this code writes.
-var SchemaVersion = len(migrations)
-
 func (s *Store) migrate(ctx context.Context) error {
 	for {
 		done, err := s.migrateOne(ctx)

@@ -369,7 +369,11 @@ func TestDefaultParamsAreSane(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	v := newTestVault(t, "pw")
+	// crypto/rand, not testRand: a ChaCha8 is not safe for concurrent use.
+	v, err := Create([]byte("pw"), TestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Add(1)
