@@ -1,0 +1,190 @@
+package bzrtppeer
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/padlock-phone/padlock/crypto/zrtp"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+type outcome struct {
+	ours    *zrtp.Secured
+	failed  *zrtp.Failed
+	theirs  Result
+	secured bool
+}
+
+// exchange runs our engine against a bzrtp peer on a simulated clock.
+func exchange(t *testing.T, cfg zrtp.Config, algs Algorithms, bzrtpFirst bool) outcome {
+	t.Helper()
+	e, err := zrtp.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(0xb0b0b0b0, algs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var res outcome
+	var toPeer [][]byte
+	handle := func(out []zrtp.Output) {
+		for _, o := range out {
+			switch o := o.(type) {
+			case zrtp.Send:
+				toPeer = append(toPeer, o.Packet)
+			case zrtp.Secured:
+				res.ours = &o
+			case zrtp.Failed:
+				res.failed = &o
+			}
+		}
+	}
+	now := t0
+	ms := func() uint64 { return uint64(now.Sub(t0).Milliseconds()) + 1000 }
+	p.Iterate(ms())
+	if bzrtpFirst {
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		handle(e.Start(now))
+	} else {
+		handle(e.Start(now))
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for step := 0; step < 2000; step++ {
+		if r, ok := p.Secured(); ok && !res.secured {
+			res.theirs, res.secured = r, true
+		}
+		if (res.ours != nil && res.secured) || res.failed != nil {
+			return res
+		}
+		progressed := false
+		for _, pkt := range p.Outgoing() {
+			progressed = true
+			out, err := e.Receive(pkt, now)
+			if err != nil {
+				t.Logf("our engine dropped a bzrtp packet: %v", err)
+			}
+			handle(out)
+		}
+		for len(toPeer) > 0 {
+			progressed = true
+			pkt := toPeer[0]
+			toPeer = toPeer[1:]
+			if err := p.Receive(pkt); err != nil {
+				t.Logf("bzrtp refused our packet: %v", err)
+			}
+		}
+		if progressed {
+			continue
+		}
+		now = now.Add(10 * time.Millisecond)
+		handle(e.Tick(now))
+		p.Iterate(ms())
+	}
+	t.Fatalf("no result: ours %v failed %v bzrtp secured %v", res.ours, res.failed, res.secured)
+	return res
+}
+
+func TestInteropWithBzrtp(t *testing.T) {
+	probe, err := New(1, Algorithms{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var have [5][]zrtp.Algo
+	for k := range have {
+		have[k] = probe.Supported(k)
+	}
+	probe.Close()
+	t.Logf("bzrtp offers: hash %v cipher %v auth %v key %v sas %v", have[0], have[1], have[2], have[3], have[4])
+
+	// what both bzrtp (as built by Debian) and we implement
+	common := func(k int, ours []zrtp.Algo) (out []zrtp.Algo) {
+		for _, a := range ours {
+			if slices.Contains(have[k], a) {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	// bzrtp keeps only what its backend has; ask it for each kind alone too
+	all := [5][]zrtp.Algo{zrtp.SupportedHashes, zrtp.SupportedCiphers, zrtp.SupportedAuthTags, zrtp.SupportedKeyAgreements, zrtp.SupportedSAS}
+	var kinds [5][]zrtp.Algo
+	for k := range kinds {
+		for _, a := range all[k] {
+			var algs Algorithms
+			lists := []*[]zrtp.Algo{&algs.Hashes, &algs.Ciphers, &algs.AuthTags, &algs.KeyAgreements, &algs.SASTypes}
+			*lists[k] = []zrtp.Algo{a}
+			pp, err := New(2, algs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(pp.Supported(k), a) {
+				kinds[k] = append(kinds[k], a)
+			}
+			pp.Close()
+		}
+		if len(kinds[k]) == 0 {
+			kinds[k] = common(k, all[k])
+		}
+	}
+	t.Logf("testing against bzrtp with: %v", kinds)
+	if !slices.Contains(kinds[3], zrtp.KeyDH3k) || !slices.Contains(kinds[3], zrtp.KeyX255) {
+		t.Errorf("bzrtp lacks DH3k or X255: %v", kinds[3])
+	}
+
+	roles := map[zrtp.Role]int{}
+	n := 0
+	for _, h := range kinds[0] {
+		for _, c := range kinds[1] {
+			for _, at := range kinds[2] {
+				for _, ka := range kinds[3] {
+					for _, sas := range kinds[4] {
+						n++
+						name := fmt.Sprintf("%v-%v-%v-%v-%v", h, c, at, ka, sas)
+						t.Run(name, func(t *testing.T) {
+							var zid [12]byte
+							rand.Read(zid[:])
+							cfg := zrtp.Config{ZID: zid, ClientID: "Padlock interop", SSRC: 0xa1a1a1a1,
+								Hashes: []zrtp.Algo{h}, Ciphers: []zrtp.Algo{c}, AuthTags: []zrtp.Algo{at},
+								KeyAgreements: []zrtp.Algo{ka}, SASTypes: []zrtp.Algo{sas}}
+							algs := Algorithms{Hashes: []zrtp.Algo{h}, Ciphers: []zrtp.Algo{c}, AuthTags: []zrtp.Algo{at},
+								KeyAgreements: []zrtp.Algo{ka}, SASTypes: []zrtp.Algo{sas}}
+							res := exchange(t, cfg, algs, n%2 == 0)
+							if res.failed != nil {
+								t.Fatalf("our engine failed: %+v", *res.failed)
+							}
+							ours, theirs := res.ours, res.theirs
+							if ours.SAS != theirs.SAS {
+								t.Fatalf("SAS: ours %q, bzrtp %q", ours.SAS, theirs.SAS)
+							}
+							if !bytes.Equal(ours.Keys.LocalKey, theirs.PeerKey) || !bytes.Equal(ours.Keys.LocalSalt, theirs.PeerSalt) ||
+								!bytes.Equal(ours.Keys.RemoteKey, theirs.SelfKey) || !bytes.Equal(ours.Keys.RemoteSalt, theirs.SelfSalt) {
+								t.Fatalf("SRTP keys differ:\nours   local %x/%x remote %x/%x\nbzrtp  peer  %x/%x self   %x/%x",
+									ours.Keys.LocalKey, ours.Keys.LocalSalt, ours.Keys.RemoteKey, ours.Keys.RemoteSalt,
+									theirs.PeerKey, theirs.PeerSalt, theirs.SelfKey, theirs.SelfSalt)
+							}
+							if ours.Hash != theirs.Hash || ours.Cipher != theirs.Cipher || ours.AuthTag != theirs.AuthTag ||
+								ours.KeyAgreement != theirs.KeyAgreement || ours.SASType != theirs.SASType {
+								t.Fatalf("algorithms: ours %v %v %v %v %v, bzrtp %v %v %v %v %v",
+									ours.Hash, ours.Cipher, ours.AuthTag, ours.KeyAgreement, ours.SASType,
+									theirs.Hash, theirs.Cipher, theirs.AuthTag, theirs.KeyAgreement, theirs.SASType)
+							}
+							roles[ours.Role]++
+						})
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d combinations, our roles: %v", n, roles)
+}
