@@ -212,11 +212,11 @@ func (p *Peer) Outgoing() [][]byte {
 
 // Result is what bzrtp reported when the session became secure.
 type Result struct {
-	SAS                                 string // B256 words separated by a space, as zrtp renders them
-	Verified, CacheMismatch             bool
+	SAS                                  string // B256 words separated by a space, as zrtp renders them
+	Verified, CacheMismatch              bool
 	SelfKey, SelfSalt, PeerKey, PeerSalt []byte
-	Hash, Cipher, AuthTag, KeyAgreement zrtp.Algo
-	SASType                             zrtp.Algo
+	Hash, Cipher, AuthTag, KeyAgreement  zrtp.Algo
+	SASType                              zrtp.Algo
 }
 
 // Secured returns the result once bzrtp called startSrtpSession.
