@@ -1,0 +1,41 @@
+package sip
+
+import (
+	"net/netip"
+
+	"github.com/padlock-phone/padlock/media/codec"
+	"github.com/padlock-phone/padlock/phone/call"
+)
+
+// offerFormats is the order we offer audio in: PCMU, PCMA, G.722.
+// (Every SIP phone has G.711, so it goes first; G.722 is there for peers
+// that prefer it.)
+func offerFormats() []codec.Format {
+	return []codec.Format{codec.PCMU, codec.PCMA, codec.G722}
+}
+
+// Media is the RTP side of calls. The driver asks it for one Session per
+// call; the session owns the RTP socket (and, later, ZRTP on it).
+type Media interface {
+	NewSession(id call.ID) (MediaSession, error)
+}
+
+// MediaSession is the media of one call as SIP sees it.
+type MediaSession interface {
+	// Addr is the local RTP address to put into SDP.
+	Addr() netip.AddrPort
+	// Attributes are extra media-level SDP attributes without "a=", for
+	// example "zrtp-hash:1.10 <hex>". May be nil.
+	Attributes() []string
+	// Start is called each time offer/answer completes: the first time
+	// the call is answered, and again after every re-INVITE.
+	Start(remote RemoteMedia, f codec.Format, dir Direction) error
+	// Close frees the socket when the call ends.
+	Close() error
+}
+
+// Verifier is implemented by media sessions that keep a ZRTP cache:
+// Telephony.SetVerified is passed on to it.
+type Verifier interface {
+	SetVerified(verified bool) error
+}

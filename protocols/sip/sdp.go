@@ -1,0 +1,242 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+
+	"github.com/padlock-phone/padlock/media/codec"
+)
+
+// Direction is the SDP media direction attribute (RFC 3264 section 5.1).
+type Direction string
+
+// The four directions. Hold is sendonly from the side that holds.
+const (
+	SendRecv Direction = "sendrecv"
+	SendOnly Direction = "sendonly"
+	RecvOnly Direction = "recvonly"
+	Inactive Direction = "inactive"
+)
+
+// Reverse is the direction the answerer uses for an offered one.
+func (d Direction) Reverse() Direction {
+	switch d {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	case Inactive:
+		return Inactive
+	}
+	return SendRecv
+}
+
+// TelephoneEventPT is the dynamic payload type offered for RFC 4733 DTMF.
+const TelephoneEventPT = 101
+
+// Ptime is the packet time offered, in milliseconds.
+const Ptime = 20
+
+// LocalMedia is what this phone puts into an offer or answer: the RTP
+// address and the audio formats, best first.
+type LocalMedia struct {
+	Addr    netip.AddrPort
+	Formats []codec.Format
+	// EventPT is the payload type of "telephone-event/8000" (RFC 4733);
+	// 0 leaves it out. Offers use TelephoneEventPT, answers the offerer's.
+	EventPT uint8
+	Direction      Direction // empty means sendrecv
+	// Attributes are extra media-level a= lines without "a=", e.g.
+	// "zrtp-hash:1.10 <64 hex>" from the ZRTP engine.
+	Attributes []string
+}
+
+// RemoteMedia is what the peer's SDP says.
+type RemoteMedia struct {
+	Addr      netip.AddrPort
+	Formats   []codec.Format // the peer's formats that we also know, in its order
+	EventPT   int            // telephone-event payload type, -1 if none
+	Direction Direction
+	// ZRTPHash is the value of a=zrtp-hash ("1.10 <hex>"), empty if none.
+	ZRTPHash string
+	Ptime    int // 0 if not given
+}
+
+// Hold reports whether the peer's SDP puts us on hold (it will not send).
+func (r RemoteMedia) Hold() bool {
+	return r.Direction == SendOnly || r.Direction == Inactive || r.Addr.Addr().IsUnspecified()
+}
+
+// BuildSDP writes an SDP body for m. sessID stays the same for the whole
+// call and version goes up by one with every new offer or answer.
+func BuildSDP(sessID, version uint64, m LocalMedia) ([]byte, error) {
+	if !m.Addr.IsValid() {
+		return nil, errors.New("sdp: no local RTP address")
+	}
+	if len(m.Formats) == 0 {
+		return nil, errors.New("sdp: no audio format to offer")
+	}
+	ip := m.Addr.Addr().Unmap()
+	addrType := "IP4"
+	if ip.Is6() {
+		addrType = "IP6"
+	}
+	conn := &sdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &sdp.Address{Address: ip.String()}}
+	md := &sdp.MediaDescription{
+		MediaName: sdp.MediaName{
+			Media:  "audio",
+			Port:   sdp.RangedPort{Value: int(m.Addr.Port())},
+			Protos: []string{"RTP", "AVP"},
+		},
+	}
+	for _, f := range m.Formats {
+		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(f.PayloadType)))
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtpmap", f.Rtpmap()))
+	}
+	if m.EventPT != 0 {
+		pt := strconv.Itoa(int(m.EventPT))
+		md.MediaName.Formats = append(md.MediaName.Formats, pt)
+		md.Attributes = append(md.Attributes,
+			sdp.NewAttribute("rtpmap", pt+" telephone-event/8000"),
+			sdp.NewAttribute("fmtp", pt+" 0-16"))
+	}
+	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", strconv.Itoa(Ptime)))
+	for _, a := range m.Attributes {
+		k, v, ok := strings.Cut(a, ":")
+		if !ok {
+			md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(a))
+			continue
+		}
+		md.Attributes = append(md.Attributes, sdp.NewAttribute(k, v))
+	}
+	dir := m.Direction
+	if dir == "" {
+		dir = SendRecv
+	}
+	md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(string(dir)))
+	s := &sdp.SessionDescription{
+		Origin: sdp.Origin{
+			Username: "padlock", SessionID: sessID, SessionVersion: version,
+			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String(),
+		},
+		SessionName:           "padlock",
+		ConnectionInformation: conn,
+		TimeDescriptions:      []sdp.TimeDescription{{}},
+		MediaDescriptions:     []*sdp.MediaDescription{md},
+	}
+	return s.Marshal()
+}
+
+// ParseSDP reads the first audio stream of a peer's SDP. Formats it does not
+// know (opus, speex, ...) are left out; an offer with none we know is an
+// error the caller answers with 488.
+func ParseSDP(body []byte) (RemoteMedia, error) {
+	var s sdp.SessionDescription
+	if err := s.Unmarshal(body); err != nil {
+		return RemoteMedia{}, fmt.Errorf("sdp: %w", err)
+	}
+	r := RemoteMedia{EventPT: -1, Direction: SendRecv}
+	sessDir := directionOf(s.Attributes)
+	if sessDir != "" {
+		r.Direction = sessDir
+	}
+	var md *sdp.MediaDescription
+	for _, m := range s.MediaDescriptions {
+		if m.MediaName.Media == "audio" && m.MediaName.Port.Value != 0 {
+			md = m
+			break
+		}
+	}
+	if md == nil {
+		return RemoteMedia{}, errors.New("sdp: no audio stream")
+	}
+	proto := strings.Join(md.MediaName.Protos, "/")
+	if proto != "RTP/AVP" {
+		return RemoteMedia{}, fmt.Errorf("sdp: audio profile %s is not RTP/AVP", proto)
+	}
+	conn := md.ConnectionInformation
+	if conn == nil {
+		conn = s.ConnectionInformation
+	}
+	if conn == nil || conn.Address == nil {
+		return RemoteMedia{}, errors.New("sdp: no connection address")
+	}
+	ip, err := netip.ParseAddr(conn.Address.Address)
+	if err != nil {
+		return RemoteMedia{}, fmt.Errorf("sdp: connection address %q is not an IP address", conn.Address.Address)
+	}
+	port := md.MediaName.Port.Value
+	if port < 0 || port > 65535 {
+		return RemoteMedia{}, fmt.Errorf("sdp: port %d out of range", port)
+	}
+	r.Addr = netip.AddrPortFrom(ip, uint16(port))
+	if d := directionOf(md.Attributes); d != "" {
+		r.Direction = d
+	}
+	rtpmaps := map[int]string{}
+	for _, a := range md.Attributes {
+		switch a.Key {
+		case "rtpmap":
+			pt, enc, ok := strings.Cut(a.Value, " ")
+			n, err := strconv.Atoi(pt)
+			if ok && err == nil {
+				rtpmaps[n] = strings.TrimSpace(enc)
+			}
+		case "zrtp-hash":
+			r.ZRTPHash = a.Value
+		case "ptime":
+			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n < 1000 {
+				r.Ptime = n
+			}
+		}
+	}
+	for _, f := range md.MediaName.Formats {
+		pt, err := strconv.Atoi(f)
+		if err != nil || pt < 0 || pt > 127 {
+			continue
+		}
+		enc, mapped := rtpmaps[pt]
+		if strings.EqualFold(enc, "telephone-event/8000") {
+			if r.EventPT < 0 {
+				r.EventPT = pt
+			}
+			continue
+		}
+		for _, known := range codec.Formats() {
+			// A static payload type needs no rtpmap; a mapped one must agree.
+			if (!mapped && pt == int(known.PayloadType)) ||
+				(mapped && pt == int(known.PayloadType) && strings.EqualFold(enc, known.Name+"/"+strconv.Itoa(known.ClockRate))) {
+				r.Formats = append(r.Formats, known)
+			}
+		}
+	}
+	return r, nil
+}
+
+func directionOf(attrs []sdp.Attribute) Direction {
+	for _, a := range attrs {
+		switch Direction(a.Key) {
+		case SendRecv, SendOnly, RecvOnly, Inactive:
+			return Direction(a.Key)
+		}
+	}
+	return ""
+}
+
+// Choose picks the audio format for a call: the first of the offerer's list
+// that the answerer also has. ours is our own preference list.
+func Choose(offered, ours []codec.Format) (codec.Format, bool) {
+	for _, o := range offered {
+		for _, f := range ours {
+			if o.PayloadType == f.PayloadType && o.Name == f.Name {
+				return f, true
+			}
+		}
+	}
+	return codec.Format{}, false
+}
