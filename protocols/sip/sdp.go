@@ -49,8 +49,8 @@ type LocalMedia struct {
 	Formats []codec.Format
 	// EventPT is the payload type of "telephone-event/8000" (RFC 4733);
 	// 0 leaves it out. Offers use TelephoneEventPT, answers the offerer's.
-	EventPT uint8
-	Direction      Direction // empty means sendrecv
+	EventPT   uint8
+	Direction Direction // empty means sendrecv
 	// Attributes are extra media-level a= lines without "a=", e.g.
 	// "zrtp-hash:1.10 <64 hex>" from the ZRTP engine.
 	Attributes []string
