@@ -14,10 +14,12 @@ import (
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 type outcome struct {
-	ours    *zrtp.Secured
-	failed  *zrtp.Failed
-	theirs  Result
-	secured bool
+	ours     *zrtp.Secured
+	failed   *zrtp.Failed
+	mismatch bool
+	updates  []zrtp.CacheUpdate
+	theirs   Result
+	secured  bool
 }
 
 // exchange runs our engine against a bzrtp peer on a simulated clock.
@@ -32,6 +34,12 @@ func exchange(t *testing.T, cfg zrtp.Config, algs Algorithms, bzrtpFirst bool) o
 		t.Fatal(err)
 	}
 	defer p.Close()
+	return run(t, e, p, bzrtpFirst)
+}
+
+// run lets e and p talk until both are done.
+func run(t *testing.T, e *zrtp.Engine, p *Peer, bzrtpFirst bool) outcome {
+	t.Helper()
 	var res outcome
 	var toPeer [][]byte
 	handle := func(out []zrtp.Output) {
@@ -43,6 +51,10 @@ func exchange(t *testing.T, cfg zrtp.Config, algs Algorithms, bzrtpFirst bool) o
 				res.ours = &o
 			case zrtp.Failed:
 				res.failed = &o
+			case zrtp.CacheMismatch:
+				res.mismatch = true
+			case zrtp.CacheUpdate:
+				res.updates = append(res.updates, o)
 			}
 		}
 	}
@@ -187,4 +199,79 @@ func TestInteropWithBzrtp(t *testing.T) {
 		}
 	}
 	t.Logf("%d combinations, our roles: %v", n, roles)
+}
+
+// memCache is our side's ZID cache for the retained secret test.
+type memCache map[[12]byte]zrtp.CachedSecrets
+
+func (c memCache) Lookup(zid [12]byte) (zrtp.CachedSecrets, bool, error) {
+	s, ok := c[zid]
+	return s, ok, nil
+}
+
+// TestInteropRetainedSecrets checks rs1/rs2 IDs, s0 with s1, the retained
+// secret update and the V flag against bzrtp's own SQLite cache.
+func TestInteropRetainedSecrets(t *testing.T) {
+	cache, err := OpenCache(t.TempDir() + "/bzrtp-cache.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cache.Close()
+	ours := memCache{}
+	zid := [12]byte{'p', 'a', 'd', 'l', 'o', 'c', 'k', '-', 'z', 'i', 'd', '1'}
+	call := func(t *testing.T, ka zrtp.Algo, verify bool) outcome {
+		t.Helper()
+		e, err := zrtp.New(zrtp.Config{ZID: zid, ClientID: "Padlock interop", SSRC: 0xa1a1a1a1,
+			KeyAgreements: []zrtp.Algo{ka}, Cache: ours})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewWithCache(0xb0b0b0b0, Algorithms{KeyAgreements: []zrtp.Algo{ka}}, cache, "sip:bob@example.org", "sip:padlock@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		res := run(t, e, p, false)
+		if res.failed != nil {
+			t.Fatalf("failed: %+v", *res.failed)
+		}
+		if res.ours.SAS != res.theirs.SAS || !bytes.Equal(res.ours.Keys.LocalKey, res.theirs.PeerKey) {
+			t.Fatalf("SAS %q vs %q, or keys differ", res.ours.SAS, res.theirs.SAS)
+		}
+		for _, u := range res.updates {
+			ours[u.PeerZID] = u.Secrets
+		}
+		if verify {
+			p.SASVerified()
+			for _, o := range e.SetSASVerified(true) {
+				if u, ok := o.(zrtp.CacheUpdate); ok {
+					ours[u.PeerZID] = u.Secrets
+				}
+			}
+		}
+		return res
+	}
+	// 1: first call: nothing cached, nothing verified
+	res := call(t, zrtp.KeyX255, true)
+	if res.ours.Verified || res.theirs.Verified || res.mismatch || res.theirs.CacheMismatch {
+		t.Fatalf("first call: ours verified %v, bzrtp verified %v, mismatch %v/%v",
+			res.ours.Verified, res.theirs.Verified, res.mismatch, res.theirs.CacheMismatch)
+	}
+	// 2, 3: both remember each other and the verification, whichever the
+	// role and key agreement
+	for i, ka := range []zrtp.Algo{zrtp.KeyDH3k, zrtp.KeyX255} {
+		res = call(t, ka, false)
+		t.Logf("call %d (%v): we were %v", i+2, ka, res.ours.Role)
+		if !res.ours.Verified || !res.theirs.Verified || res.mismatch || res.theirs.CacheMismatch {
+			t.Fatalf("call %d: ours verified %v, bzrtp verified %v, mismatch %v/%v",
+				i+2, res.ours.Verified, res.theirs.Verified, res.mismatch, res.theirs.CacheMismatch)
+		}
+	}
+	// 4: we lose our cache: bzrtp must see a cache mismatch
+	clear(ours)
+	res = call(t, zrtp.KeyX255, false)
+	if res.ours.Verified || res.theirs.Verified || !res.theirs.CacheMismatch {
+		t.Fatalf("lost cache: ours verified %v, bzrtp verified %v, bzrtp mismatch %v",
+			res.ours.Verified, res.theirs.Verified, res.theirs.CacheMismatch)
+	}
 }

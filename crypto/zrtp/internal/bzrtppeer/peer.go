@@ -6,8 +6,9 @@
 package bzrtppeer
 
 /*
-#cgo pkg-config: libbzrtp
+#cgo pkg-config: libbzrtp sqlite3
 #include <bzrtp/bzrtp.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +67,7 @@ static int peer_start(void *cd, const bzrtpSrtpSecrets_t *s, int32_t verified) {
 
 static int peer_status(void *cd, const uint8_t level, const uint8_t id, const char *msg) { return 0; }
 
-static bzrtpContext_t *peer_new(peer_t *pe, uint32_t ssrc, uint8_t types[5][7], uint8_t counts[5]) {
+static bzrtpContext_t *peer_new(peer_t *pe, uint32_t ssrc, uint8_t types[5][7], uint8_t counts[5], void *db, const char *self, const char *peer) {
 	bzrtpCallbacks_t cbs;
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.bzrtp_statusMessage = peer_status;
@@ -77,6 +78,7 @@ static bzrtpContext_t *peer_new(peer_t *pe, uint32_t ssrc, uint8_t types[5][7], 
 	bzrtpContext_t *ctx = bzrtp_createBzrtpContext();
 	if (ctx == NULL) return NULL;
 	bzrtp_setCallbacks(ctx, &cbs);
+	if (db != NULL) bzrtp_setZIDCache(ctx, db, self, peer);
 	const uint8_t kinds[5] = {ZRTP_HASH_TYPE, ZRTP_CIPHERBLOCK_TYPE, ZRTP_AUTHTAG_TYPE, ZRTP_KEYAGREEMENT_TYPE, ZRTP_SAS_TYPE};
 	for (int i = 0; i < 5; i++) {
 		if (counts[i] > 0) bzrtp_setSupportedCryptoTypes(ctx, kinds[i], types[i], counts[i]);
@@ -85,6 +87,18 @@ static bzrtpContext_t *peer_new(peer_t *pe, uint32_t ssrc, uint8_t types[5][7], 
 	bzrtp_setClientData(ctx, ssrc, pe);
 	return ctx;
 }
+
+static void *cache_open(const char *path) {
+	sqlite3 *db = NULL;
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	bzrtp_initCache_lock(db, NULL);
+	return db;
+}
+
+static void cache_close(void *db) { sqlite3_close((sqlite3 *)db); }
 
 static uint8_t peer_supported(bzrtpContext_t *ctx, int kind, uint8_t out[7]) {
 	const uint8_t kinds[5] = {ZRTP_HASH_TYPE, ZRTP_CIPHERBLOCK_TYPE, ZRTP_AUTHTAG_TYPE, ZRTP_KEYAGREEMENT_TYPE, ZRTP_SAS_TYPE};
@@ -133,8 +147,32 @@ type Peer struct {
 	ssrc C.uint32_t
 }
 
-// New creates a bzrtp context offering algs. Close it after use.
+// Cache is a bzrtp ZID cache: an SQLite database bzrtp reads and writes.
+type Cache struct{ db unsafe.Pointer }
+
+// OpenCache opens (creating it if needed) a bzrtp cache database file.
+func OpenCache(path string) (*Cache, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	db := C.cache_open(cpath)
+	if db == nil {
+		return nil, fmt.Errorf("bzrtppeer: cannot open cache %s", path)
+	}
+	return &Cache{db: db}, nil
+}
+
+// Close closes the database.
+func (c *Cache) Close() { C.cache_close(c.db) }
+
+// New creates a bzrtp context offering algs, without a ZID cache. Close it
+// after use.
 func New(ssrc uint32, algs Algorithms) (*Peer, error) {
+	return NewWithCache(ssrc, algs, nil, "", "")
+}
+
+// NewWithCache creates a bzrtp context that keeps retained secrets in
+// cache, under the given local and peer URIs.
+func NewWithCache(ssrc uint32, algs Algorithms, cache *Cache, selfURI, peerURI string) (*Peer, error) {
 	var types [5][7]C.uint8_t
 	var counts [5]C.uint8_t
 	for i, list := range [][]zrtp.Algo{algs.Hashes, algs.Ciphers, algs.AuthTags, algs.KeyAgreements, algs.SASTypes} {
@@ -151,7 +189,14 @@ func New(ssrc uint32, algs Algorithms) (*Peer, error) {
 		counts[i] = C.uint8_t(len(list))
 	}
 	p := &Peer{c: (*C.peer_t)(C.calloc(1, C.sizeof_peer_t)), ssrc: C.uint32_t(ssrc)}
-	p.ctx = C.peer_new(p.c, p.ssrc, &types[0], &counts[0])
+	var db unsafe.Pointer
+	if cache != nil {
+		db = cache.db
+	}
+	cself, cpeer := C.CString(selfURI), C.CString(peerURI)
+	defer C.free(unsafe.Pointer(cself))
+	defer C.free(unsafe.Pointer(cpeer))
+	p.ctx = C.peer_new(p.c, p.ssrc, &types[0], &counts[0], db, cself, cpeer)
 	if p.ctx == nil {
 		C.free(unsafe.Pointer(p.c))
 		return nil, errors.New("bzrtppeer: bzrtp_createBzrtpContext failed")
@@ -240,6 +285,9 @@ func (p *Peer) Secured() (Result, bool) {
 		SASType:       algoOf(uint8(p.c.sasAlgo)),
 	}, true
 }
+
+// SASVerified tells bzrtp the user verified the SAS (stored in its cache).
+func (p *Peer) SASVerified() { C.bzrtp_SASVerified(p.ctx) }
 
 // Status is bzrtp's channel status (BZRTP_CHANNEL_*).
 func (p *Peer) Status() int { return int(C.bzrtp_getChannelStatus(p.ctx, p.ssrc)) }
