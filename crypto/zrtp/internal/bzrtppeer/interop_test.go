@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -34,11 +35,12 @@ func exchange(t *testing.T, cfg zrtp.Config, algs Algorithms, bzrtpFirst bool) o
 		t.Fatal(err)
 	}
 	defer p.Close()
-	return run(t, e, p, bzrtpFirst)
+	return run(t, e, p, bzrtpFirst, nil)
 }
 
-// run lets e and p talk until both are done.
-func run(t *testing.T, e *zrtp.Engine, p *Peer, bzrtpFirst bool) outcome {
+// run lets e and p talk until both are done. lose, if set, is asked about
+// every packet (toPeer tells the direction) and can drop it.
+func run(t *testing.T, e *zrtp.Engine, p *Peer, bzrtpFirst bool, lose func(toPeer bool) bool) outcome {
 	t.Helper()
 	var res outcome
 	var toPeer [][]byte
@@ -82,6 +84,9 @@ func run(t *testing.T, e *zrtp.Engine, p *Peer, bzrtpFirst bool) outcome {
 		progressed := false
 		for _, pkt := range p.Outgoing() {
 			progressed = true
+			if lose != nil && lose(false) {
+				continue
+			}
 			out, err := e.Receive(pkt, now)
 			if err != nil {
 				t.Logf("our engine dropped a bzrtp packet: %v", err)
@@ -92,6 +97,9 @@ func run(t *testing.T, e *zrtp.Engine, p *Peer, bzrtpFirst bool) outcome {
 			progressed = true
 			pkt := toPeer[0]
 			toPeer = toPeer[1:]
+			if lose != nil && lose(true) {
+				continue
+			}
 			if err := p.Receive(pkt); err != nil {
 				t.Logf("bzrtp refused our packet: %v", err)
 			}
@@ -231,7 +239,7 @@ func TestInteropRetainedSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer p.Close()
-		res := run(t, e, p, false)
+		res := run(t, e, p, false, nil)
 		if res.failed != nil {
 			t.Fatalf("failed: %+v", *res.failed)
 		}
@@ -274,4 +282,35 @@ func TestInteropRetainedSecrets(t *testing.T) {
 		t.Fatalf("lost cache: ours verified %v, bzrtp verified %v, bzrtp mismatch %v",
 			res.ours.Verified, res.theirs.Verified, res.theirs.CacheMismatch)
 	}
+}
+
+// TestInteropLossyLink loses a quarter of the packets each way: both
+// implementations' retransmissions must still get both sides secured.
+func TestInteropLossyLink(t *testing.T) {
+	roles := map[zrtp.Role]int{}
+	for seed := range uint64(24) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := mrand.New(mrand.NewPCG(seed, 42))
+			var zid [12]byte
+			rand.Read(zid[:])
+			e, err := zrtp.New(zrtp.Config{ZID: zid, SSRC: 0xa1a1a1a1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := New(0xb0b0b0b0, Algorithms{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			res := run(t, e, p, seed%2 == 0, func(bool) bool { return rng.IntN(4) == 0 })
+			if res.failed != nil {
+				t.Fatalf("failed: %+v", *res.failed)
+			}
+			if res.ours.SAS != res.theirs.SAS || !bytes.Equal(res.ours.Keys.RemoteKey, res.theirs.SelfKey) {
+				t.Fatalf("SAS %q vs %q, or keys differ", res.ours.SAS, res.theirs.SAS)
+			}
+			roles[res.ours.Role]++
+		})
+	}
+	t.Logf("our roles: %v", roles)
 }
