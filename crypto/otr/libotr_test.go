@@ -520,3 +520,72 @@ func TestInteropLibotrPolicies(t *testing.T) {
 		}
 	})
 }
+
+// TestInteropLibotrTwoInstances is the case instance tags exist for: the
+// correspondent is logged in twice and the network delivers everything to
+// both. Both instances answer our query; the AKE must settle with one of
+// them, without looping, and the other must ignore what is not addressed to
+// it.
+func TestInteropLibotrTwoInstances(t *testing.T) {
+	us := newPeer(t, "alice", policyV3, 0x1111, 0)
+	libs := []*libotrPeer{
+		startLibotr(t, "bob", libotrAllowV2|libotrAllowV3, 0),
+		startLibotr(t, "bob", libotrAllowV2|libotrAllowV3, 0),
+	}
+	broadcast := func(toLibs []string) {
+		for round := 0; len(toLibs) > 0; round++ {
+			if round > 30 {
+				t.Fatal("the AKE with two instances did not settle")
+			}
+			var toUs []string
+			for _, m := range toLibs {
+				for _, lib := range libs {
+					toUs = append(toUs, lib.do("recv "+m)...)
+				}
+			}
+			if round == 0 && len(toLibs) == 1 && toLibs[0] == us.c.QueryMessage() && len(toUs) != 2 {
+				t.Fatalf("expected a D-H Commit from each instance, got %d messages", len(toUs))
+			}
+			toLibs = nil
+			for _, m := range toUs {
+				plain, out, ev, err := us.c.Receive(m)
+				if err != nil {
+					t.Fatalf("receiving %.60q: %v", m, err)
+				}
+				if plain != "" {
+					us.shown = append(us.shown, plain)
+				}
+				us.events = append(us.events, ev...)
+				toLibs = append(toLibs, out...)
+			}
+		}
+	}
+	broadcast([]string{us.c.QueryMessage()})
+	if !us.c.IsEncrypted() {
+		t.Fatalf("not secure: %v", us.events)
+	}
+	var secure []*libotrPeer
+	for _, lib := range libs {
+		if lib.find("secure", "") != nil {
+			secure = append(secure, lib)
+		}
+	}
+	if len(secure) != 1 {
+		t.Fatalf("%d libotr instances went secure", len(secure))
+	}
+	checkLibotrSecure(t, us, secure[0], 3)
+	broadcast(us.send(t, "for one instance only"))
+	shown := 0
+	for _, lib := range libs {
+		shown += len(lib.shown)
+	}
+	if shown != 1 || len(secure[0].shown) != 1 {
+		t.Fatalf("message shown %d times (the secure instance %d)", shown, len(secure[0].shown))
+	}
+	// The secure instance answers; the other has nothing to say.
+	broadcast(nil)
+	relay(t, us, secure[0], nil, secure[0].do("send reply from the right instance"))
+	if us.shown[len(us.shown)-1] != "reply from the right instance" {
+		t.Fatalf("we showed %q", us.shown)
+	}
+}
