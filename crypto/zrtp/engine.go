@@ -185,7 +185,6 @@ type Engine struct {
 	dhPart1, dhPart2       []byte
 	peerDH                 *DHPart
 	lastReply              []byte // responder's last message, resent on a repeat
-	lastTrigger            []byte // the peer message that caused lastReply
 
 	peerConfirm []byte
 
