@@ -1,6 +1,7 @@
 package otr
 
 import (
+	cryptorand "crypto/rand"
 	"crypto/sha1"
 	"crypto/sha512"
 	"encoding/hex"
@@ -169,8 +170,12 @@ func (k *PublicKey) verify(m, sig []byte) bool {
 }
 
 // GenerateKey makes a new 1024-bit DSA key with a 160-bit q, the size every
-// OTR implementation accepts. It takes a few hundred milliseconds.
+// OTR implementation accepts. It takes tens to hundreds of milliseconds. A
+// nil rand means crypto/rand.
 func GenerateKey(rand io.Reader) (*PrivateKey, error) {
+	if rand == nil {
+		rand = cryptorand.Reader
+	}
 	const lBits, nBits = 1024, 160
 	q, err := randomPrime(rand, nBits)
 	if err != nil {
