@@ -1,6 +1,7 @@
 package otr
 
 import (
+	"math/big"
 	"strings"
 	"testing"
 )
@@ -408,4 +409,25 @@ func FuzzReceive(f *testing.F) {
 		fresh.Receive(msg)
 		bob.c.Receive(msg)
 	})
+}
+
+func TestDataRejectsBadNextKey(t *testing.T) {
+	alice := newPeer(t, "alice", policyV3, 0x1111, 0)
+	bob := newPeer(t, "bob", policyV3, 0x2222, 0)
+	secure(t, alice, bob)
+	good := alice.c.sess.ourCur.pub
+	for _, bad := range []*big.Int{big.NewInt(1), new(big.Int).Sub(dhPrime, big.NewInt(1))} {
+		alice.c.sess.ourCur.pub = bad // a correctly MAC'd message announcing a bad key
+		msg := alice.send(t, "with a bad next key")
+		plain, _, ev, _ := bob.c.Receive(msg[0])
+		if plain != "" || len(ev) != 1 || ev[0].Kind != UnreadableReceived {
+			t.Fatalf("next key %v accepted: %q %v", bad, plain, ev)
+		}
+	}
+	alice.c.sess.ourCur.pub = good
+	deliver(t, alice, bob, alice.send(t, "good again"))
+	deliver(t, bob, alice, bob.send(t, "reply"))
+	if len(bob.shown) != 1 || len(alice.shown) != 1 {
+		t.Fatalf("session broken: %q %q", bob.shown, alice.shown)
+	}
 }
