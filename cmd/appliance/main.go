@@ -27,6 +27,7 @@ import (
 	"github.com/padlock-phone/padlock/hw/sim"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/protocols/lines"
 	"github.com/padlock-phone/padlock/protocols/testline"
 	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/webadmin"
@@ -150,12 +151,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	defer b.Close()
 
-	lines := testline.New(testline.DefaultTiming)
-	defer lines.Close()
+	tests := testline.New(testline.DefaultTiming)
+	defer tests.Close()
+	mux := lines.New(lines.Route{Name: "test lines", Line: tests, Takes: testline.Handles})
+	defer mux.Close()
 
 	brain := phone.New(phone.Config{
 		Board:     b,
-		Telephony: lines,
+		Telephony: mux,
 		Voice:     silentVoice{log: log},
 		Log:       log.With("part", "phone"),
 		Initial:   phone.State{VaultLocked: true},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/padlock-phone/padlock/phone/call"
@@ -29,10 +30,14 @@ type Timing struct {
 // DefaultTiming is slow enough for a person to see each state.
 var DefaultTiming = Timing{Ring: 300 * time.Millisecond, Answer: time.Second, CallBack: 2 * time.Second}
 
+var instances atomic.Int64
+
 // Lines implements the phone's Telephony for the test lines.
 type Lines struct {
 	t      Timing
 	events chan call.Event
+
+	prefix string // unique per Lines, so call IDs never collide across drivers
 
 	mu     sync.Mutex
 	next   int
@@ -49,7 +54,8 @@ type testCall struct {
 
 // New makes the test lines with the given timing.
 func New(t Timing) *Lines {
-	return &Lines{t: t, events: make(chan call.Event, 16), calls: map[call.ID]*testCall{}}
+	n := instances.Add(1)
+	return &Lines{t: t, prefix: fmt.Sprintf("test%d-", n), events: make(chan call.Event, 16), calls: map[call.ID]*testCall{}}
 }
 
 // Handles reports whether target is one of the test lines.
@@ -80,7 +86,7 @@ func (l *Lines) Dial(target string) (call.ID, error) {
 
 func (l *Lines) newID() call.ID {
 	l.next++
-	return call.ID(fmt.Sprintf("test-%d", l.next))
+	return call.ID(fmt.Sprintf("%s%d", l.prefix, l.next))
 }
 
 func (l *Lines) ringing(id call.ID) {
