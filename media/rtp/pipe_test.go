@@ -1,0 +1,118 @@
+package rtp
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/padlock-phone/padlock/media/codec"
+)
+
+// netModel decides what happens to packet i: dropped, or delayed.
+type netModel struct {
+	name  string
+	loss  float64       // probability a packet is dropped
+	delay time.Duration // base one-way delay
+	jit   time.Duration // uniform extra delay 0..jit
+	swap  float64       // probability a packet is held back one frame (reorder)
+	dup   float64       // probability a packet is duplicated
+}
+
+type arrival struct {
+	at  time.Time
+	pkt []byte
+}
+
+// runPipe sends frames of a 1 kHz tone through Sender, the model and
+// Receiver in simulated time and returns the receiver's output and stats.
+func runPipe(t *testing.T, f codec.Format, m netModel, frames int, seed uint64) (out []int16, st ReceiverStats, dropped, dups int) {
+	t.Helper()
+	clk := newFakeClock()
+	start := clk.now()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	snd := NewSender(f, mustCodec(t, f), DefaultEventPT, 0x11223344, 65500, 1234)
+	rcv := NewReceiver(f, mustCodec(t, f), DefaultEventPT)
+	src := &toneSource{freq: 1000, rate: float64(f.SampleRate), amp: 8000}
+
+	var arrivals []arrival
+	pcm := make([]int16, 0, snd.FrameSamples())
+	for i := range frames {
+		sent := start.Add(time.Duration(i) * FrameDuration)
+		pcm = src.frame(pcm[:0], snd.FrameSamples())
+		pkt, err := snd.Frame(nil, pcm, sent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 3 && rng.Float64() < m.loss { // keep the first packets: RFC 3550 probation
+			dropped++
+			continue
+		}
+		d := m.delay + time.Duration(rng.Int64N(int64(m.jit)+1))
+		if rng.Float64() < m.swap {
+			d += FrameDuration + time.Millisecond
+		}
+		arrivals = append(arrivals, arrival{sent.Add(d), pkt})
+		if rng.Float64() < m.dup {
+			arrivals = append(arrivals, arrival{sent.Add(d + 3*time.Millisecond), bytes.Clone(pkt)})
+			dups++
+		}
+	}
+	sort.SliceStable(arrivals, func(a, b int) bool { return arrivals[a].at.Before(arrivals[b].at) })
+
+	next := 0
+	pullAt := start.Add(7 * time.Millisecond)
+	end := start.Add(time.Duration(frames)*FrameDuration + m.delay + m.jit + 100*time.Millisecond)
+	for clk.now().Before(end) {
+		for next < len(arrivals) && !arrivals[next].at.After(clk.now()) {
+			if err := rcv.Packet(arrivals[next].pkt, arrivals[next].at); err != nil {
+				t.Fatal(err)
+			}
+			next++
+		}
+		if !clk.now().Before(pullAt) {
+			out = rcv.Pull(out, clk.now())
+			pullAt = pullAt.Add(FrameDuration)
+		}
+		clk.advance(time.Millisecond)
+	}
+	return out, rcv.Stats(), dropped, dups
+}
+
+func TestPipeTone(t *testing.T) {
+	models := []netModel{
+		{name: "clean", delay: 5 * time.Millisecond},
+		{name: "jitter 15ms", delay: 5 * time.Millisecond, jit: 15 * time.Millisecond},
+		{name: "5% loss", delay: 5 * time.Millisecond, loss: 0.05},
+		{name: "5% reorder", delay: 5 * time.Millisecond, swap: 0.05},
+		{name: "5% loss, reorder, dup, jitter", delay: 5 * time.Millisecond, jit: 10 * time.Millisecond, loss: 0.05, swap: 0.05, dup: 0.05},
+	}
+	for _, f := range []codec.Format{codec.PCMU, codec.G722} {
+		for _, m := range models {
+			t.Run(f.Name+"/"+m.name, func(t *testing.T) {
+				const frames = 150
+				out, st, dropped, dups := runPipe(t, f, m, frames, 7)
+				// Skip the start (buffering and codec warm-up).
+				skip := f.Samples(200 * time.Millisecond)
+				tol := 1.0
+				if m.loss > 0 {
+					tol = 2.0 // concealment fades a few frames
+				}
+				checkTone(t, out, skip, 1000, float64(f.SampleRate), 8000, tol)
+				// RFC 3550 A.3: duplicates count as received, so they
+				// offset losses.
+				if got := int(st.Lost); got != dropped-dups {
+					t.Errorf("RFC 3550 cumulative lost = %d, want %d dropped - %d duplicated", got, dropped, dups)
+				}
+				if m.jit == 0 && m.swap == 0 && st.Jitter > time.Millisecond {
+					t.Errorf("jitter %v on a steady path", st.Jitter)
+				}
+				if st.Buffer.Target < 20*time.Millisecond || st.Buffer.Target > 60*time.Millisecond {
+					t.Errorf("target %v outside 20..60 ms", st.Buffer.Target)
+				}
+				t.Logf("lost %d, jitter %v, buffer %+v", st.Lost, st.Jitter, st.Buffer)
+			})
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package rtp
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	pionrtp "github.com/pion/rtp"
+
+	"github.com/padlock-phone/padlock/media/codec"
+)
+
+// comfortNoisePT is RFC 3389 comfort noise: played as silence.
+const comfortNoisePT = 13
+
+// ErrPayloadType is returned for an RTP packet of a payload type the
+// stream did not negotiate.
+var ErrPayloadType = errors.New("rtp: payload type not negotiated")
+
+// pcmCap bounds decoded audio waiting to be played: the largest payload
+// decoded at G.722's two samples per byte, plus a frame.
+const pcmCap = 2*maxPayload + 2*960
+
+// Receiver turns RTP packets from one remote source into 20 ms PCM
+// frames: RFC 3550 statistics, the jitter buffer, decoding, loss
+// concealment and telephone-events. It is sans-I/O: the caller passes
+// packets with their arrival time and pulls frames at playout time.
+type Receiver struct {
+	format  codec.Format
+	dec     codec.Codec
+	eventPT uint8
+	samples int
+
+	stats sourceStats
+	jb    JitterBuffer
+	dtmf  dtmfReceiver
+	hdr   pionrtp.Header
+
+	pcm     [pcmCap]int16 // decoded, not yet pulled
+	pcmN    int
+	last    [pcmCap]int16 // the last decoded packet, for concealment
+	lastN   int
+	lostRun int // packets concealed in a row
+
+	// OnDTMF, if set, is called for each received digit.
+	OnDTMF func(DTMF)
+
+	rejected uint64 // packets with a wrong payload type or malformed
+}
+
+// NewReceiver returns a Receiver for format f decoded by dec, taking
+// telephone-events on eventPT.
+func NewReceiver(f codec.Format, dec codec.Codec, eventPT uint8) *Receiver {
+	r := &Receiver{format: f, dec: dec, eventPT: eventPT, samples: f.Samples(FrameDuration)}
+	r.stats.clockRate = f.ClockRate
+	r.dtmf.clockHz = f.ClockRate
+	r.jb.init(FrameDuration)
+	return r
+}
+
+// FrameSamples is how many samples Pull appends.
+func (r *Receiver) FrameSamples() int { return r.samples }
+
+// Packet takes one clear RTP packet that arrived at now.
+func (r *Receiver) Packet(pkt []byte, now time.Time) error {
+	n, err := r.hdr.Unmarshal(pkt)
+	if err != nil {
+		r.rejected++
+		return fmt.Errorf("rtp: bad RTP header: %w", err)
+	}
+	payload := pkt[n:]
+	if r.hdr.Padding {
+		if len(payload) == 0 || int(payload[len(payload)-1]) > len(payload) {
+			r.rejected++
+			return errors.New("rtp: bad RTP padding")
+		}
+		payload = payload[:len(payload)-int(payload[len(payload)-1])]
+	}
+	pt := r.hdr.PayloadType
+	audio := pt == r.format.PayloadType
+	if !audio && pt != r.eventPT && pt != comfortNoisePT {
+		r.rejected++
+		return ErrPayloadType
+	}
+	if r.stats.valid && r.hdr.SSRC != r.stats.ssrc {
+		// A new source: what was buffered belongs to the old one.
+		r.jb.Reset()
+		r.dec.Reset()
+		r.dtmf = dtmfReceiver{clockHz: r.format.ClockRate}
+		r.pcmN, r.lastN = 0, 0
+	}
+	r.stats.update(r.hdr.SSRC, r.hdr.SequenceNumber)
+	if audio {
+		// Jitter from audio only: an event's packets all carry its start
+		// time, which would read as jitter.
+		r.stats.arrival(r.hdr.Timestamp, now)
+		r.jb.SetJitter(time.Duration(r.stats.jitterTicks()) * time.Second / time.Duration(r.format.ClockRate))
+		r.jb.Insert(r.hdr.SequenceNumber, payload, false, now)
+		return nil
+	}
+	// Events and comfort noise hold their place in the sequence so that
+	// the jitter buffer plays silence for them instead of concealing.
+	r.jb.Insert(r.hdr.SequenceNumber, nil, true, now)
+	if pt == r.eventPT {
+		r.dtmf.packet(r.hdr.Timestamp, payload, r.OnDTMF)
+	}
+	return nil
+}
+
+// Pull appends the next 20 ms of audio (FrameSamples samples) to dst:
+// decoded packets, concealment for lost ones, silence when there is
+// nothing to play.
+func (r *Receiver) Pull(dst []int16, now time.Time) []int16 {
+	for r.pcmN < r.samples {
+		payload, st := r.jb.Next(now)
+		switch st {
+		case Play:
+			out := r.dec.Decode(r.pcm[r.pcmN:r.pcmN], payload)
+			r.lastN = copy(r.last[:], out)
+			r.pcmN += len(out)
+			r.lostRun = 0
+		case Lost:
+			r.conceal(r.samples)
+		case Silent:
+			r.silence(r.samples)
+			r.lastN = 0
+		case Wait:
+			r.conceal(r.samples - r.pcmN)
+		}
+		if st == Wait {
+			break
+		}
+	}
+	dst = append(dst, r.pcm[:r.samples]...)
+	r.pcmN = copy(r.pcm[:], r.pcm[r.samples:r.pcmN])
+	return dst
+}
+
+// concealFrames is how many packets concealment fades over before
+// falling silent.
+const concealFrames = 3
+
+// conceal appends n samples standing in for a missing packet: the last
+// good packet repeated with a gain falling linearly from one packet to
+// the next, silence after concealFrames. Voice and tones repeat well over
+// 20 ms; a long fade-out avoids clicks and avoids a buzz on long gaps.
+func (r *Receiver) conceal(n int) {
+	if r.lastN == 0 || r.lostRun >= concealFrames {
+		r.silence(n)
+		r.lostRun++
+		return
+	}
+	n = min(n, pcmCap-r.pcmN)
+	g0 := float32(concealFrames-r.lostRun) / concealFrames
+	g1 := float32(concealFrames-r.lostRun-1) / concealFrames
+	out := r.pcm[r.pcmN : r.pcmN+n]
+	for i := range out {
+		g := g0 + (g1-g0)*float32(i)/float32(n)
+		out[i] = int16(float32(r.last[i%r.lastN]) * g)
+	}
+	r.pcmN += n
+	r.lostRun++
+}
+
+func (r *Receiver) silence(n int) {
+	n = min(n, pcmCap-r.pcmN)
+	clear(r.pcm[r.pcmN : r.pcmN+n])
+	r.pcmN += n
+}
+
+// ReceiverStats is what the receiving side counted.
+type ReceiverStats struct {
+	SSRC uint32
+	// Received, Lost and ExtendedHighestSeq follow RFC 3550 appendix A.3.
+	Received           uint32
+	Lost               int32
+	ExtendedHighestSeq uint32
+	// Jitter is the RFC 3550 interarrival jitter.
+	Jitter time.Duration
+	// Rejected counts packets of a wrong payload type or malformed.
+	Rejected uint64
+	Buffer   JitterStats
+}
+
+// Stats returns the receive statistics.
+func (r *Receiver) Stats() ReceiverStats {
+	st := ReceiverStats{Rejected: r.rejected, Buffer: r.jb.Stats()}
+	if r.stats.valid {
+		st.SSRC = r.stats.ssrc
+		st.Received = r.stats.received
+		st.Lost = r.stats.lost()
+		st.ExtendedHighestSeq = r.stats.extendedMax()
+		st.Jitter = time.Duration(r.stats.jitterTicks()) * time.Second / time.Duration(r.format.ClockRate)
+	}
+	return st
+}
