@@ -1,6 +1,7 @@
 package zrtp
 
 import (
+	mrand "math/rand/v2"
 	"testing"
 	"time"
 )
@@ -59,6 +60,10 @@ type link struct {
 	drop   func(from *endpoint, typ MessageType) bool
 	tamper func(from *endpoint, typ MessageType, pkt []byte) []byte
 	errs   []error // Receive errors (dropped packets), for inspection
+	// chaos, if set, delivers queued packets in random order, loses
+	// lossPct and duplicates dupPct percent of them.
+	chaos           *mrand.Rand
+	lossPct, dupPct int
 }
 
 func newEndpoint(t testing.TB, name string, cfg Config) *endpoint {
@@ -104,8 +109,20 @@ func (l *link) run() {
 			return
 		}
 		if len(queue) > 0 {
-			f := queue[0]
-			queue = queue[1:]
+			i := 0
+			if l.chaos != nil {
+				i = l.chaos.IntN(len(queue))
+			}
+			f := queue[i]
+			queue = append(queue[:i], queue[i+1:]...)
+			if l.chaos != nil {
+				if l.chaos.IntN(100) < l.lossPct {
+					continue
+				}
+				if l.chaos.IntN(100) < l.dupPct {
+					queue = append(queue, f)
+				}
+			}
 			out, err := f.to.e.Receive(f.pkt, l.now)
 			if err != nil {
 				l.errs = append(l.errs, err)

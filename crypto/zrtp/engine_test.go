@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"testing"
 )
 
@@ -138,6 +139,26 @@ func TestEngineLossRecovery(t *testing.T) {
 				checkAgreement(t, a, b)
 			})
 		}
+	}
+}
+
+// TestEngineChaoticLink reorders, duplicates and loses packets.
+func TestEngineChaoticLink(t *testing.T) {
+	for seed := range uint64(40) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			ca, cb := testConfig(1), testConfig(2)
+			ca.Rand, cb.Rand = detRand(seed+1000), detRand(seed+2000)
+			a, b := newEndpoint(t, "a", ca), newEndpoint(t, "b", cb)
+			l := &link{t: t, a: a, b: b, chaos: mrand.New(mrand.NewPCG(seed, 7)), lossPct: 15, dupPct: 20}
+			l.run()
+			checkAgreement(t, a, b)
+			for _, err := range l.errs {
+				// duplicates and strays are dropped; nothing else may happen
+				if !errors.Is(err, ErrUnexpected) {
+					t.Errorf("unexpected drop reason: %v", err)
+				}
+			}
+		})
 	}
 }
 
