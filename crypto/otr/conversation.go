@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"strings"
+	"time"
 )
 
 // Policy says which versions may be spoken and when to start OTR. The
@@ -51,6 +52,13 @@ type Config struct {
 	// FragmentSize is the largest message the network carries; longer
 	// encoded messages are fragmented. Zero means no fragmentation.
 	FragmentSize int
+	// HeartbeatInterval, when set, makes Receive answer a readable Data
+	// message with an empty one (a heartbeat) if we have sent nothing for
+	// this long, so that keys rotate and old MAC keys get revealed even
+	// when the user only reads. libotr uses 60 s. Zero turns it off.
+	HeartbeatInterval time.Duration
+	// Now is the clock for HeartbeatInterval; nil means time.Now.
+	Now func() time.Time
 }
 
 // Errors returned by Send and friends.
@@ -89,9 +97,10 @@ type Conversation struct {
 	smp   smpState
 	frag  reassembler
 
-	held         []string // plaintext waiting for the private conversation
-	querySent    bool     // a Query Message went out for the held messages
-	gotPlaintext bool     // the correspondent sent plaintext: stop tagging
+	lastSent     time.Time // when the last Data message went out
+	held         []string  // plaintext waiting for the private conversation
+	querySent    bool      // a Query Message went out for the held messages
+	gotPlaintext bool      // the correspondent sent plaintext: stop tagging
 }
 
 // NewConversation checks cfg and returns a Conversation in the plaintext
@@ -106,6 +115,9 @@ func NewConversation(cfg Config) (*Conversation, error) {
 	c := &Conversation{cfg: cfg, rand: cfg.Rand}
 	if c.rand == nil {
 		c.rand = rand.Reader
+	}
+	if c.cfg.Now == nil {
+		c.cfg.Now = time.Now
 	}
 	switch {
 	case cfg.InstanceTag >= minInstanceTag:
@@ -340,6 +352,9 @@ func (c *Conversation) goSecure(s *session, out *output) error {
 	c.sess = s
 	c.state = stateEncrypted
 	c.querySent = false
+	if c.cfg.HeartbeatInterval > 0 {
+		c.lastSent = c.cfg.Now() // the AKE's last message counts as sent, as in libotr
+	}
 	c.smp.reset()
 	out.event(Event{Kind: WentSecure, Fingerprint: s.theirKey.Fingerprint(), SSID: s.ssid, Version: int(s.version), SSIDWeRevealed: s.weRevealed})
 	if len(c.held) == 0 {

@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAKEAndData(t *testing.T) {
@@ -429,5 +430,42 @@ func TestDataRejectsBadNextKey(t *testing.T) {
 	deliver(t, bob, alice, bob.send(t, "reply"))
 	if len(bob.shown) != 1 || len(alice.shown) != 1 {
 		t.Fatalf("session broken: %q %q", bob.shown, alice.shown)
+	}
+}
+
+func TestAutomaticHeartbeat(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	mk := func(name string, tag uint32) *peer {
+		c, err := NewConversation(Config{PrivateKey: testKey(t, name), Policy: policyV3, Rand: newDetRand(name),
+			InstanceTag: tag, HeartbeatInterval: time.Minute, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &peer{name: name, c: c}
+	}
+	alice, bob := mk("alice", 0x1111), mk("bob", 0x2222)
+	secure(t, alice, bob)
+	// Bob only reads. Within the interval of his last send: no heartbeat.
+	msg := alice.send(t, "one")
+	if _, out, _, _ := bob.c.Receive(msg[0]); len(out) != 0 {
+		t.Fatalf("heartbeat too early: %q", out)
+	}
+	now = now.Add(2 * time.Minute)
+	msg = alice.send(t, "two")
+	_, out, _, _ := bob.c.Receive(msg[0])
+	if len(out) != 1 || mustParse(t, out[0]).flags&flagIgnoreUnreadable == 0 {
+		t.Fatalf("no heartbeat after the interval: %q", out)
+	}
+	before := alice.c.sess.ourKeyID
+	// Alice takes it silently (no heartbeat back for a heartbeat) and
+	// rotates her key, as if Bob had replied.
+	shown, back, _, _ := alice.c.Receive(out[0])
+	if shown != "" || len(back) != 0 || alice.c.sess.ourKeyID != before+1 {
+		t.Fatalf("heartbeat handling: shown %q, sent %q, key id %d -> %d", shown, back, before, alice.c.sess.ourKeyID)
+	}
+	// Right after sending it, Bob sends no second one.
+	if _, out, _, _ := bob.c.Receive(alice.send(t, "three")[0]); len(out) != 0 {
+		t.Fatalf("second heartbeat: %q", out)
 	}
 }

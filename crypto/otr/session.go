@@ -192,6 +192,9 @@ func (c *Conversation) sendData(msg []byte, tlvs []tlv, flags byte) ([]string, e
 	if err != nil {
 		return nil, err
 	}
+	if c.cfg.HeartbeatInterval > 0 {
+		c.lastSent = c.cfg.Now()
+	}
 	return c.frame(m)
 }
 
@@ -235,6 +238,17 @@ func (c *Conversation) receiveData(m *wireMsg, raw []byte, out *output) (string,
 				})
 			}
 		}
+	}
+	// A heartbeat answers a real message only (never another heartbeat, or
+	// two idle engines would ping-pong), and only when nothing else goes
+	// back anyway.
+	if len(reply) == 0 && len(human) > 0 && c.cfg.HeartbeatInterval > 0 &&
+		c.cfg.Now().Sub(c.lastSent) >= c.cfg.HeartbeatInterval {
+		msgs, err := c.sendData(nil, nil, flagIgnoreUnreadable)
+		if err != nil {
+			return string(human), err
+		}
+		out.send(msgs...)
 	}
 	if len(reply) > 0 {
 		msgs, err := c.sendData(nil, reply, flagIgnoreUnreadable)
