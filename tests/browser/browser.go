@@ -45,6 +45,9 @@ func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	t.Cleanup(func() {
+		// Close the browser gracefully first: killing it leaves its helper
+		// processes writing to the profile while t.TempDir removes it.
+		chromedp.Cancel(ctx)
 		cancelCtx()
 		cancelAlloc()
 	})
