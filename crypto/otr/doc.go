@@ -5,8 +5,22 @@
 // A Conversation holds the state for one correspondent. Every message that
 // arrives from the correspondent goes through Receive; every message the
 // user types goes through Send. Both return the strings to put on the wire.
-// The engine owns no clock and no socket; randomness comes from Config.Rand.
+// The engine owns no socket; randomness comes from Config.Rand and the only
+// clock (for optional heartbeats) from Config.Now.
 //
 // Protocol reference: "Off-the-Record Messaging Protocol version 3"
-// (Protocol-v3.html in the libotr repository).
+// (Protocol-v3.html in the libotr repository). The tests check the engine
+// against itself, against golang.org/x/crypto/otr (v2) and against libotr 4
+// (v2 and v3, through testdata/libotr/peer.c).
+//
+// Not implemented, on purpose or not yet:
+//   - protocol version 1 (insecure; "?OTR?" alone is answered with nothing);
+//   - padding of Data messages (TLV 0 is accepted and ignored, never sent);
+//   - fragment reassembly per sender instance: one buffer per Conversation,
+//     so fragments from two instances interleaving spoil each other;
+//   - resending the last message after an AKE that follows an error (libotr
+//     does this within 60 s); held messages (RequireEncryption) are sent;
+//   - keeping a session across a re-AKE that reuses the same D-H keys
+//     (libotr's "still secure"): every completed AKE starts a new session
+//     and reports WentSecure again.
 package otr
