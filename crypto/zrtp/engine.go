@@ -3,10 +3,13 @@ package zrtp
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -60,6 +63,11 @@ type Config struct {
 
 	Rand  io.Reader // nil: crypto/rand
 	Cache Cache     // nil: no retained secrets (every call is new)
+
+	// PeerHelloHash is the peer's SDP a=zrtp-hash ("1.10 <hex>" or just
+	// the hex), when signalling gave it before media; SetPeerHelloHash
+	// sets it later. A Hello that does not match it is dropped.
+	PeerHelloHash string
 }
 
 // Output is something the engine asks the caller to do or tells it.
@@ -125,6 +133,9 @@ var (
 	ErrHashChain     = errors.New("zrtp: hash chain or message MAC check failed; dropped")
 	ErrNotStarted    = errors.New("zrtp: engine not started")
 	ErrPeerSentError = errors.New("zrtp: peer sent Error")
+	// ErrHelloHashMismatch: the peer's Hello is not the one its SDP
+	// a=zrtp-hash announced (RFC 6189 §8.1): someone else sent it.
+	ErrHelloHashMismatch = errors.New("zrtp: Hello does not match the peer's a=zrtp-hash")
 )
 
 // Retransmission timers (RFC 6189 §6; the values bzrtp uses).
@@ -187,6 +198,7 @@ type Engine struct {
 	lastReply              []byte // responder's last message, resent on a repeat
 
 	peerConfirm []byte
+	helloHash   *[32]byte // the peer's a=zrtp-hash, if known
 
 	cached     CachedSecrets // as looked up when the peer's Hello came
 	cacheFound bool
@@ -214,6 +226,13 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	e := &Engine{cfg: cfg, rand: cfg.Rand}
+	if cfg.PeerHelloHash != "" {
+		h, err := parseHelloHash(cfg.PeerHelloHash)
+		if err != nil {
+			return nil, err
+		}
+		e.helloHash = &h
+	}
 	if e.rand == nil {
 		e.rand = rand.Reader
 	}
@@ -235,6 +254,37 @@ func New(cfg Config) (*Engine, error) {
 func (e *Engine) HelloHash() string {
 	h, _ := ZRTPHash(e.selfHello)
 	return h
+}
+
+// parseHelloHash reads an a=zrtp-hash value: an optional version and a
+// space, then 64 hex digits. Like bzrtp, it ignores the version.
+func parseHelloHash(s string) ([32]byte, error) {
+	var h [32]byte
+	if _, after, ok := strings.Cut(strings.TrimSpace(s), " "); ok {
+		s = after
+	}
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(b) != 32 {
+		return h, fmt.Errorf("zrtp: a=zrtp-hash %q is not a version and 64 hex digits", s)
+	}
+	return [32]byte(b), nil
+}
+
+// SetPeerHelloHash gives the engine the peer's a=zrtp-hash once signalling
+// has it. If the peer's Hello already came and does not match, the session
+// fails: that Hello, and all that followed it, came from someone else.
+func (e *Engine) SetPeerHelloHash(hash string) ([]Output, error) {
+	h, err := parseHelloHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	e.helloHash = &h
+	if e.peerHello == nil || sha256.Sum256(e.peerHello) == h || e.state == stFailed {
+		return nil, nil
+	}
+	e.state = stFailed
+	e.stopTimer()
+	return []Output{Failed{Err: ErrHelloHashMismatch}}, nil
 }
 
 // Role is the endpoint's role once Commit contention is over.

@@ -2,6 +2,7 @@ package zrtp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"time"
 )
@@ -18,6 +19,10 @@ func (e *Engine) onHello(now time.Time, msg []byte, h *Hello) ([]Output, error) 
 	}
 	if e.state != stDiscovery {
 		return nil, fmt.Errorf("%w: Hello", ErrUnexpected)
+	}
+	if e.helloHash != nil && sha256.Sum256(msg) != *e.helloHash {
+		// dropped, not fatal: the real peer's Hello can still come
+		return nil, ErrHelloHashMismatch
 	}
 	if string(h.Version[:3]) != "1.1" {
 		return e.fail(now, ErrCodeVersion, fmt.Errorf("zrtp: peer speaks ZRTP version %q, we speak 1.10", h.Version)), nil

@@ -3,6 +3,7 @@ package bzrtppeer
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"slices"
@@ -313,4 +314,48 @@ func TestInteropLossyLink(t *testing.T) {
 		})
 	}
 	t.Logf("our roles: %v", roles)
+}
+
+// TestInteropHelloHash exchanges a=zrtp-hash values both ways before media,
+// as SDP would carry them.
+func TestInteropHelloHash(t *testing.T) {
+	p, err := New(0xb0b0b0b0, Algorithms{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	theirs, err := p.HelloHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bzrtp a=zrtp-hash: %s", theirs)
+	var zid [12]byte
+	rand.Read(zid[:])
+	e, err := zrtp.New(zrtp.Config{ZID: zid, SSRC: 0xa1a1a1a1, PeerHelloHash: theirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetPeerHelloHash(e.HelloHash()); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, e, p, false, nil)
+	if res.failed != nil || res.ours.SAS != res.theirs.SAS {
+		t.Fatalf("failed %v, SAS %q vs %q", res.failed, res.ours.SAS, res.theirs.SAS)
+	}
+
+	// bzrtp given another endpoint's hash must refuse our Hello
+	p2, err := New(0xb0b0b0b1, Algorithms{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	other, _ := zrtp.New(zrtp.Config{ZID: [12]byte{9}})
+	e2, _ := zrtp.New(zrtp.Config{ZID: zid, SSRC: 0xa1a1a1a1})
+	if err := p2.SetPeerHelloHash(other.HelloHash()); err != nil {
+		t.Fatal(err)
+	}
+	res = run(t, e2, p2, false, nil)
+	if res.failed == nil || res.secured || !errors.Is(res.failed.Err, zrtp.ErrNoPeer) {
+		t.Fatalf("bzrtp with a wrong hash: failed %v, bzrtp secured %v", res.failed, res.secured)
+	}
 }

@@ -286,6 +286,25 @@ func (p *Peer) Secured() (Result, bool) {
 	}, true
 }
 
+// HelloHash is bzrtp's own a=zrtp-hash value.
+func (p *Peer) HelloHash() (string, error) {
+	var buf [80]C.uint8_t
+	if rc := C.bzrtp_getSelfHelloHash(p.ctx, p.ssrc, &buf[0], C.size_t(len(buf))); rc != 0 {
+		return "", fmt.Errorf("bzrtppeer: bzrtp_getSelfHelloHash: %#x", int(rc))
+	}
+	return C.GoString((*C.char)(unsafe.Pointer(&buf[0]))), nil
+}
+
+// SetPeerHelloHash gives bzrtp our a=zrtp-hash, as SDP would.
+func (p *Peer) SetPeerHelloHash(h string) error {
+	cs := C.CString(h)
+	defer C.free(unsafe.Pointer(cs))
+	if rc := C.bzrtp_setPeerHelloHash(p.ctx, p.ssrc, (*C.uint8_t)(unsafe.Pointer(cs)), C.size_t(len(h))); rc != 0 {
+		return fmt.Errorf("bzrtppeer: bzrtp_setPeerHelloHash: %#x", int(rc))
+	}
+	return nil
+}
+
 // SASVerified tells bzrtp the user verified the SAS (stored in its cache).
 func (p *Peer) SASVerified() { C.bzrtp_SASVerified(p.ctx) }
 
