@@ -52,6 +52,10 @@ type Config struct {
 	// FragmentSize is the largest message the network carries; longer
 	// encoded messages are fragmented. Zero means no fragmentation.
 	FragmentSize int
+	// PadTo, when set, pads every Data message's plaintext (with a TLV of
+	// type 0) up to a multiple of this many bytes, so that the length on
+	// the wire says less about the message. 256 is a reasonable value.
+	PadTo int
 	// HeartbeatInterval, when set, makes Receive answer a readable Data
 	// message with an empty one (a heartbeat) if we have sent nothing for
 	// this long, so that keys rotate and old MAC keys get revealed even

@@ -469,3 +469,25 @@ func TestAutomaticHeartbeat(t *testing.T) {
 		t.Fatalf("second heartbeat: %q", out)
 	}
 }
+
+func TestPadding(t *testing.T) {
+	for _, padTo := range []int{1, 16, 256, 1000} {
+		c, err := NewConversation(Config{PrivateKey: testKey(t, "alice"), Policy: policyV3, Rand: newDetRand("alice"), InstanceTag: 0x1111, PadTo: padTo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := &peer{name: "alice", c: c}
+		bob := newPeer(t, "bob", policyV3, 0x2222, 0)
+		secure(t, alice, bob)
+		for _, text := range []string{"", "x", strings.Repeat("y", 300)} {
+			msgs := alice.send(t, text)
+			if n := len(mustParse(t, msgs[0]).encMsg); n%padTo != 0 {
+				t.Errorf("PadTo %d: %d-byte message encrypted to %d bytes", padTo, len(text), n)
+			}
+			deliver(t, alice, bob, msgs)
+		}
+		if strings.Join(bob.shown, "|") != "x|"+strings.Repeat("y", 300) {
+			t.Errorf("PadTo %d: shown %q", padTo, bob.shown)
+		}
+	}
+}

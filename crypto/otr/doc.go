@@ -15,7 +15,6 @@
 //
 // Not implemented, on purpose or not yet:
 //   - protocol version 1 (insecure; "?OTR?" alone is answered with nothing);
-//   - padding of Data messages (TLV 0 is accepted and ignored, never sent);
 //   - fragment reassembly per sender instance: one buffer per Conversation,
 //     so fragments from two instances interleaving spoil each other;
 //   - resending the last message after an AKE that follows an error (libotr

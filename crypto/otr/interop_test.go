@@ -117,11 +117,15 @@ func TestInteropXCryptoAKE(t *testing.T) {
 		{"we query, v2+v3 policy", true, policyV3},
 		{"we query, v2 policy", true, policyV2},
 		{"they query", false, policyV3},
+		{"we query, padded", true, policyV3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			us := newPeer(t, "alice", tt.ourPolicy, 0x1111, 0)
 			x := newXPeer(t, "bob", 0)
+			if strings.HasSuffix(tt.name, "padded") {
+				us.c.cfg.PadTo = 256
+			}
 			if tt.weStart {
 				bounce(t, us, x, []string{us.c.QueryMessage()}, nil)
 			} else {

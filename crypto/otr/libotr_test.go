@@ -19,11 +19,15 @@ func TestInteropLibotrAKE(t *testing.T) {
 		{"v3 libotr queries", false, policyV3, libotrAllowV2 | libotrAllowV3, 3},
 		{"v2 we allow only v2", true, policyV2, libotrAllowV2 | libotrAllowV3, 2},
 		{"v2 libotr allows only v2", false, policyV3, libotrAllowV2, 2},
+		{"v3 padded", true, policyV3, libotrAllowV2 | libotrAllowV3, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			us := newPeer(t, "alice", tt.ourPolicy, 0x1111, 0)
 			lib := startLibotr(t, "bob", tt.libPolicy, 0)
+			if strings.HasSuffix(tt.name, "padded") {
+				us.c.cfg.PadTo = 256
+			}
 			if tt.weStart {
 				relay(t, us, lib, []string{us.c.QueryMessage()}, nil)
 			} else {

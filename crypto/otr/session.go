@@ -188,7 +188,7 @@ func (c *Conversation) sendData(msg []byte, tlvs []tlv, flags byte) ([]string, e
 	if c.sess == nil {
 		return nil, ErrNotEncrypted
 	}
-	m, err := c.sess.encrypt(c.ourTag, flags, buildPlaintext(msg, tlvs))
+	m, err := c.sess.encrypt(c.ourTag, flags, buildPlaintext(msg, c.pad(len(msg), tlvs)))
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +196,23 @@ func (c *Conversation) sendData(msg []byte, tlvs []tlv, flags byte) ([]string, e
 		c.lastSent = c.cfg.Now()
 	}
 	return c.frame(m)
+}
+
+// pad appends a padding TLV so that the plaintext (message, NUL, TLVs)
+// fills a multiple of Config.PadTo bytes.
+func (c *Conversation) pad(msgLen int, tlvs []tlv) []tlv {
+	if c.cfg.PadTo <= 0 {
+		return tlvs
+	}
+	n := msgLen + 1 + 4 // the NUL and the padding TLV's header
+	for _, t := range tlvs {
+		n += 4 + len(t.value)
+	}
+	fill := (c.cfg.PadTo - n%c.cfg.PadTo) % c.cfg.PadTo
+	if fill > 0xffff {
+		fill %= 0x10000 // a TLV holds at most 65535 bytes; pad what fits
+	}
+	return append(tlvs, tlv{typ: tlvPadding, value: make([]byte, fill)})
 }
 
 func (c *Conversation) receiveData(m *wireMsg, raw []byte, out *output) (string, error) {
