@@ -32,7 +32,7 @@ type srtpVectors struct {
 		Key, IV, Keystream hexBytes
 	}
 	KDF []struct {
-		Source                                               string
+		Source                                                string
 		MasterKey, MasterSalt, CipherKey, CipherSalt, AuthKey hexBytes
 	}
 }
