@@ -146,6 +146,13 @@ const (
 	t2Base    = 150 * time.Millisecond
 	t2Cap     = 1200 * time.Millisecond
 	t2Retries = 10
+
+	// A responder never retransmits: it answers the initiator's repeats.
+	// If those stop for longer than the initiator's whole T2 schedule
+	// (150+300+600+8x1200 ms), or the peer ACKs our Hello but sends none
+	// of its own for longer than its T1 schedule, the peer is gone.
+	responderWait = 12 * time.Second
+	helloWait     = 5 * time.Second
 )
 
 type state int
@@ -333,6 +340,12 @@ func (e *Engine) arm(now time.Time, msg []byte, base, cap time.Duration, retries
 }
 
 func (e *Engine) stopTimer() { e.timer.active = false }
+
+// watch sends nothing but fails the session with onExpiry if nothing
+// re-arms the timer within d.
+func (e *Engine) watch(now time.Time, d time.Duration, onExpiry error) {
+	e.timer = retransmitter{next: now.Add(d), active: true, onExpiry: onExpiry}
+}
 
 // send frames a message with the next sequence number.
 func (e *Engine) send(msg []byte) Send {

@@ -320,3 +320,51 @@ func FuzzEngineReceive(f *testing.F) {
 		x.e.Tick(t0.Add(time.Hour))
 	})
 }
+
+// TestEngineResponderGivesUp: a responder does not retransmit, so it must
+// notice when the initiator goes silent.
+func TestEngineResponderGivesUp(t *testing.T) {
+	for _, stopAfter := range []MessageType{MsgDHPart1, MsgConfirm1} {
+		t.Run("silent after "+stopAfter.String(), func(t *testing.T) {
+			a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+			var resp *endpoint
+			silent := false
+			l := &link{t: t, a: a, b: b}
+			l.drop = func(from *endpoint, typ MessageType) bool {
+				if typ == stopAfter {
+					resp = from
+				}
+				if resp != nil && from != resp && typ != MsgHello {
+					silent = true
+				}
+				return silent && from != resp
+			}
+			l.run()
+			if resp == nil {
+				t.Fatal("no responder")
+			}
+			if len(resp.secured) != 0 || len(resp.failed) != 1 || !errors.Is(resp.failed[0].Err, ErrTimeout) {
+				t.Fatalf("responder: secured %d failed %v", len(resp.secured), resp.failed)
+			}
+			if l.now.Sub(t0) < responderWait {
+				t.Fatalf("gave up after %v, before the initiator could have", l.now.Sub(t0))
+			}
+		})
+	}
+	t.Run("HelloACK but no Hello", func(t *testing.T) {
+		a := newEndpoint(t, "a", testConfig(1))
+		a.collect(a.e.Start(t0))
+		ack := Packet{Sequence: 1, SSRC: 2, Message: Marshal(Ack{Of: MsgHelloACK})}.Marshal()
+		if _, err := a.e.Receive(ack, t0); err != nil {
+			t.Fatal(err)
+		}
+		d, ok := a.e.Deadline()
+		if !ok || d.Sub(t0) != helloWait {
+			t.Fatalf("deadline %v %v", d, ok)
+		}
+		a.collect(a.e.Tick(d))
+		if len(a.failed) != 1 || !errors.Is(a.failed[0].Err, ErrTimeout) || len(a.sent) != 1 {
+			t.Fatalf("failed %v, sent %v", a.failed, a.sent)
+		}
+	})
+}

@@ -55,7 +55,8 @@ func (e *Engine) onHelloACK(now time.Time) ([]Output, error) {
 	}
 	e.helloACKed = true
 	if e.peer == nil {
-		e.stopTimer() // the peer has our Hello; wait for its own
+		// the peer has our Hello: stop resending it, wait for the peer's
+		e.watch(now, helloWait, ErrTimeout)
 		return nil, nil
 	}
 	out, err := e.startCommit(now)
@@ -99,6 +100,7 @@ func (e *Engine) onCommit(now time.Time, msg []byte, c *Commit) ([]Output, error
 		return nil, nil // we stay initiator; the peer will yield
 	case stDHPart1Sent:
 		if bytes.Equal(msg, e.peerCommit) {
+			e.watch(now, responderWait, ErrTimeout)
 			return []Output{e.send(e.lastReply)}, nil // our DHPart1 was lost
 		}
 	}
@@ -130,6 +132,7 @@ func (e *Engine) becomeResponder(now time.Time, msg []byte, c *Commit) ([]Output
 	}
 	e.state = stDHPart1Sent
 	e.lastReply = e.dhPart1
+	e.watch(now, responderWait, ErrTimeout)
 	return []Output{e.send(e.dhPart1)}, nil
 }
 
@@ -174,6 +177,7 @@ func (e *Engine) onDHPart1(now time.Time, msg []byte, d *DHPart) ([]Output, erro
 
 func (e *Engine) onDHPart2(now time.Time, msg []byte, d *DHPart) ([]Output, error) {
 	if e.state == stConfirm1Sent && bytes.Equal(msg, e.dhPart2) {
+		e.watch(now, responderWait, ErrTimeout)
 		return []Output{e.send(e.lastReply)}, nil // our Confirm1 was lost
 	}
 	if e.state != stDHPart1Sent {
@@ -204,6 +208,7 @@ func (e *Engine) onDHPart2(now time.Time, msg []byte, d *DHPart) ([]Output, erro
 	}
 	e.state = stConfirm1Sent
 	e.lastReply = confirm1
+	e.watch(now, responderWait, ErrTimeout)
 	return append(out, e.send(confirm1)), nil
 }
 
