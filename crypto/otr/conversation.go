@@ -99,7 +99,7 @@ type Conversation struct {
 	ake   akeState
 	sess  *session
 	smp   smpState
-	frag  reassembler
+	frags fragmentBuffers
 
 	lastSent     time.Time // when the last Data message went out
 	held         []string  // plaintext waiting for the private conversation
@@ -194,19 +194,19 @@ func (c *Conversation) receive(msg string, out *output) (string, error) {
 	f, isFrag, err := parseFragment(msg)
 	if isFrag {
 		if err != nil {
-			c.frag.reset()
+			c.frags.reset()
 			return "", err
 		}
 		if f.version == 3 && !c.acceptTags(f.senderTag, f.receiverTag, true, out) {
 			return "", nil
 		}
-		whole, done := c.frag.add(f)
+		whole, done := c.frags.add(f)
 		if !done {
 			return "", nil
 		}
 		msg = whole
 	} else {
-		c.frag.reset()
+		c.frags.reset()
 	}
 
 	if b, ok, err := decodeWire(msg); ok {

@@ -15,8 +15,6 @@
 //
 // Not implemented, on purpose or not yet:
 //   - protocol version 1 (insecure; "?OTR?" alone is answered with nothing);
-//   - fragment reassembly per sender instance: one buffer per Conversation,
-//     so fragments from two instances interleaving spoil each other;
 //   - resending the last message after an AKE that follows an error (libotr
 //     does this within 60 s); held messages (RequireEncryption) are sent;
 //   - keeping a session across a re-AKE that reuses the same D-H keys

@@ -148,3 +148,40 @@ func (r *reassembler) add(f fragment) (string, bool) {
 	}
 	return "", false
 }
+
+// maxFragmentSenders bounds how many sender instances may have a partial
+// message stored at once.
+const maxFragmentSenders = 4
+
+// fragmentBuffers keeps one reassembler per sender instance (v2 fragments
+// carry no tag and share the zero entry), so that fragments from two
+// instances of the correspondent do not spoil each other.
+type fragmentBuffers struct {
+	bySender map[uint32]*reassembler
+}
+
+// reset forgets every stored fragment: a message that is not a fragment
+// ends all reassembly, as the spec says.
+func (b *fragmentBuffers) reset() { b.bySender = nil }
+
+func (b *fragmentBuffers) add(f fragment) (string, bool) {
+	r := b.bySender[f.senderTag]
+	if r == nil {
+		if f.k != 1 {
+			return "", false // nothing to continue
+		}
+		if b.bySender == nil {
+			b.bySender = map[uint32]*reassembler{}
+		}
+		if len(b.bySender) >= maxFragmentSenders {
+			b.bySender = map[uint32]*reassembler{} // drop the lot rather than grow
+		}
+		r = &reassembler{}
+		b.bySender[f.senderTag] = r
+	}
+	msg, done := r.add(f)
+	if done || r.n == 0 {
+		delete(b.bySender, f.senderTag)
+	}
+	return msg, done
+}

@@ -171,3 +171,39 @@ func FuzzReassembler(f *testing.F) {
 		}
 	})
 }
+
+func TestFragmentBuffersPerInstance(t *testing.T) {
+	frag := func(sender uint32, k, n int, piece string) fragment {
+		return fragment{version: 3, senderTag: sender, k: k, n: n, piece: piece}
+	}
+	var b fragmentBuffers
+	steps := []struct {
+		f    fragment
+		want string
+	}{
+		{frag(0x100, 1, 2, "a1"), ""},
+		{frag(0x200, 1, 2, "b1"), ""},
+		{frag(0x100, 2, 2, "a2"), "a1a2"},
+		{frag(0x200, 2, 2, "b2"), "b1b2"},
+		{frag(0x300, 2, 2, "orphan"), ""},
+	}
+	for i, s := range steps {
+		got, done := b.add(s.f)
+		if got != s.want || done != (s.want != "") {
+			t.Fatalf("step %d: got %q %v, want %q", i, got, done, s.want)
+		}
+	}
+	if len(b.bySender) != 0 {
+		t.Fatalf("finished messages still stored: %d", len(b.bySender))
+	}
+	for s := uint32(0x100); s < 0x100+2*maxFragmentSenders; s++ {
+		b.add(frag(s, 1, 2, "x"))
+		if len(b.bySender) > maxFragmentSenders {
+			t.Fatalf("%d senders stored", len(b.bySender))
+		}
+	}
+	b.reset()
+	if got, done := b.add(frag(0x100, 2, 2, "late")); done || got != "" {
+		t.Fatal("fragment continued after reset")
+	}
+}
