@@ -213,6 +213,17 @@ func (a *app) queryInt(t *testing.T, q string, args ...any) int {
 	return n
 }
 
+// wantNoSecretInLog checks that the appliance logged none of secrets.
+func (a *app) wantNoSecretInLog(t *testing.T, secrets ...string) {
+	t.Helper()
+	logs := a.logs.String()
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log holds the password %q", s)
+		}
+	}
+}
+
 // --- 1. first run --------------------------------------------------------
 
 func TestAdminFirstRunInChromium(t *testing.T) {
@@ -270,6 +281,7 @@ func TestAdminFirstRunInChromium(t *testing.T) {
 		t.Errorf("phone page says %q after setup", b.textOf("#vault"))
 	}
 	b.wantNoSecret(testPassword)
+	a.wantNoSecretInLog(t, testPassword, "password1234", "abcabcabcabc")
 	// Setup is done once: the page now sends to the login.
 	b.open("/setup")
 	b.wantPath("/login")
@@ -434,6 +446,7 @@ func TestAdminAccountsInChromium(t *testing.T) {
 		t.Errorf("%d XMPP accounts left in the database", n)
 	}
 	b.wantNoSecret(sipPW, xmppPW)
+	a.wantNoSecretInLog(t, sipPW, xmppPW, "another-Secret-1", testPassword)
 }
 
 // --- 4. saved passwords --------------------------------------------------
@@ -487,6 +500,19 @@ func TestAdminSavedPasswordsInChromium(t *testing.T) {
 	b.open("/passwords")
 	b.wantText(carol, "not saved: enter it to use this account")
 	b.wantText(dave, "not saved: enter it to use this account")
+
+	// The accounts page asks for it; typed in, it is used until restart.
+	b.open("/accounts")
+	daveRow := `#accounts tr[data-account="dave@example.org"]`
+	b.wantText(daveRow+" td.pw-needed", "not saved: enter it to use this account")
+	b.fill(daveRow+" input[type=password]", "dave-Secret-2")
+	b.submit(daveRow + " td.pw-needed button")
+	b.wantPath("/accounts")
+	b.wantText("#flash", "Password for dave@example.org taken.")
+	b.wantText(daveRow+" td.pw-memory", "not saved; held in memory until restart")
+	b.wantText(`#accounts tr[data-account="carol@example.org"] td.pw-needed`, "not saved: enter it")
+	b.wantNoSecret("carol-Secret-1", "dave-Secret-2")
+	a.wantNoSecretInLog(t, "carol-Secret-1", "dave-Secret-2", testPassword)
 }
 
 // --- 5. privacy settings -------------------------------------------------
@@ -675,6 +701,7 @@ func TestAdminChangePasswordInChromium(t *testing.T) {
 	b.wantText(".warn", "The phone is locked")
 	b.login(newPassword)
 	b.wantPath("/")
+	a.wantNoSecretInLog(t, testPassword, newPassword, "not the master password")
 }
 
 // --- 8. keep unlocked ----------------------------------------------------
