@@ -359,3 +359,36 @@ func TestInteropHelloHash(t *testing.T) {
 		t.Fatalf("bzrtp with a wrong hash: failed %v, bzrtp secured %v", res.failed, res.secured)
 	}
 }
+
+// TestInteropDifferentPreferences: each side prefers other algorithms; the
+// Commit that wins contention decides, and both must follow it.
+func TestInteropDifferentPreferences(t *testing.T) {
+	ours := zrtp.Config{SSRC: 0xa1a1a1a1,
+		Hashes: []zrtp.Algo{zrtp.HashS384, zrtp.HashS256}, Ciphers: []zrtp.Algo{zrtp.CipherAES3, zrtp.CipherAES1},
+		AuthTags: []zrtp.Algo{zrtp.AuthHS80, zrtp.AuthHS32}, KeyAgreements: []zrtp.Algo{zrtp.KeyDH3k, zrtp.KeyX255},
+		SASTypes: []zrtp.Algo{zrtp.SASB256, zrtp.SASB32}}
+	theirs := Algorithms{
+		Hashes: []zrtp.Algo{zrtp.HashS256, zrtp.HashS384}, Ciphers: []zrtp.Algo{zrtp.CipherAES1, zrtp.CipherAES3},
+		AuthTags: []zrtp.Algo{zrtp.AuthHS32, zrtp.AuthHS80}, KeyAgreements: []zrtp.Algo{zrtp.KeyX255, zrtp.KeyDH3k},
+		SASTypes: []zrtp.Algo{zrtp.SASB32, zrtp.SASB256}}
+	roles := map[zrtp.Role]int{}
+	for i := range 16 {
+		rand.Read(ours.ZID[:])
+		res := exchange(t, ours, theirs, i%2 == 0)
+		if res.failed != nil {
+			t.Fatalf("failed: %+v", *res.failed)
+		}
+		o, b := res.ours, res.theirs
+		if o.SAS != b.SAS || !bytes.Equal(o.Keys.LocalKey, b.PeerKey) || o.Hash != b.Hash || o.Cipher != b.Cipher ||
+			o.AuthTag != b.AuthTag || o.KeyAgreement != b.KeyAgreement || o.SASType != b.SASType {
+			t.Fatalf("disagree: ours %v %v %v %v %v %q, bzrtp %v %v %v %v %v %q", o.Hash, o.Cipher, o.AuthTag, o.KeyAgreement,
+				o.SASType, o.SAS, b.Hash, b.Cipher, b.AuthTag, b.KeyAgreement, b.SASType, b.SAS)
+		}
+		if o.KeyAgreement != zrtp.KeyX255 {
+			t.Errorf("key agreement %v, want the faster X255", o.KeyAgreement)
+		}
+		roles[o.Role]++
+		t.Logf("we were %v: %v %v %v %v %v", o.Role, o.Hash, o.Cipher, o.AuthTag, o.KeyAgreement, o.SASType)
+	}
+	t.Logf("our roles: %v", roles)
+}
