@@ -218,6 +218,9 @@ type Engine struct {
 
 // New checks cfg and returns an engine ready to Start.
 func New(cfg Config) (*Engine, error) {
+	if cfg.ZID == ([12]byte{}) {
+		return nil, errors.New("zrtp: ZID is all zeros; generate a random one once and keep it")
+	}
 	if len(cfg.ClientID) > 16 {
 		return nil, fmt.Errorf("zrtp: client ID %q is longer than 16 characters", cfg.ClientID)
 	}

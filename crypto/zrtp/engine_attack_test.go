@@ -280,9 +280,10 @@ func TestEngineReceiveBeforeStart(t *testing.T) {
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]Config{
-		"long client id":  {ClientID: "this client id is too long"},
-		"unknown cipher":  {Ciphers: []Algo{AlgoFromString("2FS1")}},
-		"too many hashes": {Hashes: []Algo{HashS256, HashS256, HashS256, HashS256, HashS256, HashS256, HashS256, HashS256}},
+		"zero ZID":        {},
+		"long client id":  {ZID: [12]byte{1}, ClientID: "this client id is too long"},
+		"unknown cipher":  {ZID: [12]byte{1}, Ciphers: []Algo{AlgoFromString("2FS1")}},
+		"too many hashes": {ZID: [12]byte{1}, Hashes: []Algo{HashS256, HashS256, HashS256, HashS256, HashS256, HashS256, HashS256, HashS256}},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 )
 
 // buildHello encodes this endpoint's Hello, MAC keyed with H2.
@@ -220,7 +221,7 @@ func (e *Engine) secure() []Output {
 	out := []Output{Secured{
 		SAS: sas, SASType: e.sas, SASValue: k.sasValue,
 		Verified: e.cached.Verified && e.peerV && e.s1 != nil && !e.mismatch,
-		Role:     e.role, PeerZID: e.peer.ZID, PeerClientID: string(e.peer.ClientID[:]),
+		Role:     e.role, PeerZID: e.peer.ZID, PeerClientID: strings.TrimRight(string(e.peer.ClientID[:]), " \x00"),
 		Hash: e.hash, Cipher: e.cipher, AuthTag: e.auth, KeyAgreement: e.ka,
 		Keys: keys,
 	}}

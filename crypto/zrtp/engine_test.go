@@ -44,6 +44,9 @@ func checkAgreement(t *testing.T, a, b *endpoint) (Secured, Secured) {
 	if sa.PeerZID != b.e.cfg.ZID || sb.PeerZID != a.e.cfg.ZID {
 		t.Fatal("peer ZIDs wrong")
 	}
+	if sa.PeerClientID != b.e.cfg.ClientID {
+		t.Fatalf("peer client ID %q, want %q", sa.PeerClientID, b.e.cfg.ClientID)
+	}
 	return sa, sb
 }
 
