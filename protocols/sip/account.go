@@ -1,0 +1,483 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Account is one SIP identity the phone registers and calls from.
+type Account struct {
+	User     string // "alice"
+	AuthUser string // digest user name; defaults to User
+	Password string
+	// Domain is the address-of-record domain and the default for dialled
+	// names without one: "example.org" or "127.0.0.1".
+	Domain string
+	// Registrar is where REGISTER goes, host:port; defaults to Domain on
+	// port 5060.
+	Registrar string
+	// Proxy is the outbound proxy, host:port, for every request outside a
+	// dialog; defaults to Registrar.
+	Proxy string
+	// Transport is "udp" (default) or "tcp".
+	Transport string
+	// Listen is the local address to bind, "127.0.0.1:0" by default (port
+	// 0 picks a free one).
+	Listen string
+	// Expires is the registration lifetime asked for; 600 s by default.
+	Expires time.Duration
+}
+
+// Name is how the account is shown: user@domain.
+func (a Account) Name() string { return a.User + "@" + a.Domain }
+
+func (a *Account) fill() error {
+	if a.User == "" || a.Domain == "" {
+		return errors.New("sip: an account needs a user and a domain")
+	}
+	if a.AuthUser == "" {
+		a.AuthUser = a.User
+	}
+	if a.Registrar == "" {
+		a.Registrar = a.Domain
+	}
+	if _, _, err := net.SplitHostPort(a.Registrar); err != nil {
+		a.Registrar = net.JoinHostPort(a.Registrar, "5060")
+	}
+	if a.Proxy == "" {
+		a.Proxy = a.Registrar
+	}
+	if _, _, err := net.SplitHostPort(a.Proxy); err != nil {
+		a.Proxy = net.JoinHostPort(a.Proxy, "5060")
+	}
+	a.Transport = strings.ToLower(a.Transport)
+	switch a.Transport {
+	case "":
+		a.Transport = "udp"
+	case "udp", "tcp":
+	default:
+		return fmt.Errorf("sip: transport %q is not supported for %s (use udp or tcp)", a.Transport, a.Name())
+	}
+	if a.Listen == "" {
+		a.Listen = "127.0.0.1:0"
+	}
+	if a.Expires <= 0 {
+		a.Expires = 600 * time.Second
+	}
+	return nil
+}
+
+// AccountStatus reports an account's registration: Registered, or not and
+// why (Err, in plain words).
+type AccountStatus struct {
+	Account    string
+	Registered bool
+	Expires    time.Duration // what the registrar granted
+	Err        error
+}
+
+// ua is one account's user agent: its own sockets, registration and calls.
+type ua struct {
+	d      *Driver
+	acct   Account
+	log    *slog.Logger
+	ua     *sipgo.UserAgent
+	client *sipgo.Client
+	server *sipgo.Server
+	closer func() error
+
+	host  string // our contact address
+	port  int
+	laddr sip.Addr // UDP: the listening socket requests leave from
+
+	aor     sip.Uri // sip:alice@domain
+	contact sip.ContactHeader
+
+	regCallID string
+	regTag    string
+	regCSeq   uint32 // only touched by the register loop
+
+	mu     sync.Mutex
+	status AccountStatus
+}
+
+func newUA(d *Driver, acct Account) (*ua, error) {
+	a := &ua{d: d, acct: acct, log: d.log.With("account", acct.Name())}
+	var err error
+	a.ua, err = sipgo.NewUA(sipgo.WithUserAgent("Padlock"), sipgo.WithUserAgentHostname(acct.Domain))
+	if err != nil {
+		return nil, fmt.Errorf("sip: user agent for %s: %w", acct.Name(), err)
+	}
+	a.server, err = sipgo.NewServer(a.ua, sipgo.WithServerLogger(a.log))
+	if err != nil {
+		a.ua.Close()
+		return nil, err
+	}
+	var listenHost string
+	switch acct.Transport {
+	case "udp":
+		pc, err := net.ListenPacket("udp", acct.Listen)
+		if err != nil {
+			a.ua.Close()
+			return nil, fmt.Errorf("sip: cannot listen on udp %s for %s: %w", acct.Listen, acct.Name(), err)
+		}
+		a.closer = pc.Close
+		a.host, a.port = hostPort(pc.LocalAddr())
+		listenHost = a.host
+		go a.server.ServeUDP(pc)
+		// ServeUDP puts the socket into sipgo's pool from its goroutine;
+		// requests sent before that would bind a second socket and fail.
+		pool := a.ua.TransportLayer().Pool("udp")
+		for i := 0; i < 1000; i++ {
+			if c := pool.Get(pc.LocalAddr().String()); c != nil {
+				c.TryClose()
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	case "tcp":
+		l, err := net.Listen("tcp", acct.Listen)
+		if err != nil {
+			a.ua.Close()
+			return nil, fmt.Errorf("sip: cannot listen on tcp %s for %s: %w", acct.Listen, acct.Name(), err)
+		}
+		a.closer = l.Close
+		a.host, a.port = hostPort(l.Addr())
+		go a.server.ServeTCP(l)
+	}
+	if ip := net.ParseIP(a.host); ip == nil || ip.IsUnspecified() {
+		// Bound to every interface: advertise the one that leads to the registrar.
+		a.host = localIPToward(acct.Registrar)
+	}
+	opts := []sipgo.ClientOption{
+		sipgo.WithClientLogger(a.log),
+		sipgo.WithClientHostname(a.host),
+		sipgo.WithClientPort(a.port),
+		sipgo.WithClientNAT(), // rport (RFC 3581)
+	}
+	if acct.Transport == "udp" {
+		// Send from the listening socket, so that what we register is
+		// where replies and new calls come back to.
+		a.laddr = sip.Addr{IP: net.ParseIP(a.host), Port: a.port, Hostname: a.host}
+		if ip := net.ParseIP(listenHost); ip != nil && ip.IsUnspecified() {
+			a.laddr.IP = ip
+		}
+	}
+	a.client, err = sipgo.NewClient(a.ua, opts...)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.aor = sip.Uri{Scheme: "sip", User: acct.User, Host: acct.Domain}
+	a.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: acct.User, Host: a.host, Port: a.port}}
+	if acct.Transport == "tcp" {
+		a.contact.Address.UriParams = sip.NewParams()
+		a.contact.Address.UriParams.Add("transport", "tcp")
+	}
+	a.regCallID = d.token(16) + "@padlock"
+	a.regTag = d.token(10)
+	a.server.OnInvite(a.onInvite)
+	a.server.OnAck(a.onAck)
+	a.server.OnBye(a.onBye)
+	a.server.OnCancel(a.onStrayCancel)
+	a.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	return a, nil
+}
+
+// send is the sipgo request option for every request we build ourselves:
+// add a Via, and over UDP leave from the listening socket.
+func (a *ua) send(c *sipgo.Client, r *sip.Request) error {
+	if err := sipgo.ClientRequestAddVia(c, r); err != nil {
+		return err
+	}
+	if a.laddr.IP != nil {
+		a.laddr.Copy(&r.Laddr)
+	}
+	return nil
+}
+
+func (a *ua) close() {
+	a.ua.Close()
+	if a.closer != nil {
+		a.closer()
+	}
+}
+
+func hostPort(addr net.Addr) (string, int) {
+	h, p, _ := net.SplitHostPort(addr.String())
+	n, _ := strconv.Atoi(p)
+	return h, n
+}
+
+func localIPToward(hostport string) string {
+	c, err := net.Dial("udp", hostport)
+	if err != nil {
+		return "127.0.0.1"
+	}
+	defer c.Close()
+	h, _ := hostPort(c.LocalAddr())
+	return h
+}
+
+// registerLoop keeps the account registered until ctx ends, then
+// unregisters.
+func (a *ua) registerLoop(ctx context.Context) {
+	attempt := 0
+	for {
+		granted, err := a.register(ctx, a.acct.Expires)
+		if ctx.Err() != nil {
+			break
+		}
+		var wait time.Duration
+		if err != nil {
+			a.setStatus(AccountStatus{Account: a.acct.Name(), Err: err})
+			a.log.Warn("registration failed", "err", err)
+			wait = a.d.backoff(attempt)
+			attempt++
+		} else {
+			attempt = 0
+			a.setStatus(AccountStatus{Account: a.acct.Name(), Registered: true, Expires: granted})
+			wait = refreshAfter(granted)
+			if ok := a.keepAlive(ctx, wait); !ok {
+				continue // lost the registrar: register again at once
+			}
+			wait = 0
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	// Best effort: take the binding away so calls are not sent to a dead phone.
+	uctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if a.Status().Registered {
+		a.register(uctx, 0)
+	}
+}
+
+// keepAlive waits for the refresh time, pinging the registrar with OPTIONS
+// every KeepAlive. It returns false when a ping got no answer.
+func (a *ua) keepAlive(ctx context.Context, until time.Duration) bool {
+	deadline := time.Now().Add(until)
+	every := a.d.cfg.KeepAlive
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return true
+		}
+		step := left
+		if every > 0 && every < step {
+			step = every
+		}
+		t := time.NewTimer(step)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return true
+		case <-t.C:
+		}
+		if every > 0 && time.Until(deadline) > 0 {
+			if err := a.ping(ctx); err != nil {
+				a.setStatus(AccountStatus{Account: a.acct.Name(), Err: err})
+				a.log.Warn("registrar stopped answering", "err", err)
+				return false
+			}
+		}
+	}
+}
+
+func (a *ua) ping(ctx context.Context) error {
+	req := a.outOfDialog(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: a.acct.Domain}, sip.Uri{Scheme: "sip", Host: a.acct.Domain}, a.d.token(16)+"@padlock", 1)
+	ctx, cancel := context.WithTimeout(ctx, a.d.cfg.RequestTimeout)
+	defer cancel()
+	_, err := a.client.Do(ctx, req, a.send)
+	if err != nil {
+		return a.unreachable(ctx, err)
+	}
+	return nil
+}
+
+// refreshAfter is when to renew a registration of the given lifetime:
+// halfway for short ones, a minute early for long ones.
+func refreshAfter(granted time.Duration) time.Duration {
+	if granted <= 2*time.Minute {
+		return granted / 2
+	}
+	return granted - time.Minute
+}
+
+// outOfDialog builds a request outside any dialog, sent through the proxy.
+func (a *ua) outOfDialog(method sip.RequestMethod, ruri, to sip.Uri, callID string, cseq uint32) *sip.Request {
+	req := sip.NewRequest(method, ruri)
+	from := &sip.FromHeader{Address: a.aor, Params: sip.NewParams()}
+	from.Params.Add("tag", a.d.token(10))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
+	cid := sip.CallIDHeader(callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	req.AppendHeader(sip.NewHeader("User-Agent", "Padlock"))
+	req.SetTransport(strings.ToUpper(a.acct.Transport))
+	req.SetDestination(a.acct.Proxy)
+	return req
+}
+
+// register sends one REGISTER (answering a digest challenge) and returns
+// the lifetime the registrar granted.
+func (a *ua) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
+	a.regCSeq++
+	req := a.outOfDialog(sip.REGISTER, sip.Uri{Scheme: "sip", Host: a.acct.Domain}, a.aor, a.regCallID, a.regCSeq)
+	req.From().Params = sip.NewParams()
+	req.From().Params.Add("tag", a.regTag)
+	req.SetDestination(a.acct.Registrar)
+	req.AppendHeader(sip.HeaderClone(&a.contact))
+	exp := sip.ExpiresHeader(uint32(expires / time.Second))
+	req.AppendHeader(&exp)
+	req.SetBody(nil)
+
+	ctx, cancel := context.WithTimeout(ctx, a.d.cfg.RequestTimeout)
+	defer cancel()
+	res, err := a.client.Do(ctx, req, a.send)
+	if err != nil {
+		return 0, a.unreachable(ctx, err)
+	}
+	if res.StatusCode == 401 || res.StatusCode == 407 {
+		res, err = a.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: a.acct.AuthUser, Password: a.acct.Password})
+		a.regCSeq = req.CSeq().SeqNo
+		if err != nil {
+			return 0, a.unreachable(ctx, err)
+		}
+		if res.StatusCode == 401 || res.StatusCode == 407 || res.StatusCode == 403 {
+			return 0, fmt.Errorf("registrar answered %d: wrong password for %s", res.StatusCode, a.acct.Name())
+		}
+	}
+	switch {
+	case res.StatusCode == 403:
+		return 0, fmt.Errorf("registrar answered 403: %s may not register here (%s)", a.acct.Name(), res.Reason)
+	case res.StatusCode == 423:
+		return 0, fmt.Errorf("registrar answered 423: registration interval %v too short for %s", expires, a.acct.Name())
+	case !res.IsSuccess():
+		return 0, fmt.Errorf("registrar answered %d %s for %s", res.StatusCode, res.Reason, a.acct.Name())
+	}
+	return a.grantedExpires(res, expires), nil
+}
+
+// unreachable turns a transport or timeout error into plain words.
+func (a *ua) unreachable(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("registrar %s did not answer within %v over %s: is it running and reachable? (%w)",
+			a.acct.Registrar, a.d.cfg.RequestTimeout, strings.ToUpper(a.acct.Transport), err)
+	}
+	return fmt.Errorf("cannot reach registrar %s over %s: %w", a.acct.Registrar, strings.ToUpper(a.acct.Transport), err)
+}
+
+// grantedExpires reads the lifetime of our own binding from a 200 to
+// REGISTER: the expires parameter of our Contact, else the Expires header.
+func (a *ua) grantedExpires(res *sip.Response, asked time.Duration) time.Duration {
+	for _, h := range res.GetHeaders("Contact") {
+		for _, v := range splitList(h.Value()) {
+			var u sip.Uri
+			params := sip.NewParams()
+			if _, err := sip.ParseAddressValue(v, &u, &params); err != nil {
+				continue
+			}
+			if u.User != a.contact.Address.User || u.Host != a.contact.Address.Host || u.Port != a.contact.Address.Port {
+				continue
+			}
+			if e, ok := params.Get("expires"); ok {
+				if n, err := strconv.Atoi(e); err == nil && n > 0 {
+					return time.Duration(n) * time.Second
+				}
+			}
+		}
+	}
+	if h := res.GetHeader("Expires"); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return asked
+}
+
+// splitList splits a header value on the commas between addresses (not
+// inside <> or quotes).
+func splitList(v string) []string {
+	var out []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			quoted = !quoted
+		case '<':
+			if !quoted {
+				depth++
+			}
+		case '>':
+			if !quoted && depth > 0 {
+				depth--
+			}
+		case ',':
+			if !quoted && depth == 0 {
+				out = append(out, strings.TrimSpace(v[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	if s := strings.TrimSpace(v[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (a *ua) setStatus(s AccountStatus) {
+	a.mu.Lock()
+	old := a.status
+	a.status = s
+	a.mu.Unlock()
+	changed := old.Registered != s.Registered || old.Expires != s.Expires || errText(old.Err) != errText(s.Err)
+	if changed && a.d.cfg.OnStatus != nil {
+		a.d.cfg.OnStatus(s)
+	}
+}
+
+// Status is the account's registration now.
+func (a *ua) Status() AccountStatus {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func respond(log *slog.Logger, tx sip.ServerTransaction, res *sip.Response) {
+	if err := tx.Respond(res); err != nil {
+		log.Debug("response not sent", "status", res.StatusCode, "err", err)
+	}
+}

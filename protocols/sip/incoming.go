@@ -1,0 +1,287 @@
+package sip
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/padlock-phone/padlock/phone/call"
+)
+
+// findDialog returns the call an in-dialog request belongs to.
+func (d *Driver) findDialog(req *sip.Request) *sipCall {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.calls {
+		c.mu.Lock()
+		ok := c.dlg.matches(req)
+		c.mu.Unlock()
+		if ok {
+			return c
+		}
+	}
+	return nil
+}
+
+func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && tagOf(to.Params) != "" {
+		c := a.d.findDialog(req)
+		if c == nil {
+			respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		c.onReinvite(req, tx)
+		return
+	}
+	if req.From() == nil || req.Contact() == nil || req.CSeq() == nil || req.CallID() == nil {
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 400, "Missing Header", nil))
+		return
+	}
+	remote, err := ParseSDP(req.Body())
+	if err != nil || len(remote.Formats) == 0 {
+		// No offer, an SRTP-only offer, or no codec we share: RFC 3264 says 488.
+		a.log.Info("incoming call refused: unusable offer", "from", person(req.From().Address), "err", err)
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	c, err := a.d.newCall(a, true)
+	if err != nil {
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil))
+		return
+	}
+	// Our To tag must be the same on every response; put it on a copy of
+	// the request so that every response built from it carries it.
+	inv := req.Clone()
+	localTag := a.d.token(10)
+	inv.To().Params.Add("tag", localTag)
+	c.mu.Lock()
+	c.remote = remote
+	c.remoteHold = remote.Hold()
+	c.dlg = dialog{
+		callID:       string(*req.CallID()),
+		localURI:     req.To().Address,
+		localTag:     localTag,
+		remoteURI:    req.From().Address,
+		remoteTag:    tagOf(req.From().Params),
+		remoteTarget: req.Contact().Address,
+		routeSet:     routes(req),
+		remoteCSeq:   req.CSeq().SeqNo,
+		localCSeq:    uint32(time.Now().UnixNano()&0x7fff) + 1,
+		transport:    req.Transport(),
+	}
+	c.mu.Unlock()
+
+	if !tx.OnCancel(func(*sip.Request) {
+		select {
+		case c.decide <- decision{cancel: true}:
+		default:
+		}
+	}) {
+		c.end("the caller gave up before it rang")
+		return
+	}
+	ringing := sip.NewResponseFromRequest(inv, 180, "Ringing", nil)
+	ringing.AppendHeader(sip.HeaderClone(&a.contact))
+	respond(a.log, tx, ringing)
+	a.d.emit(call.Incoming{ID: c.id, From: person(req.From().Address), Account: a.acct.Name()})
+
+	var dec decision
+	select {
+	case dec = <-c.decide:
+	case <-tx.Done():
+		dec = decision{cancel: true}
+	case <-a.d.ctx.Done():
+		respond(a.log, tx, sip.NewResponseFromRequest(inv, 503, "Service Unavailable", nil))
+		c.end("the phone is shutting down")
+		return
+	}
+	switch {
+	case dec.cancel:
+		c.end("missed call: " + person(req.From().Address) + " hung up before it was answered")
+	case !dec.answer:
+		code, text := 603, "Decline"
+		if dec.reason == call.Busy {
+			code, text = 486, "Busy Here"
+		}
+		respond(a.log, tx, sip.NewResponseFromRequest(inv, code, text, nil))
+		c.end("rejected (" + dec.reason.String() + ")")
+	default:
+		c.answer(inv, tx, remote)
+	}
+}
+
+// answer sends 200 with our SDP answer and waits (in the background) for
+// the ACK, retransmitting the 200 over UDP as RFC 3261 13.3.1.4 asks.
+func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote RemoteMedia) {
+	c.mu.Lock()
+	if c.state != stDialing {
+		c.mu.Unlock()
+		return
+	}
+	dir := answerDirection(remote.Direction, c.localHold)
+	body, err := c.localSDP(dir, &remote)
+	if err != nil {
+		c.mu.Unlock()
+		respond(c.a.log, tx, sip.NewResponseFromRequest(inv, 488, "Not Acceptable Here", nil))
+		c.end("could not answer: " + err.Error())
+		return
+	}
+	c.state = stAnswered
+	c.format, _ = Choose(remote.Formats, offerFormats())
+	ack := make(chan *sip.Request, 1)
+	cseq := inv.CSeq().SeqNo
+	c.ackWait[cseq] = ack
+	c.mu.Unlock()
+
+	ok := sip.NewResponseFromRequest(inv, 200, "OK", body)
+	ok.AppendHeader(sip.HeaderClone(&c.a.contact))
+	ok.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	ct := sip.ContentTypeHeader("application/sdp")
+	ok.AppendHeader(&ct)
+	respond(c.a.log, tx, ok)
+	if err := c.media.Start(remote, c.format, dir); err != nil {
+		c.a.log.Warn("media did not start", "call", c.id, "err", err)
+	}
+	c.d.wg.Add(1)
+	go func() {
+		defer c.d.wg.Done()
+		if !c.awaitAck(tx, ok, ack, cseq) {
+			c.bye()
+			c.end("the caller's phone never confirmed the answer (no ACK)")
+			return
+		}
+		c.mu.Lock()
+		if c.state == stAnswered {
+			c.state = stUp
+		}
+		c.mu.Unlock()
+		c.d.emit(call.Answered{ID: c.id})
+	}()
+}
+
+// awaitAck retransmits our 2xx until its ACK arrives (T1 doubling to T2,
+// for 64*T1) and reports whether it did.
+func (c *sipCall) awaitAck(tx sip.ServerTransaction, res *sip.Response, ack chan *sip.Request, cseq uint32) bool {
+	defer func() {
+		c.mu.Lock()
+		delete(c.ackWait, cseq)
+		c.mu.Unlock()
+	}()
+	reliable := sip.IsReliable(res.Transport())
+	interval := sip.T1
+	giveUp := time.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
+	resend := time.NewTimer(interval)
+	defer resend.Stop()
+	for {
+		select {
+		case <-ack:
+			return true
+		case <-giveUp.C:
+			return false
+		case <-c.d.ctx.Done():
+			return false
+		case <-resend.C:
+			if !reliable {
+				if err := tx.Respond(res); err != nil {
+					c.a.log.Debug("2xx retransmission failed", "call", c.id, "err", err)
+				}
+			}
+			interval = min(2*interval, sip.T2)
+			resend.Reset(interval)
+		}
+	}
+}
+
+func (a *ua) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	c := a.d.findDialog(req)
+	if c == nil || req.CSeq() == nil {
+		return
+	}
+	c.mu.Lock()
+	ch := c.ackWait[req.CSeq().SeqNo]
+	c.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- req:
+		default:
+		}
+	}
+}
+
+func (a *ua) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	c := a.d.findDialog(req)
+	if c == nil {
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	respond(a.log, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
+	c.end("the other side hung up")
+}
+
+// onStrayCancel answers a CANCEL that matched no pending INVITE.
+func (a *ua) onStrayCancel(req *sip.Request, tx sip.ServerTransaction) {
+	respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+}
+
+// onReinvite answers the other side's re-INVITE: hold, resume or a new
+// address. sipgo has no helper for this, so the dialog is matched here.
+func (c *sipCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c.mu.Lock()
+	switch {
+	case c.state != stUp:
+		c.mu.Unlock()
+		respond(c.a.log, tx, sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	case c.reinviting:
+		c.mu.Unlock()
+		respond(c.a.log, tx, sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	case req.CSeq().SeqNo <= c.dlg.remoteCSeq:
+		c.mu.Unlock()
+		respond(c.a.log, tx, sip.NewResponseFromRequest(req, 500, "CSeq Out of Order", nil))
+		return
+	}
+	c.dlg.remoteCSeq = req.CSeq().SeqNo
+	remote, err := ParseSDP(req.Body())
+	if err != nil || len(remote.Formats) == 0 {
+		c.mu.Unlock()
+		respond(c.a.log, tx, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	if ct := req.Contact(); ct != nil {
+		c.dlg.remoteTarget = ct.Address
+	}
+	dir := answerDirection(remote.Direction, c.localHold)
+	body, err := c.localSDP(dir, &remote)
+	if err != nil {
+		c.mu.Unlock()
+		respond(c.a.log, tx, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	wasHeld := c.remoteHold
+	c.remoteHold = remote.Hold()
+	c.remote = remote
+	c.format, _ = Choose(remote.Formats, offerFormats())
+	f := c.format
+	ack := make(chan *sip.Request, 1)
+	cseq := req.CSeq().SeqNo
+	c.ackWait[cseq] = ack
+	c.mu.Unlock()
+
+	ok := sip.NewResponseFromRequest(req, 200, "OK", body)
+	ok.AppendHeader(sip.HeaderClone(&c.a.contact))
+	ct := sip.ContentTypeHeader("application/sdp")
+	ok.AppendHeader(&ct)
+	respond(c.a.log, tx, ok)
+	if err := c.media.Start(remote, f, dir); err != nil {
+		c.a.log.Warn("media did not restart", "call", c.id, "err", err)
+	}
+	if wasHeld != remote.Hold() {
+		c.d.emit(call.Held{ID: c.id, On: remote.Hold()})
+	}
+	if !c.awaitAck(tx, ok, ack, cseq) {
+		c.a.log.Warn("no ACK for our answer to a re-INVITE", "call", c.id, "cseq", fmt.Sprint(cseq))
+	}
+}

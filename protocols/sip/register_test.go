@@ -1,0 +1,93 @@
+package sip
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/padlock-phone/padlock/tests/peers/kamailio"
+)
+
+func newDriver(t *testing.T, st *statusLog, accts ...Account) *Driver {
+	t.Helper()
+	d, err := New(Config{
+		Accounts:       accts,
+		Media:          newUDPMedia(),
+		OnStatus:       st.report,
+		Backoff:        fastBackoff,
+		KeepAlive:      300 * time.Millisecond,
+		RequestTimeout: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestRegisterWithKamailio(t *testing.T) {
+	k := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alicepass"}, kamailio.User{Name: "carol", Password: "carolpass"})
+	tests := []struct {
+		name     string
+		acct     Account
+		wantOK   bool
+		wantText string
+	}{
+		{"udp", Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr, Expires: time.Minute}, true, ""},
+		{"tcp", Account{User: "carol", Password: "carolpass", Domain: "127.0.0.1", Registrar: k.Addr, Transport: "tcp"}, true, ""},
+		{"wrong password", Account{User: "alice", Password: "nope", Domain: "127.0.0.1", Registrar: k.Addr}, false, "registrar answered 401: wrong password for alice@127.0.0.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newStatusLog()
+			d := newDriver(t, st, tc.acct)
+			d.Start()
+			s := st.wait(t, 5*time.Second, "registration result", func(AccountStatus) bool { return true })
+			if s.Registered != tc.wantOK {
+				t.Fatalf("registered = %v (%v), want %v\nkamailio log:\n%s", s.Registered, s.Err, tc.wantOK, k.Log())
+			}
+			if !tc.wantOK {
+				if s.Err == nil || s.Err.Error() != tc.wantText {
+					t.Fatalf("error %q, want %q", s.Err, tc.wantText)
+				}
+				return
+			}
+			if c := k.Contacts(tc.acct.User); len(c) == 0 {
+				t.Fatalf("kamailio has no contact for %s", tc.acct.User)
+			} else {
+				t.Logf("kamailio contacts for %s: %v", tc.acct.User, c)
+			}
+			if tc.acct.Expires > 0 && s.Expires != tc.acct.Expires {
+				t.Errorf("granted %v, want %v", s.Expires, tc.acct.Expires)
+			}
+		})
+	}
+}
+
+func TestRegistrarUnreachable(t *testing.T) {
+	port := kamailio.FreePort(t) // nothing listens there
+	st := newStatusLog()
+	d := newDriver(t, st, Account{User: "alice", Password: "x", Domain: "127.0.0.1", Registrar: "127.0.0.1:" + itoa(port)})
+	d.Start()
+	s := st.wait(t, 5*time.Second, "registration result", func(AccountStatus) bool { return true })
+	if s.Registered || s.Err == nil || !strings.Contains(s.Err.Error(), "did not answer") {
+		t.Fatalf("status %+v, want a 'did not answer' error", s)
+	}
+}
+
+func TestReregisterAfterKamailioRestart(t *testing.T) {
+	k := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alicepass"})
+	st := newStatusLog()
+	d := newDriver(t, st, Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr})
+	d.Start()
+	st.wait(t, 5*time.Second, "registration", func(s AccountStatus) bool { return s.Registered })
+	k.Stop()
+	st.wait(t, 5*time.Second, "loss of the registrar", func(s AccountStatus) bool { return !s.Registered })
+	k.Start()
+	start := time.Now()
+	st.wait(t, 10*time.Second, "registration after restart", func(s AccountStatus) bool { return s.Registered })
+	t.Logf("registered again %v after kamailio came back", time.Since(start))
+	if len(k.Contacts("alice")) == 0 {
+		t.Fatal("the restarted kamailio has no contact for alice")
+	}
+}

@@ -1,0 +1,233 @@
+// Package kamailio runs a real kamailio SIP registrar and proxy on
+// loopback for tests: a temp config, a free port, digest auth for the
+// given users, no database. It is stopped by t.Cleanup.
+package kamailio
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// InstallHint is what to do when kamailio is missing.
+const InstallHint = "kamailio not found: install it with `apt-get install -y kamailio` (or `make deps`)"
+
+// User is an account the registrar accepts.
+type User struct{ Name, Password string }
+
+// Server is a running (or stopped) kamailio.
+type Server struct {
+	Port int    // UDP and TCP
+	Addr string // "127.0.0.1:<Port>"
+
+	t   testing.TB
+	dir string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	log *bytes.Buffer
+	run int
+}
+
+// Binaries finds kamailio and kamcmd or fails the test with the install hint.
+func Binaries(t testing.TB) (kamailio, kamcmd string) {
+	t.Helper()
+	k, err := exec.LookPath("kamailio")
+	if err != nil {
+		k, err = lookSbin("kamailio")
+	}
+	if err != nil {
+		t.Fatal(InstallHint)
+	}
+	c, err := exec.LookPath("kamcmd")
+	if err != nil {
+		c, err = lookSbin("kamcmd")
+	}
+	if err != nil {
+		t.Fatal(InstallHint)
+	}
+	return k, c
+}
+
+func lookSbin(name string) (string, error) {
+	for _, d := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", os.ErrNotExist
+}
+
+// Start writes a config for users, starts kamailio on a free port and
+// waits until it listens.
+func Start(t testing.TB, users ...User) *Server {
+	t.Helper()
+	Binaries(t)
+	s := &Server{t: t, dir: t.TempDir()}
+	s.Port = FreePort(t)
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+	if err := os.MkdirAll(filepath.Join(s.dir, "run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config(s.Port, filepath.Join(s.dir, "run", "kamailio_ctl"), users)
+	if err := os.WriteFile(filepath.Join(s.dir, "kamailio.cfg"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := Binaries(t)
+	if out, err := exec.Command(k, "-c", "-f", filepath.Join(s.dir, "kamailio.cfg")).CombinedOutput(); err != nil {
+		t.Fatalf("kamailio config check failed: %v\n%s", err, out)
+	}
+	t.Cleanup(s.Stop)
+	s.Start()
+	return s
+}
+
+// Start (re)starts a stopped server on the same port.
+func (s *Server) Start() {
+	s.t.Helper()
+	k, _ := Binaries(s.t)
+	s.mu.Lock()
+	if s.cmd != nil {
+		s.mu.Unlock()
+		s.t.Fatal("kamailio already running")
+	}
+	s.run++
+	s.log = &bytes.Buffer{}
+	cmd := exec.Command(k, "-f", filepath.Join(s.dir, "kamailio.cfg"), "-DD", "-E",
+		"-Y", filepath.Join(s.dir, "run"), "-P", filepath.Join(s.dir, "run", "kamailio.pid"),
+		"-w", s.dir, "-m", "32", "-M", "8")
+	// Its own process group, so Stop reaches every worker it forks.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 2 * time.Second
+	cmd.Stdout = &lockedWriter{mu: &s.mu, w: s.log}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		s.mu.Unlock()
+		s.t.Fatalf("kamailio did not start: %v", err)
+	}
+	s.cmd = cmd
+	s.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("kamailio did not listen on %s within 10 s; log:\n%s", s.Addr, s.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop stops kamailio (its main process takes the workers with it).
+func (s *Server) Stop() {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	pgid := cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+	}
+	// Wait until the port is free again so a restart can bind it.
+	for i := 0; i < 100; i++ {
+		l, err := net.Listen("tcp", s.Addr)
+		if err == nil {
+			l.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Log is kamailio's output of the current run.
+func (s *Server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.log == nil {
+		return ""
+	}
+	return s.log.String()
+}
+
+// Contacts lists the registered contacts of user (from the location
+// table, through kamcmd ul.lookup). Empty means not registered.
+func (s *Server) Contacts(user string) []string {
+	s.t.Helper()
+	_, c := Binaries(s.t)
+	out, err := exec.Command(c, "-s", "unix:"+filepath.Join(s.dir, "run", "kamailio_ctl"), "ul.lookup", "location", user).CombinedOutput()
+	if err != nil {
+		return nil // "AOR not found" exits non-zero
+	}
+	var contacts []string
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "Address:"); ok {
+			contacts = append(contacts, strings.TrimSpace(v))
+		}
+	}
+	return contacts
+}
+
+// FreePort finds a port free for both UDP and TCP on 127.0.0.1.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		u, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	t.Fatal("no free port for kamailio")
+	return 0
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Config is the kamailio.cfg for a loopback registrar on port with users.
+func Config(port int, ctl string, users []User) string {
+	var cases strings.Builder
+	for _, u := range users {
+		fmt.Fprintf(&cases, "        case %q: $var(pw) = %q; break;\n", u.Name, u.Password)
+	}
+	r := strings.NewReplacer("@PORT@", strconv.Itoa(port), "@CTL@", ctl, "@USERS@", cases.String())
+	return r.Replace(configTemplate)
+}

@@ -1,0 +1,27 @@
+package kamailio
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigHasUsers(t *testing.T) {
+	cfg := Config(5099, "/tmp/x", []User{{"alice", "alicepass"}, {"bob", "bobpass"}})
+	for _, w := range []string{`case "alice": $var(pw) = "alicepass"`, `case "bob": $var(pw) = "bobpass"`, "listen=udp:127.0.0.1:5099", `"gruu_enabled", 0`} {
+		if !strings.Contains(cfg, w) {
+			t.Errorf("config lacks %q", w)
+		}
+	}
+}
+
+func TestStartStop(t *testing.T) {
+	s := Start(t, User{"alice", "alicepass"})
+	if got := s.Contacts("alice"); len(got) != 0 {
+		t.Errorf("alice registered before anyone registered: %v", got)
+	}
+	s.Stop()
+	s.Start()
+	if !strings.Contains(s.Log(), "") {
+		t.Fatal("no log")
+	}
+}
