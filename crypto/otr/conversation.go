@@ -61,7 +61,14 @@ type Config struct {
 	// this long, so that keys rotate and old MAC keys get revealed even
 	// when the user only reads. libotr uses 60 s. Zero turns it off.
 	HeartbeatInterval time.Duration
-	// Now is the clock for HeartbeatInterval; nil means time.Now.
+	// ResendWindow, when set, resends the last message typed in a private
+	// conversation if the correspondent answered with an OTR Error Message
+	// (they could not read it, typically after a restart) and a new AKE
+	// with the same correspondent key completes within this time of the
+	// first sending. libotr uses 60 s. Zero turns it off.
+	ResendWindow time.Duration
+	// Now is the clock for HeartbeatInterval and ResendWindow; nil means
+	// time.Now.
 	Now func() time.Time
 }
 
@@ -102,9 +109,10 @@ type Conversation struct {
 	frags fragmentBuffers
 
 	lastSent     time.Time // when the last Data message went out
-	held         []string  // plaintext waiting for the private conversation
-	querySent    bool      // a Query Message went out for the held messages
-	gotPlaintext bool      // the correspondent sent plaintext: stop tagging
+	resend       resendState
+	held         []string // plaintext waiting for the private conversation
+	querySent    bool     // a Query Message went out for the held messages
+	gotPlaintext bool     // the correspondent sent plaintext: stop tagging
 }
 
 // NewConversation checks cfg and returns a Conversation in the plaintext
@@ -217,6 +225,7 @@ func (c *Conversation) receive(msg string, out *output) (string, error) {
 	}
 	if text, ok := parseError(msg); ok {
 		out.event(Event{Kind: ErrorReceived, Detail: text})
+		c.resend.armed = c.resend.text != ""
 		if c.cfg.Policy.ErrorStartAKE {
 			out.send(c.QueryMessage())
 		}
@@ -306,6 +315,9 @@ func (c *Conversation) Send(plaintext string) ([]string, error) {
 	}
 	switch c.state {
 	case stateEncrypted:
+		if c.cfg.ResendWindow > 0 {
+			c.resend = resendState{text: plaintext, at: c.cfg.Now(), fingerprint: c.sess.theirKey.Fingerprint()}
+		}
 		return c.sendData([]byte(plaintext), nil, 0)
 	case stateFinished:
 		return nil, ErrFinished
@@ -338,6 +350,7 @@ func (c *Conversation) End() ([]string, error) {
 	c.smp.reset()
 	c.gotPlaintext = false
 	c.querySent = false
+	c.resend = resendState{}
 	return toSend, err
 }
 
@@ -360,7 +373,11 @@ func (c *Conversation) goSecure(s *session, out *output) error {
 		c.lastSent = c.cfg.Now() // the AKE's last message counts as sent, as in libotr
 	}
 	c.smp.reset()
-	out.event(Event{Kind: WentSecure, Fingerprint: s.theirKey.Fingerprint(), SSID: s.ssid, Version: int(s.version), SSIDWeRevealed: s.weRevealed})
+	fp := s.theirKey.Fingerprint()
+	out.event(Event{Kind: WentSecure, Fingerprint: fp, SSID: s.ssid, Version: int(s.version), SSIDWeRevealed: s.weRevealed})
+	if err := c.maybeResend(fp, out); err != nil {
+		return err
+	}
 	if len(c.held) == 0 {
 		return nil
 	}
@@ -374,6 +391,33 @@ func (c *Conversation) goSecure(s *session, out *output) error {
 		out.send(msgs...)
 	}
 	out.event(Event{Kind: HeldMessagesSent, Detail: fmt.Sprintf("%d held message(s) sent", len(held))})
+	return nil
+}
+
+// resendState remembers the last message typed in a private conversation,
+// in case the correspondent could not read it.
+type resendState struct {
+	text        string
+	at          time.Time
+	fingerprint [20]byte // whom it was for
+	armed       bool     // an OTR Error Message came back since
+}
+
+// maybeResend sends the remembered message again after an AKE, but only to
+// the key it was first meant for: anyone can forge the Error Message that
+// arms this, and the message must not go to a new key.
+func (c *Conversation) maybeResend(fp [20]byte, out *output) error {
+	r := c.resend
+	c.resend = resendState{}
+	if !r.armed || c.cfg.ResendWindow <= 0 || fp != r.fingerprint || c.cfg.Now().Sub(r.at) > c.cfg.ResendWindow {
+		return nil
+	}
+	msgs, err := c.sendData([]byte(r.text), nil, 0)
+	if err != nil {
+		return err
+	}
+	out.send(msgs...)
+	out.event(Event{Kind: MessageResent, Detail: r.text})
 	return nil
 }
 

@@ -491,3 +491,46 @@ func TestPadding(t *testing.T) {
 		}
 	}
 }
+
+func TestResendAfterPeerRestart(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		newKey    string        // the key of the restarted correspondent
+		delay     time.Duration // between the first sending and the new AKE
+		window    time.Duration
+		wantShown bool
+	}{
+		{"same key within window", "bob", 10 * time.Second, time.Minute, true},
+		{"different key", "carol", 10 * time.Second, time.Minute, false},
+		{"window passed", "bob", 2 * time.Minute, time.Minute, false},
+		{"off", "bob", 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := now
+			c, err := NewConversation(Config{PrivateKey: testKey(t, "alice"), Policy: policyV3, Rand: newDetRand("alice"),
+				InstanceTag: 0x1111, ResendWindow: tt.window, Now: func() time.Time { return clock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			alice := &peer{name: "alice", c: c}
+			secure(t, alice, newPeer(t, "bob", policyV3, 0x2222, 0))
+			restarted := newPeer(t, tt.newKey, policyV3, 0x2222, 0) // instance tags persist across restarts
+			lost := alice.send(t, "did you get this?")
+			_, errMsg, _, _ := restarted.c.Receive(lost[0])
+			if len(errMsg) != 1 || !strings.HasPrefix(errMsg[0], prefixError) {
+				t.Fatalf("restarted peer answered %q", errMsg)
+			}
+			clock = clock.Add(tt.delay)
+			deliver(t, restarted, alice, errMsg)
+			resent := alice.has(MessageResent) != nil
+			if got := len(restarted.shown) == 1 && restarted.shown[0] == "did you get this?"; got != tt.wantShown || resent != tt.wantShown {
+				t.Fatalf("shown %q, resent event %v; want %v", restarted.shown, resent, tt.wantShown)
+			}
+			if !alice.c.IsEncrypted() || !restarted.c.IsEncrypted() {
+				t.Fatal("no new private conversation")
+			}
+		})
+	}
+}

@@ -13,10 +13,13 @@
 // against itself, against golang.org/x/crypto/otr (v2) and against libotr 4
 // (v2 and v3, through testdata/libotr/peer.c).
 //
+// Where it differs from libotr 4 (both follow the spec, or the spec is
+// silent): a Data message that arrives outside a private conversation is
+// answered with an OTR Error Message as the spec says (libotr stays quiet);
+// Config.ResendWindow resends only to the same correspondent key.
+//
 // Not implemented, on purpose or not yet:
 //   - protocol version 1 (insecure; "?OTR?" alone is answered with nothing);
-//   - resending the last message after an AKE that follows an error (libotr
-//     does this within 60 s); held messages (RequireEncryption) are sent;
 //   - keeping a session across a re-AKE that reuses the same D-H keys
 //     (libotr's "still secure"): every completed AKE starts a new session
 //     and reports WentSecure again.

@@ -39,6 +39,9 @@ const (
 	// ExtraKeyReceived: the correspondent wants to use the extra
 	// symmetric key; ExtraKey, ExtraKeyUse and ExtraKeyData are set.
 	ExtraKeyReceived
+	// MessageResent: the last message (Detail) was sent again after the
+	// correspondent could not read it and OTR restarted (Config.ResendWindow).
+	MessageResent
 )
 
 var eventNames = map[EventKind]string{
@@ -48,6 +51,7 @@ var eventNames = map[EventKind]string{
 	HeldMessagesSent: "held messages sent", UnencryptedReceived: "unencrypted message received",
 	UnreadableReceived: "unreadable message received", ErrorReceived: "OTR error received",
 	MessageIgnored: "message ignored", ExtraKeyReceived: "extra symmetric key requested",
+	MessageResent: "message resent",
 }
 
 func (k EventKind) String() string {

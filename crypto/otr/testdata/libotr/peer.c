@@ -20,6 +20,7 @@
  * QUESTION", "msgevent N TEXT", "symkey USE KEY", "error TEXT", "done".
  *
  * Usage: peer KEYFILE INSTAGFILE POLICY MAXMSGSIZE
+ * (INSTAGFILE is read if it exists and written when libotr makes a tag)
  * Everything stays on stdin/stdout: no network.
  */
 #include <stdio.h>
@@ -236,6 +237,7 @@ int main(int argc, char **argv)
 	return 1;
     }
     instag_path = argv[2];
+    otrl_instag_read(us, instag_path); /* a restarted peer keeps its tag */
     policy = (OtrlPolicy)strtoul(argv[3], NULL, 0);
     max_size = atoi(argv[4]);
 
