@@ -409,3 +409,37 @@ func TestStreamConfig(t *testing.T) {
 		t.Error("stream with an unsupported format")
 	}
 }
+
+// TestStreamWriteNoAllocs: with the socket, sending a frame still makes
+// no garbage.
+func TestStreamWriteNoAllocs(t *testing.T) {
+	l := newLegs(t, codec.PCMU, true, 0, 0)
+	l.enableSRTP(t, AES128CMHMACSHA180)
+	pcm := make([]int16, l.a.FrameSamples())
+	l.a.WriteFrame(pcm)
+	if a := testing.AllocsPerRun(50, func() { l.a.WriteFrame(pcm) }); a != 0 {
+		t.Errorf("WriteFrame: %.1f allocations per frame", a)
+	}
+	out := make([]int16, 0, l.b.FrameSamples())
+	if a := testing.AllocsPerRun(50, func() { out = l.b.ReadFrame(out[:0]) }); a != 0 {
+		t.Errorf("ReadFrame: %.1f allocations per frame", a)
+	}
+	// The reading goroutine's work on one datagram, called directly with
+	// packets protected under A's keys.
+	sp := newSendPath(t, codec.PCMU, 0)
+	sp.sess, _ = newSession(testKeys(AES128CMHMACSHA180, 7))
+	pkts := make([][]byte, 120)
+	for i := range pkts {
+		pkts[i] = bytes.Clone(sp.packet())
+	}
+	for _, p := range pkts[:10] {
+		l.b.handle(p, time.Now())
+	}
+	i := 10
+	if a := testing.AllocsPerRun(100, func() { l.b.handle(pkts[i], time.Now()); i++ }); a != 0 {
+		t.Errorf("receiving a datagram: %.1f allocations", a)
+	}
+	if st := l.b.Stats(); st.DroppedAuth != 0 {
+		t.Errorf("B refused %d of the packets", st.DroppedAuth)
+	}
+}
