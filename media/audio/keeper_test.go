@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -12,6 +13,7 @@ import (
 // fakeBackend is a device list that tests edit: plugging and unplugging
 // a headset, making starts fail.
 type fakeBackend struct {
+	mu                sync.Mutex // the stream tests edit it while the supervisor uses it
 	capture, playback []string
 	defaultWorks      bool
 	failNext          int // starts to fail, whatever the device
@@ -27,15 +29,21 @@ type fakeRunner struct {
 }
 
 func (r *fakeRunner) stop() {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
 	r.stopped = true
 	r.b.running = slices.DeleteFunc(r.b.running, func(x *fakeRunner) bool { return x == r })
 }
 
 func (b *fakeBackend) devices() ([]string, []string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return slices.Clone(b.capture), slices.Clone(b.playback), nil
 }
 
 func (b *fakeBackend) start(capture, playback string, lost func(runner)) (runner, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.failNext > 0 {
 		b.failNext--
 		return nil, errors.New("device busy")
@@ -54,6 +62,8 @@ func (b *fakeBackend) start(capture, playback string, lost func(runner)) (runner
 // unplug removes name from the lists and reports the loss of its
 // runners, as miniaudio's stop callback would.
 func (b *fakeBackend) unplug(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.capture = slices.DeleteFunc(b.capture, func(s string) bool { return s == name })
 	b.playback = slices.DeleteFunc(b.playback, func(s string) bool { return s == name })
 	for _, r := range slices.Clone(b.running) {
@@ -64,6 +74,8 @@ func (b *fakeBackend) unplug(name string) {
 }
 
 func (b *fakeBackend) plug(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.capture = append(b.capture, name)
 	b.playback = append(b.playback, name)
 }
@@ -258,4 +270,15 @@ func TestKeeperNothingToOpen(t *testing.T) {
 	if err := k.open(time.Unix(0, 0), func(runner) {}); err == nil {
 		t.Error("open with no device succeeded")
 	}
+}
+
+// runningOn lists what b runs, "" for the default device.
+func (b *fakeBackend) runningOn() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var names []string
+	for _, r := range b.running {
+		names = append(names, r.name)
+	}
+	return names
 }

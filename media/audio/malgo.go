@@ -47,6 +47,8 @@ type Malgo struct {
 	mu     sync.Mutex
 	open   *malgoStream
 	closed bool
+
+	stepped func() // tests: called after the supervisor handles an event
 }
 
 // NewMalgo starts miniaudio's context on the first backend that works.
@@ -95,6 +97,18 @@ func (m *Malgo) Open(rate int) (Stream, error) {
 	if err := checkRate(rate); err != nil {
 		return nil, err
 	}
+	s, err := m.openWith(rate, func(s *malgoStream) backend {
+		return &malgoBackend{ctx: m.ctx, opts: m.opts, s: s}
+	})
+	if err != nil {
+		return nil, err // not a nil *malgoStream in a non-nil Stream
+	}
+	return s, nil
+}
+
+// openWith opens a stream on the backend that mk makes for it (tests
+// give a fake one).
+func (m *Malgo) openWith(rate int, mk func(*malgoStream) backend) (*malgoStream, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -115,9 +129,9 @@ func (m *Malgo) Open(rate int) (Stream, error) {
 		lostCh:   make(chan runner, 4),
 		done:     make(chan struct{}),
 		exited:   make(chan struct{}),
+		stepped:  m.stepped,
 	}
-	b := &malgoBackend{ctx: m.ctx, opts: m.opts, s: s}
-	s.k = newKeeper(b, m.opts.Headset, m.opts.Log)
+	s.k = newKeeper(mk(s), m.opts.Headset, m.opts.Log)
 	if err := s.k.open(s.clk.Now(), s.lost); err != nil {
 		return nil, fmt.Errorf("audio: no sound device would start (plug in the headset?): %w", err)
 	}
@@ -170,6 +184,7 @@ type malgoStream struct {
 	done      chan struct{}
 	exited    chan struct{}
 	closeOnce sync.Once
+	stepped   func()
 }
 
 // lost is the backend's report that r stopped by itself.
@@ -207,6 +222,9 @@ func (s *malgoStream) supervise() {
 		}
 		if timer != nil {
 			timer.Stop()
+		}
+		if s.stepped != nil {
+			s.stepped()
 		}
 	}
 }
