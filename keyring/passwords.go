@@ -3,6 +3,7 @@ package keyring
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/padlock-phone/padlock/store"
 )
@@ -95,6 +96,22 @@ func (k *Keyring) UnsavePassword(ctx context.Context, id int64) error {
 		clear(pw)
 	}
 	return nil
+}
+
+// SavePassword seals the password held in memory into the store, so it
+// survives a restart. store.ErrNoPassword if there is none in memory.
+func (k *Keyring) SavePassword(ctx context.Context, id int64) error {
+	k.mu.Lock()
+	pw, ok := k.mem[id]
+	if ok {
+		pw = append([]byte(nil), pw...)
+	}
+	k.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w in memory for account %d", store.ErrNoPassword, id)
+	}
+	defer clear(pw)
+	return k.SetAccountPassword(ctx, id, pw, true)
 }
 
 // DeleteAccount removes an account, its password in memory included.

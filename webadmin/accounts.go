@@ -198,12 +198,21 @@ func (s *Server) accountUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// A new password replaces the old one; an empty field keeps it, but
-	// unticking "save" moves a saved one out of the store into memory.
-	if pw := r.PostFormValue("password"); pw != "" {
+	// A new password replaces the old one; an empty field keeps it, and
+	// the "save" box moves it between the store and memory.
+	pw := r.PostFormValue("password")
+	switch {
+	case pw != "":
 		err = s.cfg.Keyring.SetAccountPassword(r.Context(), a.ID, []byte(pw), save)
-	} else if !save && old.HasPassword {
+	case !save && old.HasPassword:
 		err = s.cfg.Keyring.UnsavePassword(r.Context(), a.ID)
+	case save && !old.HasPassword:
+		err = s.cfg.Keyring.SavePassword(r.Context(), a.ID)
+		if errors.Is(err, store.ErrNoPassword) {
+			s.render(w, r, http.StatusBadRequest, "account", page{Title: "Edit " + old.Address(),
+				Error: "type the password to save it: the phone does not know it yet", Data: accountForm{Account: a, Save: save}})
+			return
+		}
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -22,7 +23,11 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 		ss := s.sessions.get(r)
 		if ss == nil {
 			if r.Method == http.MethodGet && r.URL.Path != "/events" && r.URL.Path != "/state" {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				to := "/login"
+				if r.URL.Path != "/" {
+					to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+				}
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			http.Error(w, "log in first: your session is missing or has expired", http.StatusUnauthorized)
@@ -97,7 +102,23 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/setup", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", page{Title: "Log in", Data: s.cfg.Keyring.Locked()})
+	s.render(w, r, http.StatusOK, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.URL.Query().Get("next"))}})
+}
+
+// loginData is what the login page shows: whether the phone is locked, and
+// where to go after logging in.
+type loginData struct {
+	Locked bool
+	Next   string
+}
+
+// safeNext keeps only a local path, so a link cannot send a person who
+// just logged in to another site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 512 {
+		return "/"
+	}
+	return next
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +134,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if wait := s.throttle.wait(client); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Log in", Data: s.cfg.Keyring.Locked(),
+		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.PostFormValue("next"))},
 			Error: fmt.Sprintf("Too many wrong passwords. Wait %d seconds before trying again.", secs)})
 		return
 	}
@@ -122,12 +143,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, keyring.ErrWrongPassword):
 		s.throttle.failed(client)
 		s.cfg.Log.Warn("wrong master password at login", "client", client)
-		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Data: s.cfg.Keyring.Locked(),
+		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.PostFormValue("next"))},
 			Error: "Wrong master password."})
 		return
 	case err != nil:
 		s.cfg.Log.Error("unlock failed", "err", err)
-		s.render(w, r, http.StatusInternalServerError, "login", page{Title: "Log in", Data: s.cfg.Keyring.Locked(),
+		s.render(w, r, http.StatusInternalServerError, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.PostFormValue("next"))},
 			Error: "The vault could not be opened: " + err.Error()})
 		return
 	}
@@ -136,11 +157,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.sessions.destroy(w, r)
 	s.sessions.create(w)
 	s.cfg.Log.Info("logged in", "client", client)
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
-	seeOther(w, r, next, "")
+	seeOther(w, r, safeNext(r.PostFormValue("next")), "")
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

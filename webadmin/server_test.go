@@ -219,7 +219,7 @@ func TestSessionRules(t *testing.T) {
 	// No session: pages redirect to login, posts are refused.
 	anon := a.client(t)
 	for _, p := range []string{"/", "/accounts", "/settings", "/security", "/passwords"} {
-		if r := anon.get(p); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		if r := anon.get(p); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
 			t.Errorf("GET %s without session: %s -> %q", p, r.Status, r.Header.Get("Location"))
 		}
 	}
@@ -255,8 +255,8 @@ func TestSessionRules(t *testing.T) {
 
 	// Idle timeout.
 	a.clock.add(idleTimeout + time.Second)
-	if r := c.get("/accounts"); r.Header.Get("Location") != "/login" {
-		t.Errorf("after idle timeout: %s", r.Status)
+	if r := c.get("/accounts"); r.Header.Get("Location") != "/login?next=%2Faccounts" {
+		t.Errorf("after idle timeout: %s %q", r.Status, r.Header.Get("Location"))
 	}
 	c.login(goodPassword)
 	a.clock.add(idleTimeout - time.Minute)
@@ -271,7 +271,7 @@ func TestSessionRules(t *testing.T) {
 	}
 	thief := a.client(t)
 	thief.http.Jar.SetCookies(u, stolen)
-	if r := thief.get("/accounts"); r.Header.Get("Location") != "/login" {
+	if r := thief.get("/accounts"); !strings.HasPrefix(r.Header.Get("Location"), "/login") {
 		t.Errorf("old cookie after logout: %s", r.Status)
 	}
 }
@@ -386,5 +386,58 @@ func TestPasswordsNeverSentBack(t *testing.T) {
 		if acc.Kind == store.XMPP && (acc.HasPassword || string(pw) != secrets[2]) {
 			t.Errorf("unsaved XMPP password: saved=%v", acc.HasPassword)
 		}
+	}
+}
+
+// TestLoginReturnsToThePage: after a login the person lands where they
+// were sent from, and never on another site.
+func TestLoginReturnsToThePage(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	c.setUp()
+	c.post("/logout", nil, true)
+	r := c.get("/passwords")
+	if loc := r.Header.Get("Location"); loc != "/login?next=%2Fpasswords" {
+		t.Fatalf("redirect %q", loc)
+	}
+	if r := c.get("/login?next=%2Fpasswords"); !strings.Contains(r.body, `name="next" value="/passwords"`) {
+		t.Fatalf("login form lacks next")
+	}
+	for next, want := range map[string]string{"/passwords": "/passwords", "//evil.example/": "/", "https://evil.example/": "/", "/\\evil.example": "/"} {
+		r := c.post("/login", url.Values{"password": {goodPassword}, "next": {next}}, false)
+		if loc := r.Header.Get("Location"); loc != want {
+			t.Errorf("next %q: went to %q, want %q", next, loc, want)
+		}
+	}
+}
+
+// TestSaveMemoryPassword: ticking "save" on an account whose password is
+// held in memory seals that password; with none known, the page says so.
+func TestSaveMemoryPassword(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	c.setUp()
+	form := url.Values{"kind": {"xmpp"}, "user": {"bob"}, "server": {"example.org"}, "transport": {"tcp"}, "password": {"held-in-memory"}}
+	if r := c.post("/accounts", form, true); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: %s", r.Status)
+	}
+	accs, _ := a.st.Accounts(context.Background())
+	id := strconv.FormatInt(accs[0].ID, 10)
+	edit := url.Values{"user": {"bob"}, "server": {"example.org"}, "transport": {"tcp"}, "save_password": {"on"}}
+	if r := c.post("/accounts/"+id, edit, true); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %s %s", r.Status, r.body)
+	}
+	if pw, err := a.st.AccountPassword(context.Background(), accs[0].ID); err != nil || string(pw) != "held-in-memory" {
+		t.Fatalf("saved password: %q %v", pw, err)
+	}
+	// Unsave, forget by locking, then ask to save with nothing known.
+	edit.Del("save_password")
+	c.post("/accounts/"+id, edit, true)
+	a.keys.Lock()
+	a.keys.Unlock([]byte(goodPassword))
+	edit.Set("save_password", "on")
+	r := c.post("/accounts/"+id, edit, true)
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "type the password to save it") {
+		t.Fatalf("save with no password known: %s", r.Status)
 	}
 }

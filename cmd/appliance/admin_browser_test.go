@@ -309,8 +309,8 @@ func TestAdminLoginInChromium(t *testing.T) {
 	b.wantNoSecret("correct pony staple batterY")
 
 	b.login(testPassword)
-	b.wantPath("/")
-	b.wantText("h2", "Phone")
+	b.wantPath("/accounts") // back where the login was asked for
+	b.wantText("h2", "Accounts")
 	if !b.has("#logout") {
 		t.Error("no logout button after login")
 	}
@@ -691,7 +691,7 @@ func TestAdminChangePasswordInChromium(t *testing.T) {
 	b.wantPath("/login")
 	b.wantText("#error", "Wrong master password.")
 	b.login(newPassword)
-	b.wantPath("/")
+	b.wantPath("/accounts")
 	b.wantNoSecret(testPassword, newPassword)
 
 	// The new password is the one on disk: after a restart it still opens.
