@@ -23,6 +23,9 @@ type Hold struct{ On bool }
 // (Verified) or takes that back.
 type ConfirmSAS struct{ Verified bool }
 
+// SendDTMF sends keypad digits (0-9, *, #, A-D) into the current call.
+type SendDTMF struct{ Digits string }
+
 // RepeatSAS reads the SAS aloud again, like a short press of SAS.
 type RepeatSAS struct{}
 
@@ -65,6 +68,10 @@ type (
 	cmdVerify struct {
 		ID       call.ID
 		Verified bool
+	}
+	cmdDTMF struct {
+		ID     call.ID
+		Digits string
 	}
 	cmdRing   struct{ On bool }
 	cmdSaySAS struct{ SAS string }

@@ -36,6 +36,12 @@ type Telephony interface {
 	Events() <-chan call.Event
 }
 
+// DTMFSender is a Telephony that can send keypad digits into a call
+// (RFC 4733). Drivers without it simply cannot.
+type DTMFSender interface {
+	SendDTMF(id call.ID, digits string) error
+}
+
 // Voice is what the phone says into the headset.
 type Voice interface {
 	Ring(on bool)      // the ring tone for an incoming call
@@ -249,6 +255,16 @@ func (p *Phone) exec(c Command) []Event {
 		id, err = c.ID, t.Hold(c.ID, c.On)
 	case cmdVerify:
 		id, err = c.ID, t.SetVerified(c.ID, c.Verified)
+	case cmdDTMF:
+		// A line that cannot send digits, or fails to, does not end the call.
+		if d, ok := t.(DTMFSender); ok {
+			if err := d.SendDTMF(c.ID, c.Digits); err != nil {
+				log.Warn("DTMF not sent", "call", c.ID, "err", err)
+			}
+		} else {
+			log.Warn("this line cannot send DTMF", "call", c.ID)
+		}
+		return nil
 	}
 	if err != nil {
 		log.Warn("telephony refused", "call", id, "err", err)

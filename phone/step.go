@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"strings"
 	"time"
 
 	"github.com/padlock-phone/padlock/hw"
@@ -76,6 +77,10 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 		if c.Status == Held && !ev.On {
 			c.Status = Active
 			return s, []Command{cmdHold{ID: c.ID, On: false}}
+		}
+	case SendDTMF:
+		if c.Status == Active && validDTMF(ev.Digits) {
+			return s, []Command{cmdDTMF{ID: c.ID, Digits: ev.Digits}}
 		}
 	case RepeatSAS:
 		if c.busy() && (c.Security == Secured || c.Security == Verified) {
@@ -205,4 +210,17 @@ func callEvent(s State, ev call.Event, now time.Time) (State, []Command) {
 // end moves the call to Ended, keeping who it was with for the display.
 func end(c *Call, reason string, now time.Time) {
 	c.Status, c.Reason, c.Answering, c.Since = Ended, reason, false, now
+}
+
+// validDTMF reports whether digits are all keypad keys (RFC 4733 events 0-15).
+func validDTMF(digits string) bool {
+	if digits == "" || len(digits) > 32 {
+		return false
+	}
+	for _, r := range digits {
+		if !strings.ContainsRune("0123456789*#ABCD", r) {
+			return false
+		}
+	}
+	return true
 }

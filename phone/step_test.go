@@ -62,6 +62,8 @@ func events() map[string]Event {
 		"hold":              Hold{On: true},
 		"resume":            Hold{On: false},
 		"repeat sas":        RepeatSAS{},
+		"dtmf":              SendDTMF{Digits: "12#"},
+		"dtmf bad":          SendDTMF{Digits: "12x"},
 		"confirm":           ConfirmSAS{Verified: true},
 		"unconfirm":         ConfirmSAS{Verified: false},
 		"tick":              Tick{},
@@ -195,6 +197,9 @@ func transitions() map[[2]string]outcome {
 	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, hangup, outcome{mod: ended("you hung up"), cmds: []Command{cmdHangup{ID: cur}}})
 	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"} {
 		add([]string{st}, []string{"hold"}, outcome{mod: func(s *State) { s.Call.Status = Held }, cmds: []Command{cmdHold{ID: cur, On: true}}})
+	}
+	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"} {
+		add([]string{st}, []string{"dtmf"}, outcome{cmds: []Command{cmdDTMF{ID: cur, Digits: "12#"}}})
 	}
 	add([]string{"held+secure"}, []string{"resume"}, outcome{mod: func(s *State) { s.Call.Status = Active }, cmds: []Command{cmdHold{ID: cur, On: false}}})
 	add([]string{"active+secure", "active+verify", "held+secure"}, []string{"press sas", "repeat sas"}, outcome{cmds: []Command{cmdSaySAS{SAS: "ybe8"}}})

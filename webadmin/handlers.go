@@ -50,6 +50,13 @@ func (s *Server) callAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ev = phone.Dial{Target: target}
+	case "dtmf":
+		digits := strings.ToUpper(strings.TrimSpace(r.FormValue("digits")))
+		if digits == "" || len(digits) > 32 || strings.Trim(digits, "0123456789*#ABCD") != "" {
+			http.Error(w, "keypad digits are 0-9, *, # and A-D", http.StatusBadRequest)
+			return
+		}
+		ev = phone.SendDTMF{Digits: digits}
 	case "answer":
 		ev = phone.Answer{}
 	case "hangup":

@@ -11,7 +11,7 @@ import (
 
 // parsePages builds one template per page, each with the shared layout.
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(template.FuncMap{"actions": callActions}).ParseFS(content, "templates/layout.html")
+	layout, err := template.New("layout").Funcs(template.FuncMap{"actions": callActions, "keypad": keypad}).ParseFS(content, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +42,11 @@ func callActions() []callAction {
 		{"answer", "Answer"}, {"hangup", "Hang up"}, {"hold", "Hold"}, {"resume", "Resume"},
 		{"repeat-sas", "Say the SAS again"}, {"confirm", "SAS matches: confirm"}, {"unconfirm", "Unconfirm SAS"},
 	}
+}
+
+// keypad is the DTMF keys in telephone order.
+func keypad() []string {
+	return []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"}
 }
 
 // page is what every template gets.

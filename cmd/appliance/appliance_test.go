@@ -275,6 +275,9 @@ func TestRefusesBadInput(t *testing.T) {
 		{"/panel/press", url.Values{"button": {"self-destruct"}}, http.StatusBadRequest},
 		{"/panel/press", url.Values{"button": {"sas"}, "hold_ms": {"-5"}}, http.StatusBadRequest},
 		{"/call/teleport", nil, http.StatusNotFound},
+		{"/call/dtmf", url.Values{"digits": {"12x"}}, http.StatusBadRequest},
+		{"/call/dtmf", url.Values{"digits": {""}}, http.StatusBadRequest},
+		{"/call/dtmf", url.Values{"digits": {"12#"}}, http.StatusNoContent},
 	}
 	for _, tt := range tests {
 		if r, _ := a.do(t, "POST", tt.path, tt.form, csrf); r.StatusCode != tt.want {
