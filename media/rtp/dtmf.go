@@ -124,8 +124,8 @@ func (d *dtmfSender) next(dst []byte, frameTicks uint32) (payload []byte, first 
 
 // dtmfReceiver turns telephone-event packets into digits: an event is
 // known by its RTP timestamp, reported once when its end packet comes (the
-// repeats are ignored), or when a new event starts whose predecessor's
-// end packets were all lost.
+// repeats are ignored), or when a new event or audio follows an event
+// whose end packets were all lost.
 type dtmfReceiver struct {
 	have    bool
 	ts      uint32
@@ -152,6 +152,18 @@ func (d *dtmfReceiver) packet(ts uint32, p []byte, emit func(DTMF)) {
 	}
 	d.dur = max(d.dur, dur)
 	if end {
+		d.ended = true
+		d.emit(emit)
+	}
+}
+
+// audio is told the timestamp of each audio packet: audio from well
+// after an unfinished event's known duration means its end packets were
+// lost. The 60 ms margin lets senders that keep audio flowing during an
+// event (RFC 4733 allows it) get their updates in first.
+func (d *dtmfReceiver) audio(ts uint32, emit func(DTMF)) {
+	margin := int32(d.clockHz * 60 / 1000)
+	if d.have && !d.ended && int32(ts-d.ts) > int32(d.dur)+margin {
 		d.ended = true
 		d.emit(emit)
 	}

@@ -112,6 +112,9 @@ func TestDTMFRoundTrip(t *testing.T) {
 		{"all end packets of first digit lost", "73", func(i int, p sentPacket) bool {
 			return p.pt == 101 && p.pay[1]&0x80 != 0 && p.pay[0] == 7
 		}, 40 * time.Millisecond},
+		{"all end packets of the only digit lost", "9", func(i int, p sentPacket) bool {
+			return p.pt == 101 && p.pay[1]&0x80 != 0
+		}, 40 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

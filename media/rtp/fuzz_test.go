@@ -41,7 +41,7 @@ func FuzzDemux(f *testing.F) {
 					}
 					_ = r.Packet(b, clk.now())
 				case KindRTCP:
-					_, _ = rep.parse(b, clk.now(), 1, fm.ClockRate)
+					_, _, _ = rep.parse(b, clk.now(), 1, fm.ClockRate)
 				case KindZRTP:
 					if b[0] != 0x10 || binary.BigEndian.Uint32(b[4:]) != zrtpMagic {
 						t.Fatalf("Classify called % x ZRTP", b)

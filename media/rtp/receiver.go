@@ -94,6 +94,8 @@ func (r *Receiver) Packet(pkt []byte, now time.Time) error {
 		// Jitter from audio only: an event's packets all carry its start
 		// time, which would read as jitter.
 		r.stats.arrival(r.hdr.Timestamp, now)
+		// Audio after a digit whose end packets were all lost ends it.
+		r.dtmf.audio(r.hdr.Timestamp, r.OnDTMF)
 		r.jb.SetJitter(time.Duration(r.stats.jitterTicks()) * time.Second / time.Duration(r.format.ClockRate))
 		r.jb.Insert(r.hdr.SequenceNumber, payload, false, now)
 		return nil

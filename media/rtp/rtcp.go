@@ -56,8 +56,9 @@ type reporter struct {
 
 // build writes a compound RTCP packet (RFC 3550 section 6.1): a sender
 // report if we have sent media, else a receiver report, with a report
-// block about the remote source if we have heard one, then SDES CNAME.
-func (rp *reporter) build(now time.Time, s *Sender, r *Receiver) ([]byte, error) {
+// block about the remote source if we have heard one, then SDES CNAME,
+// then a BYE if bye is set (section 6.6).
+func (rp *reporter) build(now time.Time, s *Sender, r *Receiver, bye bool) ([]byte, error) {
 	var blocks []rtcp.ReceptionReport
 	if r != nil && r.stats.valid && r.stats.received > 0 {
 		st := &r.stats
@@ -88,7 +89,11 @@ func (rp *reporter) build(now time.Time, s *Sender, r *Receiver) ([]byte, error)
 	} else {
 		first = &rtcp.ReceiverReport{SSRC: s.ssrc, Reports: blocks}
 	}
-	b, err := rtcp.Marshal([]rtcp.Packet{first, rtcp.NewCNAMESourceDescription(s.ssrc, rp.cname)})
+	pkts := []rtcp.Packet{first, rtcp.NewCNAMESourceDescription(s.ssrc, rp.cname)}
+	if bye {
+		pkts = append(pkts, &rtcp.Goodbye{Sources: []uint32{s.ssrc}})
+	}
+	b, err := rtcp.Marshal(pkts)
 	if err != nil {
 		return nil, fmt.Errorf("rtp: building RTCP report: %w", err)
 	}
@@ -96,13 +101,13 @@ func (rp *reporter) build(now time.Time, s *Sender, r *Receiver) ([]byte, error)
 }
 
 // parse reads a compound RTCP packet that arrived at now and reports
-// whether it carried a report block about localSSRC.
-func (rp *reporter) parse(b []byte, now time.Time, localSSRC uint32, clockRate int) (bool, error) {
+// whether it carried a report block about localSSRC, and whether it
+// carried a BYE.
+func (rp *reporter) parse(b []byte, now time.Time, localSSRC uint32, clockRate int) (found, bye bool, err error) {
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil {
-		return false, fmt.Errorf("rtp: bad RTCP packet: %w", err)
+		return false, false, fmt.Errorf("rtp: bad RTCP packet: %w", err)
 	}
-	found := false
 	for _, p := range pkts {
 		var blocks []rtcp.ReceptionReport
 		switch p := p.(type) {
@@ -114,6 +119,8 @@ func (rp *reporter) parse(b []byte, now time.Time, localSSRC uint32, clockRate i
 			blocks = p.Reports
 		case *rtcp.ReceiverReport:
 			blocks = p.Reports
+		case *rtcp.Goodbye:
+			bye = true
 		}
 		for _, blk := range blocks {
 			if blk.SSRC != localSSRC {
@@ -124,7 +131,7 @@ func (rp *reporter) parse(b []byte, now time.Time, localSSRC uint32, clockRate i
 			found = true
 		}
 	}
-	return found, nil
+	return found, bye, nil
 }
 
 func remoteReport(b rtcp.ReceptionReport, now time.Time, clockRate int) RemoteReport {

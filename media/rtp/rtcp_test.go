@@ -46,7 +46,7 @@ func TestReportExchange(t *testing.T) {
 		}
 		clk.advance(FrameDuration)
 	}
-	sr, err := repA.build(clk.now(), a, nil)
+	sr, err := repA.build(clk.now(), a, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +66,11 @@ func TestReportExchange(t *testing.T) {
 	}
 	// B hears the SR 10 ms later and answers 250 ms after that.
 	clk.advance(10 * time.Millisecond)
-	if _, err := repB.parse(sr, clk.now(), bSnd.SSRC(), f.ClockRate); err != nil {
+	if _, _, err := repB.parse(sr, clk.now(), bSnd.SSRC(), f.ClockRate); err != nil {
 		t.Fatal(err)
 	}
 	clk.advance(250 * time.Millisecond)
-	rr, err := repB.build(clk.now(), bSnd, b)
+	rr, err := repB.build(clk.now(), bSnd, b, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestReportExchange(t *testing.T) {
 	}
 	// A hears it 10 ms later: RTT 20 ms.
 	clk.advance(10 * time.Millisecond)
-	found, err := repA.parse(rr, clk.now(), a.SSRC(), f.ClockRate)
+	found, _, err := repA.parse(rr, clk.now(), a.SSRC(), f.ClockRate)
 	if err != nil || !found {
 		t.Fatalf("A found no report about itself: %v", err)
 	}
@@ -100,7 +100,7 @@ func TestReportExchange(t *testing.T) {
 		t.Errorf("jitter %v, want about 4ms", got.Jitter)
 	}
 	// A second report interval without loss reports no fraction lost.
-	rr2, _ := repB.build(clk.now(), bSnd, b)
+	rr2, _ := repB.build(clk.now(), bSnd, b, false)
 	repA.parse(rr2, clk.now(), a.SSRC(), f.ClockRate)
 	if repA.remote.FractionLost != 0 || repA.remote.CumulativeLost != 3 {
 		t.Errorf("second interval: %+v", repA.remote)

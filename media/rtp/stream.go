@@ -44,6 +44,10 @@ type Config struct {
 	OnDTMF func(DTMF)
 	// OnReport gets each RTCP report about our stream.
 	OnReport func(RemoteReport)
+	// OnBye is called when the far end sends an RTCP BYE: it has left.
+	// Before SRTP anyone on the path could forge one: a hint for the
+	// call's state, never a reason to drop security.
+	OnBye func()
 	// RTCPInterval is the mean report interval: zero means
 	// DefaultRTCPInterval, negative means none (SendReport only).
 	RTCPInterval time.Duration
@@ -64,6 +68,7 @@ type Stream struct {
 	onZRTP     func([]byte)
 	onDTMF     func(DTMF)
 	onReport   func(RemoteReport)
+	onBye      func()
 	interval   time.Duration
 	jitterRand *mrand.Rand
 
@@ -125,6 +130,7 @@ func NewStream(cfg Config) (*Stream, error) {
 		onZRTP:   cfg.OnZRTP,
 		onDTMF:   cfg.OnDTMF,
 		onReport: cfg.OnReport,
+		onBye:    cfg.OnBye,
 		interval: cfg.RTCPInterval,
 		jitterRand: mrand.New(mrand.NewPCG(binary.BigEndian.Uint64(r[10:18]),
 			binary.BigEndian.Uint64(r[18:26]))),
@@ -250,11 +256,13 @@ func (s *Stream) SendZRTP(pkt []byte) error {
 }
 
 // SendReport sends an RTCP report now.
-func (s *Stream) SendReport() error {
+func (s *Stream) SendReport() error { return s.report(false) }
+
+func (s *Stream) report(bye bool) error {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	s.recvMu.Lock()
-	pkt, err := s.rep.build(s.now(), s.snd, s.rcv)
+	pkt, err := s.rep.build(s.now(), s.snd, s.rcv, bye)
 	s.recvMu.Unlock()
 	if err != nil {
 		return err
@@ -262,10 +270,12 @@ func (s *Stream) SendReport() error {
 	return s.send(pkt, true)
 }
 
-// Close stops the stream's goroutines and closes the socket.
+// Close sends an RTCP BYE, stops the stream's goroutines and closes the
+// socket.
 func (s *Stream) Close() error {
 	var err error
 	s.once.Do(func() {
+		_ = s.report(true) // best effort: the far end times out otherwise
 		close(s.done)
 		err = s.conn.Close()
 		s.wg.Wait()
@@ -367,7 +377,7 @@ func (s *Stream) handleRTCP(pkt []byte, now time.Time) {
 	}
 	// Clear RTCP before keys carries no media: read it even when clear
 	// audio is refused, so the call's statistics work from the start.
-	found, err := s.rep.parse(pkt, now, s.snd.SSRC(), s.format.ClockRate)
+	found, bye, err := s.rep.parse(pkt, now, s.snd.SSRC(), s.format.ClockRate)
 	rep := s.rep.remote
 	s.recvMu.Unlock()
 	if err != nil {
@@ -376,6 +386,9 @@ func (s *Stream) handleRTCP(pkt []byte, now time.Time) {
 	}
 	if found && s.onReport != nil {
 		s.onReport(rep)
+	}
+	if bye && s.onBye != nil {
+		s.onBye()
 	}
 }
 

@@ -443,3 +443,45 @@ func TestStreamWriteNoAllocs(t *testing.T) {
 		t.Errorf("B refused %d of the packets", st.DroppedAuth)
 	}
 }
+
+func TestStreamPeriodicReportsAndBye(t *testing.T) {
+	t.Parallel()
+	ca, cb := listenUDP(t), listenUDP(t)
+	reports := make(chan RemoteReport, 64)
+	bye := make(chan struct{}, 1)
+	a, err := NewStream(Config{Conn: ca, Remote: addrOf(cb), Format: codec.PCMU, RTCPInterval: 40 * time.Millisecond,
+		OnReport: func(r RemoteReport) { reports <- r }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewStream(Config{Conn: cb, Remote: addrOf(ca), Format: codec.PCMU, RTCPInterval: 40 * time.Millisecond,
+		OnBye: func() { bye <- struct{}{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	l := &legs{a: a, b: b}
+	l.talk(t, 25)
+	// B's periodic reports reach A without anyone asking.
+	deadline := time.After(2 * time.Second)
+	for {
+		var r RemoteReport
+		select {
+		case r = <-reports:
+		case <-deadline:
+			t.Fatal("no periodic report about A's stream")
+		}
+		if r.ExtendedHighestSeq&0xffff == uint32(a.snd.seq-1) && r.RTT > 0 {
+			if r.CumulativeLost != 0 {
+				t.Errorf("loss %d on a direct loopback path", r.CumulativeLost)
+			}
+			break
+		}
+	}
+	a.Close()
+	select {
+	case <-bye:
+	case <-time.After(2 * time.Second):
+		t.Fatal("B heard no BYE when A closed")
+	}
+}
