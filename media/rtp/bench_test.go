@@ -186,6 +186,22 @@ func TestNoAllocs(t *testing.T) {
 			if a := testing.AllocsPerRun(100, func() { rp.packet(pkts[i]); i++ }); a != 0 {
 				t.Errorf("receive path: %.1f allocations per packet", a)
 			}
+			// With losses: concealment and the merge after it.
+			i = 152
+			if a := testing.AllocsPerRun(20, func() {
+				if i%3 == 0 {
+					rp.now = rp.now.Add(FrameDuration)
+					rp.out = rp.rcv.Pull(rp.out[:0], rp.now)
+				} else {
+					rp.packet(pkts[i])
+				}
+				i++
+			}); a != 0 {
+				t.Errorf("receive path with losses: %.1f allocations per packet", a)
+			}
+			if c := rp.rcv.Stats().Buffer.Concealed; c == 0 {
+				t.Error("no packet was concealed")
+			}
 			if rms(rp.out) == 0 {
 				t.Error("receive path played silence")
 			}

@@ -36,11 +36,9 @@ type Receiver struct {
 	dtmf  dtmfReceiver
 	hdr   pionrtp.Header
 
-	pcm     [pcmCap]int16 // decoded, not yet pulled
-	pcmN    int
-	last    [pcmCap]int16 // the last decoded packet, for concealment
-	lastN   int
-	lostRun int // packets concealed in a row
+	pcm  [pcmCap]int16 // decoded, not yet pulled
+	pcmN int
+	plc  concealer
 
 	// OnDTMF, if set, is called for each received digit.
 	OnDTMF func(DTMF)
@@ -55,6 +53,7 @@ func NewReceiver(f codec.Format, dec codec.Codec, eventPT uint8) *Receiver {
 	r.stats.clockRate = f.ClockRate
 	r.dtmf.clockHz = f.ClockRate
 	r.jb.init(FrameDuration)
+	r.plc = newConcealer(f.SampleRate)
 	return r
 }
 
@@ -87,7 +86,8 @@ func (r *Receiver) Packet(pkt []byte, now time.Time) error {
 		r.jb.Reset()
 		r.dec.Reset()
 		r.dtmf = dtmfReceiver{clockHz: r.format.ClockRate}
-		r.pcmN, r.lastN = 0, 0
+		r.pcmN = 0
+		r.plc = newConcealer(r.format.SampleRate)
 	}
 	r.stats.update(r.hdr.SSRC, r.hdr.SequenceNumber)
 	if audio {
@@ -118,14 +118,15 @@ func (r *Receiver) Pull(dst []int16, now time.Time) []int16 {
 		switch st {
 		case Play:
 			out := r.dec.Decode(r.pcm[r.pcmN:r.pcmN], payload)
-			r.lastN = copy(r.last[:], out)
+			r.plc.good(out)
 			r.pcmN += len(out)
-			r.lostRun = 0
 		case Lost:
 			r.conceal(r.samples)
 		case Silent:
-			r.silence(r.samples)
-			r.lastN = 0
+			n := min(r.samples, pcmCap-r.pcmN)
+			clear(r.pcm[r.pcmN : r.pcmN+n])
+			r.plc.good(r.pcm[r.pcmN : r.pcmN+n])
+			r.pcmN += n
 		case Wait:
 			r.conceal(r.samples - r.pcmN)
 		}
@@ -138,35 +139,10 @@ func (r *Receiver) Pull(dst []int16, now time.Time) []int16 {
 	return dst
 }
 
-// concealFrames is how many packets concealment fades over before
-// falling silent.
-const concealFrames = 3
-
-// conceal appends n samples standing in for a missing packet: the last
-// good packet repeated with a gain falling linearly from one packet to
-// the next, silence after concealFrames. Voice and tones repeat well over
-// 20 ms; a long fade-out avoids clicks and avoids a buzz on long gaps.
+// conceal appends n samples standing in for missing audio (plc.go).
 func (r *Receiver) conceal(n int) {
-	if r.lastN == 0 || r.lostRun >= concealFrames {
-		r.silence(n)
-		r.lostRun++
-		return
-	}
 	n = min(n, pcmCap-r.pcmN)
-	g0 := float32(concealFrames-r.lostRun) / concealFrames
-	g1 := float32(concealFrames-r.lostRun-1) / concealFrames
-	out := r.pcm[r.pcmN : r.pcmN+n]
-	for i := range out {
-		g := g0 + (g1-g0)*float32(i)/float32(n)
-		out[i] = int16(float32(r.last[i%r.lastN]) * g)
-	}
-	r.pcmN += n
-	r.lostRun++
-}
-
-func (r *Receiver) silence(n int) {
-	n = min(n, pcmCap-r.pcmN)
-	clear(r.pcm[r.pcmN : r.pcmN+n])
+	r.plc.conceal(r.pcm[r.pcmN : r.pcmN+n])
 	r.pcmN += n
 }
 
