@@ -147,3 +147,31 @@ func TestMalgoALSA(t *testing.T) {
 		t.Errorf("Open error %q does not say what is missing", err)
 	}
 }
+
+func TestDeviceRate(t *testing.T) {
+	set := func(rates ...int) map[int]bool {
+		m := map[int]bool{}
+		for _, r := range rates {
+			m[r] = true
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name             string
+		rate             int
+		capt, play       map[int]bool
+		captAny, playAny bool
+		want             int
+	}{
+		{"headset offers 16k", 16000, set(8000, 16000, 48000), set(16000, 48000), false, false, 16000},
+		{"card refuses 8k", 8000, set(44100, 48000), set(44100, 48000), false, false, 48000},
+		{"only 44.1k", 16000, set(44100), set(44100), false, false, 44100},
+		{"capture any, playback 48k", 8000, nil, set(48000), true, false, 48000},
+		{"both any", 8000, nil, nil, true, true, 8000},
+		{"nothing in common", 16000, set(32000), set(22050), false, false, 48000},
+	} {
+		if got := deviceRate(tc.rate, tc.capt, tc.play, tc.captAny, tc.playAny); got != tc.want {
+			t.Errorf("%s: deviceRate = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

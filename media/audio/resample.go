@@ -160,13 +160,7 @@ func (r *Resampler) drain(dst []int16) []int16 {
 			break
 		}
 		p := r.t - idx*l
-		taps := r.coef[p*k : p*k+k]
-		win := r.buf[idx-k+1 : idx+1]
-		var acc float32
-		for j, c := range taps {
-			acc += c * win[j]
-		}
-		dst = append(dst, clip16(acc))
+		dst = append(dst, clip16(dot(r.coef[p*k:p*k+k], r.buf[idx-k+1:idx+1])))
 		r.t += r.m
 	}
 	first := min(r.t/l-(k-1), r.n) // oldest input the next output needs
@@ -176,6 +170,25 @@ func (r *Resampler) drain(dst []int16) []int16 {
 		r.t -= first * l
 	}
 	return dst
+}
+
+// dot is the filter's inner product, over four accumulators so the
+// additions do not wait for each other.
+func dot(taps, win []float32) float32 {
+	win = win[:len(taps)]
+	var a0, a1, a2, a3 float32
+	j := 0
+	for ; j+4 <= len(taps); j += 4 {
+		t, w := taps[j:j+4:j+4], win[j:j+4:j+4]
+		a0 += t[0] * w[0]
+		a1 += t[1] * w[1]
+		a2 += t[2] * w[2]
+		a3 += t[3] * w[3]
+	}
+	for ; j < len(taps); j++ {
+		a0 += taps[j] * win[j]
+	}
+	return (a0 + a1) + (a2 + a3)
 }
 
 func clip16(x float32) int16 {
