@@ -1,0 +1,232 @@
+package xmpp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"mellium.im/xmpp"
+)
+
+// ioTimeout bounds one request/response exchange (roster fetch, IQ sets)
+// when the caller's context has no deadline.
+const ioTimeout = 20 * time.Second
+
+// Client is one account's connection. It reconnects by itself until Close.
+// All methods are safe for concurrent use.
+type Client struct {
+	acct   *account
+	events *eventQueue
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	done   chan struct{} // closed when run has returned
+
+	mu       sync.Mutex
+	link     *link // nil while disconnected
+	password []byte
+	roster   map[string]Contact // bare JID -> contact
+}
+
+// link is one live session and the goroutine serving it.
+type link struct {
+	sess   *xmpp.Session
+	served chan struct{} // closed when Serve returns
+	err    error         // Serve's result, valid after served is closed
+}
+
+// Dial logs in to the account and keeps the session up until Close. The
+// first attempt is made here and its failure returned (wrong password,
+// unreachable server, untrusted certificate); later drops are retried with
+// backoff and reported as Disconnected events.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	a, err := newAccount(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{acct: a, events: newEventQueue(), done: make(chan struct{}), password: a.cfg.Password}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	l, err := c.connect(ctx)
+	if err != nil {
+		c.cancel()
+		c.events.close()
+		return nil, err
+	}
+	go c.run(l)
+	return c, nil
+}
+
+// Events returns the account's events, in order. It is closed by Close;
+// events not yet taken then are dropped.
+func (c *Client) Events() <-chan Event { return c.events.out }
+
+// Close ends the session and stops reconnecting.
+func (c *Client) Close() error {
+	c.cancel()
+	<-c.done
+	return nil
+}
+
+// connect runs one attempt: session, serving goroutine, roster, presence.
+func (c *Client) connect(ctx context.Context) (*link, error) {
+	c.mu.Lock()
+	password := c.password
+	c.mu.Unlock()
+	at := &attempt{}
+	sess, err := c.acct.open(ctx, at, c.acct.loginFeatures(at, password))
+	if err != nil {
+		return nil, err
+	}
+	// A server that offered neither STARTTLS nor SASL would leave a "ready"
+	// but unencrypted or anonymous stream: refuse it.
+	if st := sess.State(); st&xmpp.Secure == 0 || st&xmpp.Authn == 0 {
+		sess.Conn().Close()
+		return nil, fmt.Errorf("server %s did not offer an encrypted, authenticated session (%v)", c.acct.addr, st)
+	}
+	l := &link{sess: sess, served: make(chan struct{})}
+	go func() {
+		l.err = sess.Serve(xmpp.HandlerFunc(c.handle))
+		close(l.served)
+	}()
+	contacts, err := fetchRoster(ctx, sess)
+	if err != nil {
+		c.drop(l)
+		return nil, c.acct.classify(at, fmt.Errorf("fetch roster: %w", err))
+	}
+	c.mu.Lock()
+	c.roster = contacts
+	c.link = l
+	snap := c.snapshotLocked()
+	c.mu.Unlock()
+	c.acct.log.Info("xmpp connected", "bound", sess.LocalAddr().String(), "addr", c.acct.addr)
+	c.events.push(Connected{JID: sess.LocalAddr().String()})
+	c.events.push(RosterChanged{Contacts: snap})
+	if err := sendPresence(ctx, sess, "", ""); err != nil {
+		c.mu.Lock()
+		c.link = nil
+		c.mu.Unlock()
+		c.drop(l)
+		return nil, &UnreachableError{Addr: c.acct.addr, Err: err}
+	}
+	return l, nil
+}
+
+// drop closes a link and waits for its Serve to end: it ends the stream
+// politely, gives the server a second to end its side, then cuts the
+// connection. (Session.SetCloseDeadline would do this but races with Serve
+// in mellium v0.22.0.)
+func (c *Client) drop(l *link) {
+	l.sess.Close()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-l.served:
+	case <-t.C:
+	}
+	l.sess.Conn().Close()
+	<-l.served
+}
+
+// run serves the current link and reconnects when it drops, until Close.
+func (c *Client) run(l *link) {
+	defer close(c.done)
+	defer c.events.close()
+	for {
+		select {
+		case <-l.served:
+		case <-c.ctx.Done():
+			c.mu.Lock()
+			c.link = nil
+			c.mu.Unlock()
+			c.drop(l)
+			return
+		}
+		c.mu.Lock()
+		c.link = nil
+		c.mu.Unlock()
+		cause := l.err
+		if cause == nil {
+			cause = errors.New("the server closed the session")
+		}
+		c.acct.log.Warn("xmpp session lost", "err", cause)
+		if l = c.reconnect(&UnreachableError{Addr: c.acct.addr, Err: cause}); l == nil {
+			return
+		}
+	}
+}
+
+// reconnect retries with exponential backoff until it succeeds (returns the
+// new link), the client is closed, or the failure needs the user (nil).
+func (c *Client) reconnect(cause error) *link {
+	b := c.acct.cfg.Backoff
+	delay := b.Initial
+	c.events.push(Disconnected{Err: cause, RetryIn: delay})
+	for {
+		t := time.NewTimer(delay)
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, negotiationTimeout)
+		l, err := c.connect(ctx)
+		cancel()
+		if err == nil {
+			return l
+		}
+		if c.ctx.Err() != nil {
+			return nil
+		}
+		var ae *AuthError
+		var ce *CertificateError
+		if errors.As(err, &ae) || errors.As(err, &ce) {
+			c.acct.log.Error("xmpp reconnect refused; giving up", "err", err)
+			c.events.push(Disconnected{Err: err, GaveUp: true})
+			return nil
+		}
+		delay = min(delay*2, b.Max)
+		c.acct.log.Warn("xmpp reconnect failed", "err", err, "retry_in", delay)
+		c.events.push(Disconnected{Err: err, RetryIn: delay})
+	}
+}
+
+// session returns the live session or why there is none.
+func (c *Client) session() (*xmpp.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	if c.link == nil {
+		return nil, ErrNotConnected
+	}
+	return c.link.sess, nil
+}
+
+// Roster returns the current roster, sorted by JID.
+func (c *Client) Roster() []Contact {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snapshotLocked()
+}
+
+func (c *Client) snapshotLocked() []Contact {
+	out := make([]Contact, 0, len(c.roster))
+	for _, ct := range c.roster {
+		ct.Groups = append([]string(nil), ct.Groups...)
+		out = append(out, ct)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].JID < out[j].JID })
+	return out
+}
+
+// withTimeout gives ctx a deadline if it has none.
+func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, ioTimeout)
+}

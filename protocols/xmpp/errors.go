@@ -1,0 +1,120 @@
+package xmpp
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrUsernameTaken is returned by Register when the server already has an
+// account of that name (XEP-0077 <conflict/>).
+var ErrUsernameTaken = errors.New("this username is already taken, choose another")
+
+// ErrRegistrationClosed is returned by Register when the server does not let
+// new accounts be created in-band.
+var ErrRegistrationClosed = errors.New("this server does not allow creating accounts from the phone; create the account on the server, then add it here")
+
+// ErrNotConnected is returned by Client methods while the connection is down
+// (it is being re-established).
+var ErrNotConnected = errors.New("not connected to the XMPP server, try again once it is back")
+
+// ErrClosed is returned by Client methods after Close.
+var ErrClosed = errors.New("xmpp client closed")
+
+// AuthError means the server refused the account's credentials.
+type AuthError struct {
+	JID string
+	// Condition is the SASL failure condition the server gave, such as
+	// "not-authorized".
+	Condition string
+	Err       error
+}
+
+func (e *AuthError) Error() string {
+	switch e.Condition {
+	case "not-authorized":
+		return "wrong password for " + e.JID
+	case "":
+		return fmt.Sprintf("login as %s failed: %v", e.JID, e.Err)
+	}
+	return fmt.Sprintf("server refused login for %s: %s", e.JID, e.Condition)
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// UnreachableError means no XMPP stream could be set up with the server:
+// the TCP connection failed or broke during negotiation.
+type UnreachableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("server %s unreachable: %v", e.Addr, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// CertificateError means the server's TLS certificate did not verify and
+// did not match the pinned fingerprint. Fingerprint is the SHA-256 of the
+// certificate the server presented, for the user to compare and pin.
+type CertificateError struct {
+	Addr        string
+	Fingerprint [32]byte
+	// Pinned is true when a fingerprint was pinned but differs.
+	Pinned bool
+	Err    error
+}
+
+func (e *CertificateError) Error() string {
+	fp := FormatFingerprint(e.Fingerprint)
+	if e.Pinned {
+		return fmt.Sprintf("certificate of %s has changed: it does not match the pinned fingerprint; it now presents SHA-256 %s (%v)", e.Addr, fp, e.Err)
+	}
+	return fmt.Sprintf("certificate of %s is not trusted (%v); if you trust it, pin its SHA-256 fingerprint %s", e.Addr, e.Err, fp)
+}
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// RegistrationError is any other refusal of a Register or ChangePassword
+// request, with the server's XMPP error condition and text.
+type RegistrationError struct {
+	Condition string
+	Text      string
+}
+
+func (e *RegistrationError) Error() string {
+	msg := "server refused the request: " + e.Condition
+	if e.Text != "" {
+		msg += " (" + e.Text + ")"
+	}
+	return msg
+}
+
+// FormatFingerprint writes a SHA-256 fingerprint as colon-separated upper
+// case hex pairs, the way browsers and openssl show it.
+func FormatFingerprint(fp [32]byte) string {
+	h := strings.ToUpper(hex.EncodeToString(fp[:]))
+	var b strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String()
+}
+
+// ParseFingerprint reads a SHA-256 fingerprint written as 64 hex digits,
+// with or without colons or spaces between pairs.
+func ParseFingerprint(s string) ([32]byte, error) {
+	var fp [32]byte
+	clean := strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s))
+	b, err := hex.DecodeString(clean)
+	if err != nil || len(b) != len(fp) {
+		return fp, fmt.Errorf("%q is not a SHA-256 fingerprint (64 hex digits)", s)
+	}
+	copy(fp[:], b)
+	return fp, nil
+}

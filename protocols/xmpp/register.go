@@ -1,0 +1,166 @@
+package xmpp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/stanza"
+)
+
+const nsRegisterFeature = "http://jabber.org/features/iq-register"
+
+func randomID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// registerPayload is <query xmlns='jabber:iq:register'> with a username and
+// password.
+func registerPayload(user string, password []byte) xml.TokenReader {
+	return xmlstream.Wrap(
+		xmlstream.MultiReader(textElement("username", user), textElement("password", string(password))),
+		xml.StartElement{Name: xml.Name{Space: nsRegister, Local: "query"}},
+	)
+}
+
+// registration records the outcome of the in-band registration feature.
+type registration struct {
+	offered bool  // the server listed the feature
+	done    bool  // the request was answered
+	err     error // nil: account created
+}
+
+// registerFeature creates the account during stream negotiation (XEP-0077
+// §3.1 on a fresh, encrypted, unauthenticated stream) and then ends
+// negotiation: the registration session is closed right after.
+func (a *account) registerFeature(reg *registration) xmpp.StreamFeature {
+	return xmpp.StreamFeature{
+		Name:       xml.Name{Space: nsRegisterFeature, Local: "register"},
+		Necessary:  xmpp.Secure,
+		Prohibited: xmpp.Authn,
+		List: func(ctx context.Context, e xmlstream.TokenWriter, start xml.StartElement) (bool, error) {
+			return false, errors.New("xmpp: registration feature is client-only")
+		},
+		Parse: func(ctx context.Context, d *xml.Decoder, start *xml.StartElement) (bool, interface{}, error) {
+			reg.offered = true
+			return false, nil, d.Skip()
+		},
+		Negotiate: func(ctx context.Context, s *xmpp.Session, _ interface{}) (xmpp.SessionState, io.ReadWriter, error) {
+			w := s.TokenWriter()
+			defer w.Close()
+			iq := stanza.IQ{ID: randomID(), Type: stanza.SetIQ, To: a.jid.Domain()}
+			if _, err := xmlstream.Copy(w, iq.Wrap(registerPayload(a.jid.Localpart(), a.cfg.Password))); err != nil {
+				return 0, nil, err
+			}
+			if err := w.Flush(); err != nil {
+				return 0, nil, err
+			}
+			r := s.TokenReader()
+			defer r.Close()
+			d := xml.NewTokenDecoder(r)
+			for {
+				tok, err := d.Token()
+				if err != nil {
+					return 0, nil, err
+				}
+				start, ok := tok.(xml.StartElement)
+				if !ok {
+					continue // whitespace
+				}
+				var reply iqReply
+				if err := d.DecodeElement(&reply, &start); err != nil {
+					return 0, nil, err
+				}
+				reg.done = true
+				reg.err = registrationResult(&reply)
+				// Nothing more to negotiate on this stream.
+				return xmpp.Ready, nil, nil
+			}
+		},
+	}
+}
+
+// registrationResult maps an XEP-0077 answer to this package's errors.
+func registrationResult(r *iqReply) error {
+	err := replyErr(r)
+	var re *RegistrationError
+	if !errors.As(err, &re) {
+		return err
+	}
+	switch re.Condition {
+	case "conflict":
+		return ErrUsernameTaken
+	case "not-allowed", "forbidden", "feature-not-implemented", "service-unavailable", "registration-required":
+		return fmt.Errorf("%w (server said %s)", ErrRegistrationClosed, re.Condition)
+	}
+	return err
+}
+
+// Register creates the account cfg.JID with cfg.Password on its server by
+// in-band registration (XEP-0077), over the same encrypted, certificate
+// checked connection Dial would use. It returns ErrUsernameTaken when the
+// name is in use and ErrRegistrationClosed when the server does not allow
+// it. It does not log in; Dial afterwards.
+func Register(ctx context.Context, cfg Config) error {
+	a, err := newAccount(cfg)
+	if err != nil {
+		return err
+	}
+	at := &attempt{}
+	reg := &registration{}
+	sess, err := a.open(ctx, at, []xmpp.StreamFeature{xmpp.StartTLS(a.tlsConfig(at)), a.registerFeature(reg)})
+	if sess != nil {
+		sess.Close()
+		sess.Conn().Close()
+	}
+	if reg.done {
+		if reg.err == nil {
+			a.log.Info("xmpp account created in-band")
+		}
+		return reg.err
+	}
+	var ce *CertificateError
+	var ue *UnreachableError
+	if errors.As(err, &ce) || errors.As(err, &ue) {
+		return err
+	}
+	if sess != nil && sess.State()&xmpp.Secure == 0 {
+		return fmt.Errorf("server %s did not offer an encrypted connection", a.addr)
+	}
+	// The stream came up encrypted but the server did not offer registration.
+	return ErrRegistrationClosed
+}
+
+// ChangePassword changes the account's password in-band (XEP-0077 §3.3)
+// and returns nil only once the server has confirmed it. Reconnections then
+// use the new password.
+func (c *Client) ChangePassword(ctx context.Context, newPassword []byte) error {
+	if len(newPassword) == 0 {
+		return errors.New("the new password is empty")
+	}
+	s, err := c.session()
+	if err != nil {
+		return err
+	}
+	iq := stanza.IQ{Type: stanza.SetIQ, To: c.acct.jid.Domain()}
+	r, err := sendIQ(ctx, s, iq, registerPayload(c.acct.jid.Localpart(), newPassword))
+	if err != nil {
+		return fmt.Errorf("change password for %s: no answer from the server: %w", c.acct.jid.Bare(), err)
+	}
+	if err := replyErr(r); err != nil {
+		return fmt.Errorf("change password for %s: %w", c.acct.jid.Bare(), err)
+	}
+	c.mu.Lock()
+	c.password = append([]byte(nil), newPassword...)
+	c.mu.Unlock()
+	c.acct.log.Info("xmpp password changed in-band")
+	return nil
+}
