@@ -2,8 +2,8 @@ package sip
 
 import (
 	"net"
-	"strconv"
 	"net/netip"
+	"strconv"
 	"sync"
 	"testing"
 	"time"

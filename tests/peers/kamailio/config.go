@@ -15,7 +15,7 @@ listen=udp:127.0.0.1:@PORT@
 listen=tcp:127.0.0.1:@PORT@
 alias="127.0.0.1:@PORT@"
 alias="localhost:@PORT@"
-alias="127.0.0.1"
+alias="127.0.0.1:5060"
 dns=no
 rev_dns=no
 use_dns_cache=off
@@ -60,7 +60,9 @@ request_route {
     if (is_method("CANCEL")) { if (t_check_trans()) { route(RELAY); } exit; }
     t_check_trans();
 
-    if (is_method("REGISTER") || from_uri==myself) { route(AUTH); }
+    # Our users' From domain is the bare 127.0.0.1 (port 5060 implied), which
+    # "from_uri==myself" does not match on a random port: compare the domain.
+    if (is_method("REGISTER") || $fd=="127.0.0.1" || $fd=="localhost") { route(AUTH); }
 
     if (is_method("INVITE|SUBSCRIBE|REFER")) { record_route(); }
 
@@ -89,6 +91,11 @@ route[AUTH] {
         if ($au != $fU) { sl_send_reply("403", "Forbidden auth ID"); exit; }
     }
     consume_credentials();
+}
+
+# Every reply kamailio receives, so tests can see what a peer was told.
+onreply_route {
+    xlog("L_INFO", "reply $rs $rr to $rm (ci=$ci)\n");
 }
 
 route[RELAY] {

@@ -1,0 +1,292 @@
+// Package linphone runs a real linphonec (linphone-cli) on loopback for
+// tests: headless, fed commands on stdin, its console read line by line,
+// audio from and to files instead of a sound card. Stopped by t.Cleanup.
+package linphone
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// InstallHint is what to do when linphonec is missing.
+const InstallHint = "linphonec not found: install it with `apt-get install -y --no-install-recommends linphone-cli` (or `make deps`)"
+
+// Config describes the linphone account.
+type Config struct {
+	User, Password string
+	Domain         string // e.g. "127.0.0.1"
+	Registrar      string // host:port of the registrar/proxy; empty: no account
+	AutoAnswer     bool   // answer every call at once (-a)
+	// MediaEncryption is "none" (default), "zrtp" or "srtp"; Mandatory
+	// refuses calls that cannot be encrypted.
+	MediaEncryption string
+	Mandatory       bool
+	Expires         int // registration lifetime in seconds (default 600)
+}
+
+// Phone is a running linphonec.
+type Phone struct {
+	SIPPort int
+	RTPPort int
+	Dir     string
+
+	t     testing.TB
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+
+	mu    sync.Mutex
+	sent  map[string]bool // commands typed, to tell their echo from output
+	lines []string
+	grew  chan struct{}
+	done  chan struct{}
+}
+
+// Binary finds linphonec or fails the test with the install hint.
+func Binary(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("linphonec")
+	if err != nil {
+		t.Fatal(InstallHint)
+	}
+	return p
+}
+
+// Start writes a linphonerc, starts linphonec, switches it to file audio
+// and, with a registrar, waits until it is registered.
+func Start(t testing.TB, cfg Config) *Phone {
+	t.Helper()
+	bin := Binary(t)
+	if cfg.MediaEncryption == "" {
+		cfg.MediaEncryption = "none"
+	}
+	if cfg.Expires == 0 {
+		cfg.Expires = 600
+	}
+	p := &Phone{t: t, Dir: t.TempDir(), grew: make(chan struct{}), done: make(chan struct{}), sent: map[string]bool{}}
+	p.SIPPort = freeUDPPort(t, 1)
+	p.RTPPort = freeUDPPort(t, 2)
+	// Without this directory linphonec opens no SIP socket at all (PEERS.md gotcha 6).
+	if err := os.MkdirAll(filepath.Join(p.Dir, ".local", "share", "linphone"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(p.Dir, "linphonerc")
+	if err := os.WriteFile(rc, []byte(p.rc(cfg)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-c", rc}
+	if cfg.AutoAnswer {
+		args = append(args, "-a")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = p.Dir
+	cmd.Env = append(os.Environ(), "HOME="+p.Dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 2 * time.Second
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("linphonec did not start: %v", err)
+	}
+	p.cmd, p.stdin = cmd, stdin
+	go p.read(out)
+	t.Cleanup(p.Stop)
+	p.Send(t, "soundcard use files") // not kept in the rc: send after every start
+	p.WaitFor(t, "Using wav files", 10*time.Second)
+	if cfg.Registrar != "" {
+		p.waitRegistered(cfg.User, 10*time.Second)
+	}
+	return p
+}
+
+func (p *Phone) rc(cfg Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[sip]\nsip_port=%d\nbind_address=127.0.0.1\nsip_tcp_port=0\nsip_tls_port=0\n", p.SIPPort)
+	if cfg.Registrar != "" {
+		b.WriteString("default_proxy=0\n")
+	} else {
+		b.WriteString("default_proxy=-1\n")
+	}
+	fmt.Fprintf(&b, "guess_hostname=0\ncontact=\"%s\" <sip:%s@127.0.0.1:%d>\n", cfg.User, cfg.User, p.SIPPort)
+	fmt.Fprintf(&b, "media_encryption=%s\nmedia_encryption_mandatory=%d\n", cfg.MediaEncryption, b2i(cfg.Mandatory))
+	fmt.Fprintf(&b, "zrtp_secrets_db_uri=%s\n", filepath.Join(p.Dir, "zrtp-secrets.db"))
+	b.WriteString("ipv6_migration_done=1\nregister_only_when_network_is_up=0\ninc_timeout=60\n")
+	b.WriteString("\n[net]\nipv6=0\nfirewall_policy=0\nmtu=1300\n")
+	fmt.Fprintf(&b, "\n[rtp]\naudio_rtp_port=%d\nvideo_rtp_port=%d\ntext_rtp_port=%d\nrtcp_mux=0\n", p.RTPPort, p.RTPPort+2, p.RTPPort+4)
+	b.WriteString("\n[video]\nenabled=0\ncapture=0\ndisplay=0\nautomatically_initiate=0\nautomatically_accept=0\n")
+	b.WriteString("\n[sound]\nechocancellation=0\n")
+	fmt.Fprintf(&b, "\n[misc]\nuuid=00000000-0000-0000-0000-%012d\n", p.SIPPort)
+	if cfg.Registrar != "" {
+		fmt.Fprintf(&b, "\n[proxy_0]\nreg_proxy=sip:%s;transport=udp\nreg_identity=\"%s\" <sip:%s@%s>\nreg_expires=%d\nreg_sendregister=1\npublish=0\n",
+			cfg.Registrar, cfg.User, cfg.User, cfg.Domain, cfg.Expires)
+		fmt.Fprintf(&b, "\n[auth_info_0]\nusername=%s\npasswd=%s\nrealm=%s\ndomain=%s\n", cfg.User, cfg.Password, cfg.Domain, cfg.Domain)
+	}
+	return b.String()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (p *Phone) read(r io.Reader) {
+	defer close(p.done)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		p.mu.Lock()
+		p.lines = append(p.lines, sc.Text())
+		close(p.grew)
+		p.grew = make(chan struct{})
+		p.mu.Unlock()
+	}
+}
+
+// waitRegistered asks "status register" until linphonec says registered.
+func (p *Phone) waitRegistered(user string, within time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		mark := p.Mark()
+		p.Send(p.t, "status register")
+		if _, ok := p.find(mark, "registered, identity=", 300*time.Millisecond); ok {
+			return
+		}
+	}
+	p.t.Fatalf("linphonec %s did not register within %v:\n%s", user, within, p.Console())
+}
+
+// Send types one command into linphonec.
+func (p *Phone) Send(t testing.TB, cmd string) {
+	t.Helper()
+	p.mu.Lock()
+	p.sent[cmd] = true
+	p.mu.Unlock()
+	if _, err := io.WriteString(p.stdin, cmd+"\n"); err != nil {
+		t.Fatalf("linphonec command %q: %v", cmd, err)
+	}
+}
+
+// Mark is a position in the console; WaitForAfter looks only past it.
+func (p *Phone) Mark() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.lines)
+}
+
+// WaitFor waits until a console line contains substr and returns it.
+func (p *Phone) WaitFor(t testing.TB, substr string, within time.Duration) string {
+	t.Helper()
+	return p.WaitForAfter(t, 0, substr, within)
+}
+
+// WaitForAfter is WaitFor for lines after mark.
+func (p *Phone) WaitForAfter(t testing.TB, mark int, substr string, within time.Duration) string {
+	t.Helper()
+	l, ok := p.find(mark, substr, within)
+	if !ok {
+		t.Fatalf("linphonec did not print %q within %v:\n%s", substr, within, p.Console())
+	}
+	return l
+}
+
+// find waits for a line after mark that contains substr.
+func (p *Phone) find(mark int, substr string, within time.Duration) (string, bool) {
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		p.mu.Lock()
+		for _, l := range p.lines[min(mark, len(p.lines)):] {
+			out := l
+			for strings.HasPrefix(out, "linphonec> ") {
+				out = strings.TrimPrefix(out, "linphonec> ")
+			}
+			if strings.Contains(out, substr) && !p.sent[strings.TrimSpace(out)] {
+				p.mu.Unlock()
+				return out, true
+			}
+		}
+		grew := p.grew
+		p.mu.Unlock()
+		select {
+		case <-grew:
+		case <-p.done:
+			return "", false
+		case <-deadline.C:
+			return "", false
+		}
+	}
+}
+
+// Console is everything linphonec printed so far.
+func (p *Phone) Console() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+// Stop quits linphonec (politely, then by force).
+func (p *Phone) Stop() {
+	if p.cmd == nil {
+		return
+	}
+	io.WriteString(p.stdin, "quit\n")
+	select {
+	case <-p.done:
+	case <-time.After(3 * time.Second):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	p.cmd.Wait()
+	p.cmd = nil
+}
+
+// freeUDPPort finds n consecutive free UDP ports on 127.0.0.1 (RTP wants
+// the next one for RTCP) and returns the first.
+func freeUDPPort(t testing.TB, n int) int {
+	t.Helper()
+	for try := 0; try < 100; try++ {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		ok := port%2 == 0 || n == 1
+		var extra []net.PacketConn
+		for i := 1; ok && i < n*2; i++ {
+			e, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			extra = append(extra, e)
+		}
+		c.Close()
+		for _, e := range extra {
+			e.Close()
+		}
+		if ok && port+n*2 < 65535 {
+			return port
+		}
+	}
+	t.Fatal("no free UDP ports for linphonec")
+	return 0
+}
