@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -18,6 +19,7 @@ type netModel struct {
 	jit   time.Duration // uniform extra delay 0..jit
 	swap  float64       // probability a packet is held back one frame (reorder)
 	dup   float64       // probability a packet is duplicated
+	drift float64       // the sender's clock runs this much fast (+) or slow (-)
 }
 
 type arrival struct {
@@ -39,7 +41,7 @@ func runPipe(t *testing.T, f codec.Format, m netModel, frames int, seed uint64) 
 	var arrivals []arrival
 	pcm := make([]int16, 0, snd.FrameSamples())
 	for i := range frames {
-		sent := start.Add(time.Duration(i) * FrameDuration)
+		sent := start.Add(time.Duration(float64(i) * float64(FrameDuration) / (1 + m.drift)))
 		pcm = src.frame(pcm[:0], snd.FrameSamples())
 		pkt, err := snd.Frame(nil, pcm, sent)
 		if err != nil {
@@ -114,5 +116,24 @@ func TestPipeTone(t *testing.T) {
 				t.Logf("lost %d, jitter %v, buffer %+v", st.Lost, st.Jitter, st.Buffer)
 			})
 		}
+	}
+}
+
+// TestPipeClockDrift: the two ends' audio clocks differ by 2 %; the
+// buffer trims when the sender is fast and refills when it is slow, and
+// the tone survives either way.
+func TestPipeClockDrift(t *testing.T) {
+	for _, drift := range []float64{0.02, -0.02} {
+		t.Run(fmt.Sprintf("%+.0f%%", drift*100), func(t *testing.T) {
+			out, st, _, _ := runPipe(t, codec.PCMU, netModel{delay: 5 * time.Millisecond, drift: drift}, 250, 1)
+			checkTone(t, out, 2400, 1000, 8000, 8000, 2.5)
+			if drift > 0 && st.Buffer.Discarded == 0 {
+				t.Errorf("fast sender but nothing trimmed: %+v", st.Buffer)
+			}
+			if drift < 0 && st.Buffer.Underruns < 2 {
+				t.Errorf("slow sender but no refills: %+v", st.Buffer)
+			}
+			t.Logf("%+v", st.Buffer)
+		})
 	}
 }

@@ -120,14 +120,21 @@ func (c *concealer) synth(out []int16, from int) {
 	}
 }
 
-// conceal fills out with made-up audio continuing the gap, and records it.
-func (c *concealer) conceal(out []int16) {
+// gap starts a gap in the audio: the next samples are concealed or, when
+// audio was skipped on purpose, the next good ones merge from what the
+// concealment would have made.
+func (c *concealer) gap() {
 	if !c.lost {
 		c.lost = true
 		c.pos = 0
 		c.pitch = c.findPitch()
 		copy(c.frozen, c.hist)
 	}
+}
+
+// conceal fills out with made-up audio continuing the gap, and records it.
+func (c *concealer) conceal(out []int16) {
+	c.gap()
 	c.synth(out, c.pos)
 	c.pos += len(out)
 	c.push(out)

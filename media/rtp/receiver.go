@@ -114,9 +114,15 @@ func (r *Receiver) Packet(pkt []byte, now time.Time) error {
 // nothing to play.
 func (r *Receiver) Pull(dst []int16, now time.Time) []int16 {
 	for r.pcmN < r.samples {
+		discarded := r.jb.stats.Discarded
 		payload, st := r.jb.Next(now)
 		switch st {
 		case Play:
+			if d := r.jb.stats.Discarded; d != discarded {
+				// The buffer skipped a packet to cut delay: smooth the
+				// jump like the end of a loss.
+				r.plc.gap()
+			}
 			out := r.dec.Decode(r.pcm[r.pcmN:r.pcmN], payload)
 			r.plc.good(out)
 			r.pcmN += len(out)
