@@ -76,7 +76,7 @@ type Stream struct {
 
 	sendMu  sync.Mutex
 	snd     *Sender
-	sess    *session // nil until EnableSRTP; set under both locks
+	sess    *session // nil until keys are set; set under both locks
 	sendBuf [maxPayload + 64]byte
 	encBuf  [maxPayload + 128]byte
 
@@ -171,19 +171,34 @@ func (s *Stream) FrameSamples() int { return s.snd.FrameSamples() }
 // chose to continue a call whose ZRTP failed, or the policy is off.
 func (s *Stream) AllowClear(ok bool) { s.allowClear.Store(ok) }
 
-// Secure reports whether SRTP is on.
+// Secure reports whether SRTP is on in both directions.
 func (s *Stream) Secure() bool {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
-	return s.sess != nil
+	return s.sess != nil && s.sess.out != nil
 }
 
 // EnableSRTP switches the stream to SRTP with keys from ZRTP. From now on
 // every packet sent is protected and every clear one received is dropped.
-func (s *Stream) EnableSRTP(k Keys) error {
+func (s *Stream) EnableSRTP(k Keys) error { return s.setKeys(k, true) }
+
+// EnableSRTPReceive switches only the incoming side to SRTP: from now on
+// clear packets received are dropped, while what we send stays as it was
+// until EnableSRTP. ZRTP turns SRTP on one direction at a time: the
+// initiator must be ready to receive SRTP once it has sent Confirm2, but
+// sends SRTP only after Conf2ACK; the responder turns on both directions
+// when it sends Conf2ACK. So the initiator calls EnableSRTPReceive on
+// sending Confirm2 and EnableSRTP on Conf2ACK; otherwise the responder's
+// first SRTP packets could be played as clear audio (noise).
+func (s *Stream) EnableSRTPReceive(k Keys) error { return s.setKeys(k, false) }
+
+func (s *Stream) setKeys(k Keys, send bool) error {
 	sess, err := newSession(k)
 	if err != nil {
 		return err
+	}
+	if !send {
+		sess.out = nil
 	}
 	s.sendMu.Lock()
 	s.recvMu.Lock()
@@ -198,7 +213,7 @@ func (s *Stream) EnableSRTP(k Keys) error {
 func (s *Stream) WriteFrame(pcm []int16) error {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
-	if s.sess == nil && !s.allowClear.Load() {
+	if !s.sendSecure() && !s.allowClear.Load() {
 		s.snd.Skip()
 		return nil
 	}
@@ -209,9 +224,12 @@ func (s *Stream) WriteFrame(pcm []int16) error {
 	return s.send(pkt, false)
 }
 
+// sendSecure reports whether outgoing SRTP is on. Holds sendMu.
+func (s *Stream) sendSecure() bool { return s.sess != nil && s.sess.out != nil }
+
 // send writes a clear packet, protected if SRTP is on. Holds sendMu.
 func (s *Stream) send(pkt []byte, rtcp bool) error {
-	if s.sess != nil {
+	if s.sendSecure() {
 		var err error
 		if rtcp {
 			pkt, err = s.sess.protectRTCP(s.encBuf[:0], pkt)
@@ -424,7 +442,7 @@ func (s *Stream) Stats() StreamStats {
 		Receive:        s.rcv.Stats(),
 		Remote:         s.rep.remote,
 		HasRemote:      s.rep.hasRemote,
-		Secure:         s.sess != nil,
+		Secure:         s.sendSecure(),
 		DroppedClear:   s.dropClear.Load(),
 		DroppedAuth:    s.dropAuth.Load(),
 		DroppedForeign: s.dropForeign.Load(),

@@ -155,6 +155,13 @@ func (l *legs) enableSRTP(t *testing.T, p Profile) {
 // what B played meanwhile.
 func (l *legs) talk(t *testing.T, frames int) []int16 {
 	t.Helper()
+	return talk(t, l.a, l.b, frames)
+}
+
+// talk sends frames of a 1 kHz tone from one stream to another.
+func talk(t *testing.T, from, to *Stream, frames int) []int16 {
+	t.Helper()
+	l := struct{ a, b *Stream }{from, to}
 	f := l.a.format
 	src := &toneSource{freq: 1000, rate: float64(f.SampleRate), amp: 8000}
 	pcm := make([]int16, 0, l.a.FrameSamples())
@@ -483,5 +490,37 @@ func TestStreamPeriodicReportsAndBye(t *testing.T) {
 	case <-bye:
 	case <-time.After(2 * time.Second):
 		t.Fatal("B heard no BYE when A closed")
+	}
+}
+
+// TestStreamZRTPKeyOrder follows ZRTP's order of turning SRTP on: the
+// initiator A receives SRTP from Confirm2 on, and sends it after Conf2ACK;
+// the responder B turns both on at once. No audio is lost or garbled.
+func TestStreamZRTPKeyOrder(t *testing.T) {
+	t.Parallel()
+	l := newLegs(t, codec.PCMU, true, 0, 0)
+	k := testKeys(AES128CMHMACSHA132, 40)
+	kB := Keys{Profile: k.Profile, LocalKey: k.RemoteKey, LocalSalt: k.RemoteSalt, RemoteKey: k.LocalKey, RemoteSalt: k.LocalSalt}
+	if err := l.a.EnableSRTPReceive(k); err != nil { // A sent Confirm2
+		t.Fatal(err)
+	}
+	if err := l.b.EnableSRTP(kB); err != nil { // B sent Conf2ACK
+		t.Fatal(err)
+	}
+	if l.a.Secure() || !l.b.Secure() {
+		t.Fatalf("secure: A %v (want false until Conf2ACK), B %v", l.a.Secure(), l.b.Secure())
+	}
+	out := talk(t, l.b, l.a, 30) // B's SRTP reaches A
+	checkTone(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
+	if st := l.a.Stats(); st.SentPackets != 0 {
+		t.Errorf("A sent %d packets before Conf2ACK under require_encrypted_calls", st.SentPackets)
+	}
+	if err := l.a.EnableSRTP(k); err != nil { // A got Conf2ACK
+		t.Fatal(err)
+	}
+	out = talk(t, l.a, l.b, 30)
+	checkTone(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
+	if a, b := l.a.Stats(), l.b.Stats(); a.DroppedAuth+b.DroppedAuth+a.DroppedClear+b.DroppedClear != 0 {
+		t.Errorf("packets dropped: A %+v, B %+v", a, b)
 	}
 }
