@@ -159,6 +159,9 @@ func (m *Malgo) Close() error {
 	return err
 }
 
+// maxBacklog is the most capture, in frames, that Read leaves queued.
+const maxBacklog = 3
+
 // malgoStream is a call's audio on the malgo device. The device callback
 // (a miniaudio thread) and Read/Write meet at two rings, both at the
 // call's rate, under mu; the supervisor goroutine owns the keeper.
@@ -258,6 +261,13 @@ func (s *malgoStream) Read(frame []int16) error {
 			return ErrClosed
 		}
 		if s.capt.len() >= len(frame) {
+			// A reader that fell behind (a late first Read, a stall)
+			// would keep the lag as latency for the rest of the call:
+			// drop what is older than maxBacklog instead.
+			if excess := s.capt.len() - maxBacklog*len(frame); excess > 0 {
+				s.capt.discard(excess)
+				s.stats.CaptureDropped += excess
+			}
 			s.capt.pop(frame)
 			s.mu.Unlock()
 			s.pacing = false

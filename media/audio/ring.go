@@ -44,3 +44,10 @@ func (r *ring) pop(dst []int16) int {
 	r.n -= m
 	return m
 }
+
+// discard drops the oldest n samples (all, if there are fewer).
+func (r *ring) discard(n int) {
+	n = min(n, r.n)
+	r.start = (r.start + n) % len(r.buf)
+	r.n -= n
+}

@@ -60,3 +60,19 @@ func TestRingWrap(t *testing.T) {
 		}
 	}
 }
+
+func TestRingDiscard(t *testing.T) {
+	r := newRing(4)
+	r.push([]int16{1, 2, 3})
+	r.pop(make([]int16, 2)) // start moves, so the next push wraps
+	r.push([]int16{4, 5, 6})
+	r.discard(2)
+	got := make([]int16, 4)
+	if n := r.pop(got); !slices.Equal(got[:n], []int16{5, 6}) {
+		t.Errorf("after discard: %v", got[:n])
+	}
+	r.discard(10)
+	if r.len() != 0 {
+		t.Errorf("len %d after discarding more than held", r.len())
+	}
+}

@@ -190,3 +190,37 @@ func BenchmarkCallback(b *testing.B) {
 		})
 	}
 }
+
+// A late reader does not keep its lag as latency: Read drops capture older
+// than maxBacklog frames and counts it.
+func TestStreamBacklog(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fb := &fakeBackend{defaultWorks: true}
+	m := &Malgo{opts: MalgoOptions{Clock: clockwork.NewFakeClock(), Log: quietLog()}}
+	s, err := m.openWith(8000, func(*malgoStream) backend { return fb })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 8 { // 160 ms of capture, frames numbered 1..8
+		f := make([]int16, 160)
+		for j := range f {
+			f[j] = int16(i + 1)
+		}
+		s.pushCapture(f)
+	}
+	frame := make([]int16, 160)
+	var got []int16
+	for s.capt.len() > 0 {
+		if err := s.Read(frame); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, frame[0])
+	}
+	if want := []int16{6, 7, 8}; !slices.Equal(got, want) {
+		t.Errorf("frames read %v, want %v", got, want)
+	}
+	if st := s.Stats(); st.CaptureDropped != 5*160 {
+		t.Errorf("CaptureDropped = %d, want %d", st.CaptureDropped, 5*160)
+	}
+}
