@@ -154,16 +154,17 @@ func (r *Resampler) Process(dst []int16, src []int16) []int16 {
 // last k-1 inputs the next output will need.
 func (r *Resampler) drain(dst []int16) []int16 {
 	k, l := r.k, r.l
-	for {
-		idx := r.t / l // newest input of this output
-		if idx >= r.n {
-			break
-		}
-		p := r.t - idx*l
+	mq, mr := r.m/l, r.m%l // the step, in whole inputs and phases
+	idx, p := r.t/l, r.t%l // newest input of the next output, and its phase
+	for idx < r.n {
 		dst = append(dst, clip16(dot(r.coef[p*k:p*k+k], r.buf[idx-k+1:idx+1])))
-		r.t += r.m
+		idx, p = idx+mq, p+mr
+		if p >= l {
+			idx, p = idx+1, p-l
+		}
 	}
-	first := min(r.t/l-(k-1), r.n) // oldest input the next output needs
+	r.t = idx*l + p
+	first := min(idx-(k-1), r.n) // oldest input the next output needs
 	if first > 0 {
 		copy(r.buf, r.buf[first:r.n])
 		r.n -= first

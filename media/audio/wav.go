@@ -76,6 +76,11 @@ func ParseWAV(b []byte) (pcm []int16, rate int, err error) {
 
 // ReadWAV reads and parses the WAV file at path.
 func ReadWAV(path string) (pcm []int16, rate int, err error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, 0, err
+	} else if st.Size() > maxWAV {
+		return nil, 0, fmt.Errorf("%s: %d bytes, more than the %d this reads", path, st.Size(), maxWAV)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, 0, err
