@@ -208,3 +208,24 @@ func TestNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkConceal is one lost 20 ms packet: the pitch search at the start
+// of a gap, the made-up frame, and the cross-fade into the next packet.
+func BenchmarkConceal(b *testing.B) {
+	for _, f := range []codec.Format{codec.PCMU, codec.G722} {
+		b.Run(f.Name, func(b *testing.B) {
+			c := newConcealer(f.SampleRate)
+			n := f.Samples(FrameDuration)
+			sig := voiced(4*n, 0, 180, float64(f.SampleRate))
+			out := make([]int16, n)
+			good := make([]int16, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.good(sig[:n])
+				c.conceal(out)
+				copy(good, sig[n:2*n])
+				c.good(good)
+			}
+		})
+	}
+}
