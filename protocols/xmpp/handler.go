@@ -64,8 +64,8 @@ type iqReply struct {
 }
 
 // sendIQ sends an IQ (get or set) with one payload and decodes the reply.
-// An error reply comes back as *RegistrationError-free stanza condition in
-// the returned reply; transport failures as error.
+// An error reply is returned as a reply (see replyErr); only transport
+// failures are errors.
 func sendIQ(ctx context.Context, s sessionIQ, iq stanza.IQ, payload xml.TokenReader) (*iqReply, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
@@ -150,23 +150,24 @@ type inIQ struct {
 // with the stream locked, so it must not send through the session; it only
 // updates state, queues events and writes IQ results through t.
 func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	d := xml.NewTokenDecoder(t)
+	// The decoder must see the start element too, or it rejects the end.
+	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t))
 	switch start.Name.Local {
 	case "message":
 		var m inMessage
-		if err := d.DecodeElement(&m, start); err != nil {
+		if err := d.Decode(&m); err != nil {
 			return err
 		}
 		c.onMessage(m)
 	case "presence":
 		var p inPresence
-		if err := d.DecodeElement(&p, start); err != nil {
+		if err := d.Decode(&p); err != nil {
 			return err
 		}
 		c.onPresence(p)
 	case "iq":
 		var iq inIQ
-		if err := d.DecodeElement(&iq, start); err != nil {
+		if err := d.Decode(&iq); err != nil {
 			return err
 		}
 		// A roster push is only genuine from our own account (RFC 6121
@@ -178,8 +179,6 @@ func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) e
 			_, err := xmlstream.Copy(t, stanza.IQ{ID: iq.ID, Type: stanza.ResultIQ}.Wrap(nil))
 			return err
 		}
-	default:
-		return d.Skip()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package xmpp_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,3 +80,5 @@ func (p *packetLog) all() []string {
 	defer p.mu.Unlock()
 	return append([]string(nil), p.lines...)
 }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -150,7 +150,7 @@ func (c *Client) ChangePassword(ctx context.Context, newPassword []byte) error {
 	if err != nil {
 		return err
 	}
-	iq := stanza.IQ{Type: stanza.SetIQ, To: c.acct.jid.Domain()}
+	iq := stanza.IQ{Type: stanza.SetIQ}
 	r, err := sendIQ(ctx, s, iq, registerPayload(c.acct.jid.Localpart(), newPassword))
 	if err != nil {
 		return fmt.Errorf("change password for %s: no answer from the server: %w", c.acct.jid.Bare(), err)
