@@ -23,11 +23,12 @@ type Account struct {
 	// Domain is the address-of-record domain and the default for dialled
 	// names without one: "example.org" or "127.0.0.1".
 	Domain string
-	// Registrar is where REGISTER goes, host:port; defaults to Domain on
-	// port 5060.
+	// Registrar is the registrar and proxy, host:port; defaults to Domain
+	// on port 5060.
 	Registrar string
-	// Proxy is the outbound proxy, host:port, for every request outside a
-	// dialog; defaults to Registrar.
+	// Proxy is an outbound proxy, host:port: when set, every request
+	// outside a dialog (REGISTER included) is sent there instead of to
+	// Registrar.
 	Proxy string
 	// Transport is "udp" (default) or "tcp".
 	Transport string
@@ -351,7 +352,6 @@ func (a *ua) register(ctx context.Context, expires time.Duration) (time.Duration
 	req := a.outOfDialog(sip.REGISTER, sip.Uri{Scheme: "sip", Host: a.acct.Domain}, a.aor, a.regCallID, a.regCSeq)
 	req.From().Params = sip.NewParams()
 	req.From().Params.Add("tag", a.regTag)
-	req.SetDestination(a.acct.Registrar)
 	req.AppendHeader(sip.HeaderClone(&a.contact))
 	exp := sip.ExpiresHeader(uint32(expires / time.Second))
 	req.AppendHeader(&exp)
@@ -386,11 +386,15 @@ func (a *ua) register(ctx context.Context, expires time.Duration) (time.Duration
 
 // unreachable turns a transport or timeout error into plain words.
 func (a *ua) unreachable(ctx context.Context, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("registrar %s did not answer within %v over %s: is it running and reachable? (%w)",
-			a.acct.Registrar, a.d.cfg.RequestTimeout, strings.ToUpper(a.acct.Transport), err)
+	who := "registrar " + a.acct.Registrar
+	if a.acct.Proxy != a.acct.Registrar {
+		who = "outbound proxy " + a.acct.Proxy
 	}
-	return fmt.Errorf("cannot reach registrar %s over %s: %w", a.acct.Registrar, strings.ToUpper(a.acct.Transport), err)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s did not answer within %v over %s: is it running and reachable? (%w)",
+			who, a.d.cfg.RequestTimeout, strings.ToUpper(a.acct.Transport), err)
+	}
+	return fmt.Errorf("cannot reach %s over %s: %w", who, strings.ToUpper(a.acct.Transport), err)
 }
 
 // grantedExpires reads the lifetime of our own binding from a 200 to

@@ -28,6 +28,9 @@ type LocalHold struct {
 // CallID makes LocalHold a call.Event.
 func (e LocalHold) CallID() call.ID { return e.ID }
 
+// byeTimeout bounds how long a BYE or CANCEL waits for its answer.
+const byeTimeout = 4 * time.Second
+
 type callState int
 
 const (
@@ -418,7 +421,7 @@ func (c *sipCall) cancel() {
 	c.d.wg.Add(1)
 	go func() {
 		defer c.d.wg.Done()
-		ctx, cancel := context.WithTimeout(c.d.ctx, 8*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 		defer cancel()
 		if _, err := c.a.client.Do(ctx, req, c.a.keepVia); err != nil {
 			c.a.log.Debug("CANCEL got no answer", "call", c.id, "err", err)
@@ -504,7 +507,8 @@ func (c *sipCall) bye() {
 	req := c.dlg.request(sip.BYE, nil, 0)
 	c.mu.Unlock()
 	req.SetBody(nil)
-	ctx, cancel := context.WithTimeout(c.d.ctx, 8*time.Second)
+	// Not bound to the driver's life: Close hangs up, then waits for this.
+	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 	defer cancel()
 	if _, err := c.a.client.Do(ctx, req, c.a.send); err != nil {
 		c.a.log.Debug("BYE got no answer", "call", c.id, "err", err)

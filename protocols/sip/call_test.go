@@ -185,6 +185,43 @@ func TestCallsThroughKamailio(t *testing.T) {
 		})
 	}
 
+	t.Run("linphonec holds and resumes", func(t *testing.T) {
+		mark := w.bob.Mark()
+		id, err := d.Dial("bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitEvent[call.Answered](t, d, id, callWait)
+		w.bob.WaitForAfter(t, mark, "connected", callWait)
+		for _, on := range []bool{true, false} {
+			cmd := "resume"
+			if on {
+				cmd = "pause"
+			}
+			bobMark := w.bob.Mark()
+			w.bob.Send(t, cmd)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("linphonec:\n%s\nkamailio:\n%s", w.bob.Console(), w.k.Log())
+				}
+			})
+			if h := waitEvent[call.Held](t, d, id, callWait); h.On != on {
+				t.Fatalf("%s: held %v", cmd, h.On)
+			}
+			st, _ := w.media.lastStart(id)
+			if want := map[bool]Direction{true: RecvOnly, false: SendRecv}[on]; st.Dir != want {
+				t.Errorf("%s: our media direction %s, want %s", cmd, st.Dir, want)
+			}
+			if on {
+				// linphonec takes "resume" only once its pause completed.
+				w.bob.WaitForAfter(t, bobMark, "is now paused", callWait)
+			}
+		}
+		d.Hangup(id)
+		waitEvent[call.Ended](t, d, id, callWait)
+		w.bob.WaitForAfter(t, mark, "ended", callWait)
+	})
+
 	t.Run("hold and resume", func(t *testing.T) {
 		mark := w.bob.Mark()
 		id, err := d.Dial("bob")

@@ -139,6 +139,7 @@ func (d *Driver) Close() error {
 	for _, id := range ids {
 		d.Hangup(id)
 	}
+	// BYE and CANCEL run on their own timeout; registrations end with ctx.
 	d.cancel()
 	d.wg.Wait()
 	for _, a := range d.uas {

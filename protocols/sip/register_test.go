@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/phone/call"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 )
 
@@ -89,5 +90,92 @@ func TestReregisterAfterKamailioRestart(t *testing.T) {
 	t.Logf("registered again %v after kamailio came back", time.Since(start))
 	if len(k.Contacts("alice")) == 0 {
 		t.Fatal("the restarted kamailio has no contact for alice")
+	}
+}
+
+func registerCount(log string) int {
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "REGISTER sip:127.0.0.1 from") && strings.Contains(l, "@padlock)") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRegisterRefreshAndUnregister(t *testing.T) {
+	k := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alicepass"})
+	st := newStatusLog()
+	d := newDriver(t, st, Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr, Expires: 2 * time.Second})
+	d.Start()
+	s := st.wait(t, 5*time.Second, "registration", func(s AccountStatus) bool { return s.Registered })
+	if s.Expires != 2*time.Second {
+		t.Fatalf("granted %v", s.Expires)
+	}
+	first := registerCount(k.Log()) // challenge + answer
+	deadline := time.Now().Add(5 * time.Second)
+	for registerCount(k.Log()) < 2*first && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := registerCount(k.Log()); n < 2*first {
+		t.Fatalf("no refresh: kamailio saw %d REGISTERs", n)
+	}
+	if len(k.Contacts("alice")) == 0 {
+		t.Fatal("registration lapsed")
+	}
+	d.Close()
+	if c := k.Contacts("alice"); len(c) != 0 {
+		t.Fatalf("still registered after Close: %v", c)
+	}
+}
+
+func TestOutboundProxy(t *testing.T) {
+	k := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alicepass"})
+	st := newStatusLog()
+	// Nothing listens at the registrar address: only the proxy can answer.
+	d := newDriver(t, st, Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1",
+		Registrar: "127.0.0.1:" + itoa(kamailio.FreePort(t)), Proxy: k.Addr})
+	d.Start()
+	st.wait(t, 5*time.Second, "registration through the proxy", func(s AccountStatus) bool { return s.Registered })
+}
+
+func TestTwoAccountsCallEachOther(t *testing.T) {
+	k := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alicepass"}, kamailio.User{Name: "dave", Password: "davepass"})
+	st := newStatusLog()
+	d := newDriver(t, st,
+		Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr},
+		Account{User: "dave", Password: "davepass", Domain: "127.0.0.1", Registrar: k.Addr, Transport: "tcp"})
+	d.Start()
+	registered := map[string]bool{}
+	st.wait(t, 5*time.Second, "both accounts registered", func(s AccountStatus) bool {
+		registered[s.Account] = s.Registered
+		return registered["alice@127.0.0.1"] && registered["dave@127.0.0.1"]
+	})
+	out, err := d.Dial("dave") // from the first account, alice
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := waitEvent[call.Incoming](t, d, "", callWait)
+	if in.From != "alice@127.0.0.1" || in.Account != "dave@127.0.0.1" {
+		t.Fatalf("incoming %+v", in)
+	}
+	if err := d.Answer(in.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := map[call.ID]bool{}
+	for len(got) < 2 {
+		got[waitEvent[call.Answered](t, d, "", callWait).ID] = true
+	}
+	if !got[out] || !got[in.ID] {
+		t.Fatalf("answered %v", got)
+	}
+	d.Hangup(out)
+	ended := map[call.ID]string{}
+	for len(ended) < 2 {
+		e := waitEvent[call.Ended](t, d, "", callWait)
+		ended[e.ID] = e.Reason
+	}
+	if ended[out] != "hung up" || ended[in.ID] != "the other side hung up" {
+		t.Fatalf("ended %v", ended)
 	}
 }
