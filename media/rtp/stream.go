@@ -62,7 +62,7 @@ type Config struct {
 // goroutine of its own.
 type Stream struct {
 	conn       *net.UDPConn
-	remote     netip.AddrPort
+	remote     atomic.Pointer[netip.AddrPort]
 	format     codec.Format
 	now        func() time.Time
 	onZRTP     func([]byte)
@@ -124,7 +124,6 @@ func NewStream(cfg Config) (*Stream, error) {
 	}
 	s := &Stream{
 		conn:     cfg.Conn,
-		remote:   unmap(cfg.Remote),
 		format:   cfg.Format,
 		now:      cfg.Now,
 		onZRTP:   cfg.OnZRTP,
@@ -139,6 +138,7 @@ func NewStream(cfg Config) (*Stream, error) {
 		rcv:  NewReceiver(cfg.Format, dec, cfg.EventPT),
 		done: make(chan struct{}),
 	}
+	s.SetRemote(cfg.Remote)
 	s.rep.cname = fmt.Sprintf("padlock-%x", r[26:32])
 	s.allowClear.Store(!cfg.RequireEncryption)
 	s.rcv.OnDTMF = func(d DTMF) { s.digits = append(s.digits, d) }
@@ -154,6 +154,16 @@ func NewStream(cfg Config) (*Stream, error) {
 func unmap(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
+
+// SetRemote changes where media goes and whom it is accepted from, as
+// when a re-INVITE moves the call.
+func (s *Stream) SetRemote(a netip.AddrPort) {
+	a = unmap(a)
+	s.remote.Store(&a)
+}
+
+// Remote is where media goes.
+func (s *Stream) Remote() netip.AddrPort { return *s.remote.Load() }
 
 // LocalAddr is the socket's address.
 func (s *Stream) LocalAddr() netip.AddrPort {
@@ -240,8 +250,9 @@ func (s *Stream) send(pkt []byte, rtcp bool) error {
 			return fmt.Errorf("rtp: SRTP protect: %w", err)
 		}
 	}
-	if _, err := s.conn.WriteToUDPAddrPort(pkt, s.remote); err != nil {
-		return fmt.Errorf("rtp: sending to %s: %w", s.remote, err)
+	remote := s.Remote()
+	if _, err := s.conn.WriteToUDPAddrPort(pkt, remote); err != nil {
+		return fmt.Errorf("rtp: sending to %s: %w", remote, err)
 	}
 	return nil
 }
@@ -267,8 +278,9 @@ func (s *Stream) SendZRTP(pkt []byte) error {
 	if Classify(pkt) != KindZRTP {
 		return errors.New("rtp: SendZRTP given a packet that is not ZRTP")
 	}
-	if _, err := s.conn.WriteToUDPAddrPort(pkt, s.remote); err != nil {
-		return fmt.Errorf("rtp: sending ZRTP to %s: %w", s.remote, err)
+	remote := s.Remote()
+	if _, err := s.conn.WriteToUDPAddrPort(pkt, remote); err != nil {
+		return fmt.Errorf("rtp: sending ZRTP to %s: %w", remote, err)
 	}
 	return nil
 }
@@ -328,7 +340,7 @@ func (s *Stream) readLoop() {
 			}
 			continue
 		}
-		if unmap(from) != s.remote {
+		if unmap(from) != s.Remote() {
 			s.dropForeign.Add(1)
 			continue
 		}

@@ -403,6 +403,20 @@ func TestStreamPolicy(t *testing.T) {
 		if st := l.b.Stats(); st.Receive.Received != 0 || st.ZRTPPackets != 0 {
 			t.Errorf("B took a stranger's packets: %+v", st)
 		}
+		// A re-INVITE moves the call to the stranger's address.
+		l.b.SetRemote(addrOf(stranger))
+		if _, err := stranger.WriteToUDPAddrPort(zrtpPacket(2, "PZ\x00\x03HelloACK"), l.b.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "B to take ZRTP from its new remote", func() bool { return l.b.Stats().ZRTPPackets == 1 })
+		if err := l.b.SendZRTP(zrtpPacket(3, "PZ\x00\x03HelloACK")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 100)
+		stranger.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if n, _, err := stranger.ReadFromUDPAddrPort(buf); err != nil || Classify(buf[:n]) != KindZRTP {
+			t.Errorf("B's ZRTP did not go to its new remote: %v", err)
+		}
 	})
 }
 
