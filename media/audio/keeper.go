@@ -24,6 +24,8 @@ type backend interface {
 // runner is a started device.
 type runner interface {
 	stop()
+	// progress counts the device's callbacks so far.
+	progress() uint64
 }
 
 // Reopen timing. A device that vanished is retried after retryMin,
@@ -33,6 +35,14 @@ var (
 	retryMin  = 200 * time.Millisecond
 	retryMax  = 5 * time.Second
 	pollEvery = 2 * time.Second
+	// stallAfter is how long a running device may go without a callback
+	// before it counts as lost. miniaudio reports a device that stops by
+	// itself only if stopping it then succeeds, which an unplugged card
+	// may not: "Don't post a stopped event if stopping failed. This can
+	// happen on some backends when the underlying stream has been stopped
+	// due to the device being physically unplugged" (miniaudio.h,
+	// ma_worker_thread). So keeper also watches the callbacks.
+	stallAfter = time.Second
 )
 
 // keeper keeps a device running across unplugs: it opens the preferred
@@ -52,10 +62,14 @@ type keeper struct {
 	retryAt   time.Time // while down
 	pollAt    time.Time // while up on the default device with a headset configured
 	reopens   int
+
+	stallAfter   time.Duration // 0: no watchdog
+	watchAt      time.Time     // while up: when to check for progress
+	lastProgress uint64
 }
 
 func newKeeper(b backend, headset string, log *slog.Logger) *keeper {
-	return &keeper{b: b, headset: headset, log: log, backoff: retryMin}
+	return &keeper{b: b, headset: headset, log: log, backoff: retryMin, stallAfter: stallAfter}
 }
 
 // match returns the first of names equal to want, else the first that
@@ -126,6 +140,11 @@ func (k *keeper) up(now time.Time, r runner, onHeadset bool) {
 	if !onHeadset && k.headset != "" {
 		k.pollAt = now.Add(pollEvery)
 	}
+	k.watchAt = time.Time{}
+	if k.stallAfter > 0 {
+		k.watchAt = now.Add(k.stallAfter)
+		k.lastProgress = r.progress()
+	}
 }
 
 // lost handles the loss of r; a stale report (of a runner already
@@ -138,7 +157,7 @@ func (k *keeper) lost(now time.Time, r runner) bool {
 	k.log.Warn("audio: sound device lost; reopening", "headset", k.onHeadset)
 	k.cur.stop()
 	k.cur = nil
-	k.pollAt = time.Time{}
+	k.pollAt, k.watchAt = time.Time{}, time.Time{}
 	k.retryAt = now.Add(k.backoff)
 	return true
 }
@@ -150,8 +169,11 @@ func (k *keeper) down() bool { return k.cur == nil }
 // headset while on the default device. It returns whether the running
 // device changed (so the owner resets what it kept for the old one).
 func (k *keeper) tick(now time.Time, lost func(runner)) (changed bool) {
-	switch {
-	case k.cur == nil && !k.retryAt.IsZero() && !now.Before(k.retryAt):
+	due := func(t time.Time) bool { return !t.IsZero() && !now.Before(t) }
+	if k.cur == nil {
+		if !due(k.retryAt) {
+			return false
+		}
 		if err := k.open(now, lost); err != nil {
 			k.backoff = min(2*k.backoff, retryMax)
 			k.retryAt = now.Add(k.backoff)
@@ -161,38 +183,51 @@ func (k *keeper) tick(now time.Time, lost func(runner)) (changed bool) {
 		k.reopens++
 		k.log.Info("audio: sound device reopened", "headset", k.onHeadset)
 		return true
-	case k.cur != nil && !k.pollAt.IsZero() && !now.Before(k.pollAt):
-		k.pollAt = now.Add(pollEvery)
-		c, p, ok := k.findHeadset()
-		if !ok {
-			return false
+	}
+	if due(k.watchAt) {
+		p := k.cur.progress()
+		if p == k.lastProgress {
+			k.log.Warn("audio: no callback from the sound device", "for", k.stallAfter)
+			return k.lost(now, k.cur)
 		}
-		// One device at a time: the old one stops before the headset
-		// starts, so the stream never hears two.
-		k.cur.stop()
-		k.cur = nil
-		r, err := k.startWith(c, p, lost)
-		if err == nil {
-			k.up(now, r, true)
-			k.reopens++
-			k.log.Info("audio: switched to the headset", "name", c)
-			return true
-		}
-		// Listed but not opening (still settling after the plug-in):
-		// back to whatever open finds, the default at worst.
-		k.log.Debug("audio: headset back but not opening yet", "err", err)
-		if err := k.open(now, lost); err != nil {
-			k.retryAt = now.Add(k.backoff)
-		}
+		k.lastProgress = p
+		k.watchAt = now.Add(k.stallAfter)
+	}
+	if !due(k.pollAt) {
+		return false
+	}
+	k.pollAt = now.Add(pollEvery)
+	c, p, ok := k.findHeadset()
+	if !ok {
+		return false
+	}
+	// One device at a time: the old one stops before the headset
+	// starts, so the stream never hears two.
+	k.cur.stop()
+	k.cur = nil
+	r, err := k.startWith(c, p, lost)
+	if err == nil {
+		k.up(now, r, true)
+		k.reopens++
+		k.log.Info("audio: switched to the headset", "name", c)
 		return true
 	}
-	return false
+	// Listed but not opening (still settling after the plug-in):
+	// back to whatever open finds, the default at worst.
+	k.log.Debug("audio: headset back but not opening yet", "err", err)
+	if err := k.open(now, lost); err != nil {
+		k.retryAt = now.Add(k.backoff)
+	}
+	return true
 }
 
 // next is when tick has something to do; zero if nothing is scheduled.
 func (k *keeper) next() time.Time {
 	if k.cur == nil {
 		return k.retryAt
+	}
+	if k.pollAt.IsZero() || (!k.watchAt.IsZero() && k.watchAt.Before(k.pollAt)) {
+		return k.watchAt
 	}
 	return k.pollAt
 }
@@ -203,5 +238,5 @@ func (k *keeper) close() {
 		k.cur.stop()
 		k.cur = nil
 	}
-	k.retryAt, k.pollAt = time.Time{}, time.Time{}
+	k.retryAt, k.pollAt, k.watchAt = time.Time{}, time.Time{}, time.Time{}
 }

@@ -26,6 +26,17 @@ type fakeRunner struct {
 	name    string // "" for the default device
 	lost    func(runner)
 	stopped bool
+	stalled bool   // no more callbacks
+	calls   uint64 // callbacks: one more each time someone looks, unless stalled
+}
+
+func (r *fakeRunner) progress() uint64 {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	if !r.stalled {
+		r.calls++
+	}
+	return r.calls
 }
 
 func (r *fakeRunner) stop() {
@@ -73,6 +84,20 @@ func (b *fakeBackend) unplug(name string) {
 	}
 }
 
+// vanish removes name from the lists and stalls its runners without a
+// report, as an unplugged card whose stop failed.
+func (b *fakeBackend) vanish(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.capture = slices.DeleteFunc(b.capture, func(s string) bool { return s == name })
+	b.playback = slices.DeleteFunc(b.playback, func(s string) bool { return s == name })
+	for _, r := range b.running {
+		if r.name == name {
+			r.stalled = true
+		}
+	}
+}
+
 func (b *fakeBackend) plug(name string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -115,6 +140,7 @@ func TestKeeperUnplugReplug(t *testing.T) {
 	b.plug("Built-in Audio")
 	b.plug(headset)
 	k := newKeeper(b, "evolve", quietLog())
+	k.stallAfter = 0 // TestKeeperStall covers the watchdog
 	report := func(r runner) { b.lostReports = append(b.lostReports, r) }
 	deliver := func(now time.Time) {
 		for _, r := range b.lostReports {
@@ -196,6 +222,7 @@ func TestKeeperUnplugReplug(t *testing.T) {
 func TestKeeperBackoff(t *testing.T) {
 	b := &fakeBackend{defaultWorks: true}
 	k := newKeeper(b, "", quietLog())
+	k.stallAfter = 0
 	var reported runner
 	report := func(r runner) { reported = r }
 	now := time.Unix(0, 0)
@@ -241,6 +268,7 @@ func TestKeeperHeadsetSettling(t *testing.T) {
 	b := &fakeBackend{defaultWorks: true}
 	b.plug("Built-in Audio")
 	k := newKeeper(b, "USB Headset", quietLog())
+	k.stallAfter = 0
 	report := func(runner) {}
 	now := time.Unix(0, 0)
 	if err := k.open(now, report); err != nil {
@@ -262,6 +290,44 @@ func TestKeeperHeadsetSettling(t *testing.T) {
 	k.tick(k.next(), report)
 	if where(k) != "USB Headset" {
 		t.Errorf("second poll: %s, want the headset", where(k))
+	}
+}
+
+// A card that vanishes without a stop report is caught by the watchdog:
+// no callback for stallAfter counts as lost.
+func TestKeeperStall(t *testing.T) {
+	b := &fakeBackend{defaultWorks: true}
+	b.plug("Built-in Audio")
+	b.plug("USB Headset")
+	k := newKeeper(b, "USB Headset", quietLog())
+	report := func(runner) { t.Error("unexpected loss report") }
+	now := time.Unix(0, 0)
+	if err := k.open(now, report); err != nil {
+		t.Fatal(err)
+	}
+	// Callbacks flowing: every check passes.
+	for range 3 {
+		if want := now.Add(stallAfter); !k.next().Equal(want) {
+			t.Fatalf("watchdog at %v, want %v", k.next(), want)
+		}
+		now = k.next()
+		if k.tick(now, report) || where(k) != "USB Headset" {
+			t.Fatalf("a device with callbacks was taken down: %s", where(k))
+		}
+	}
+	b.vanish("USB Headset")
+	now = k.next()
+	if !k.tick(now, report) || where(k) != "down" {
+		t.Fatalf("a stalled device is still %s", where(k))
+	}
+	k.tick(k.next(), report)
+	if where(k) != "default" {
+		t.Errorf("after the stall: %s, want default", where(k))
+	}
+	// On the default device both the watchdog and the poll run; next is
+	// the earlier (the watchdog, at stallAfter < pollEvery).
+	if got, want := k.next(), now.Add(retryMin+stallAfter); !got.Equal(want) {
+		t.Errorf("next = %v, want %v", got, want)
 	}
 }
 

@@ -510,6 +510,7 @@ type malgoRunner struct {
 	s        *malgoStream
 	dev      *malgo.Device
 	stopping atomic.Bool
+	calls    atomic.Uint64 // callbacks so far, for keeper's watchdog
 
 	capRS, playRS *Resampler // nil when the card runs at the call's rate
 	capOut        []int16    // capture converted to the call's rate
@@ -548,6 +549,7 @@ func int16s(b []byte) []int16 {
 
 // data is miniaudio's duplex callback.
 func (r *malgoRunner) data(out, in []byte, frames uint32) {
+	r.calls.Add(1)
 	if pcm := int16s(in); pcm != nil {
 		if r.capRS == nil {
 			r.s.pushCapture(pcm)
@@ -578,6 +580,8 @@ func (r *malgoRunner) data(out, in []byte, frames uint32) {
 		}
 	}
 }
+
+func (r *malgoRunner) progress() uint64 { return r.calls.Load() }
 
 func (r *malgoRunner) stop() {
 	r.stopping.Store(true)
