@@ -55,8 +55,13 @@ type Stats struct {
 	PlaybackUnderrun int
 	// CaptureDropped is samples of capture dropped because nobody read.
 	CaptureDropped int
-	// Reopens is how often the device was lost and opened again.
+	// Reopens is how often the device was lost and opened again, or
+	// switched back to the headset.
 	Reopens int
+	// DeviceRate is the card's rate (malgo only; the call's rate unless
+	// the card refused it), and Period the longest callback seen.
+	DeviceRate int
+	Period     time.Duration
 }
 
 var (

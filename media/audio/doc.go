@@ -17,9 +17,10 @@
 // The headset is remembered by name (MalgoOptions.Headset; "malgo:NAME"
 // in a spec): used whenever it is plugged in, the system default device
 // otherwise. When the device stops by itself (miniaudio's stop callback:
-// the card is gone), keeper reopens with backoff (200 ms doubling to 5 s)
-// and, while on the default device, polls every 2 s for the headset and
-// switches back to it. Meanwhile Read returns silence paced by the clock,
+// the card is gone) or goes 1 s without a callback (miniaudio posts no
+// stop event when stopping an unplugged card fails), keeper reopens with
+// backoff (200 ms doubling to 5 s) and, while on the default device, polls
+// every 2 s for the headset and switches back to it. Meanwhile Read returns silence paced by the clock,
 // so the call keeps its rhythm, and writes are dropped. malgo v0.11.24
 // exposes only the data and stop callbacks, not miniaudio's notification
 // callback (whose "rerouted" event ALSA never sends anyway): the stop
@@ -27,6 +28,11 @@
 //
 // malgo.BackendNull is miniaudio's custom backend (malgo's enum skips
 // ma_backend_custom); BackendNull here is the real null backend, 14.
+//
+// Files: malgo.go (the device), malgo_stream.go (a call's stream, its
+// rings and supervisor), malgo_backend.go (miniaudio: rate choice, the
+// callback), keeper.go (the unplug/replug state machine, no I/O),
+// resample.go, null.go, file.go and wav.go.
 //
 // # The interface
 //

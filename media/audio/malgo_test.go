@@ -61,8 +61,16 @@ func TestMalgoNullBackend(t *testing.T) {
 			}
 			// Both callbacks ran (no bounds on how much: the machine is
 			// shared, and speed is not what this checks).
-			if st := s.Stats(); reads == 0 || st.Captured == 0 || st.Played == 0 {
+			st := s.Stats()
+			if reads == 0 || st.Captured == 0 || st.Played == 0 {
 				t.Errorf("%d reads, stats %+v: want capture and playback to have run", reads, st)
+			}
+			wantRate := tc.devRate
+			if wantRate == 0 {
+				wantRate = tc.rate
+			}
+			if st.DeviceRate != wantRate || st.Period <= 0 || st.Period > 10*time.Millisecond {
+				t.Errorf("card at %d Hz with a %v period; want %d Hz, at most 10 ms", st.DeviceRate, st.Period, wantRate)
 			}
 			got := make(chan error, 1)
 			go func() {
