@@ -41,3 +41,18 @@ fuzz:
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
+
+# The gokrazy image (docs/HARDWARE.md): `make image` for a Raspberry Pi,
+# `make image QEMU=1` and `make qemu` to boot it under qemu-system-aarch64,
+# `make update HOST=ip:port` to push a new root to a running phone.
+IMG     ?= padlock.img
+QEMU_HTTPS ?= 8443
+QEMU_GOKRAZY ?= 8080
+.PHONY: image qemu update
+
+image:
+	$(GO) run ./image/cmd/mkimage -o $(IMG) $(if $(QEMU),-qemu)
+
+qemu:
+	@test -f $(IMG) || $(GO) run ./image/cmd/mkimage -o $(IMG) -qemu
+	$(GO) run ./image/cmd/qemu -img $(IMG) -https $(QEMU_HTTPS) -gokrazy $(QEMU_GOKRAZY) -wav headset.wav
