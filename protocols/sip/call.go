@@ -60,7 +60,8 @@ type sipCall struct {
 	state       callState
 	dlg         dialog
 	sessVer     uint64
-	localHold   bool
+	localHold   bool // what the peer agreed to
+	wantHold    bool // what the person asked for
 	remoteHold  bool
 	remote      RemoteMedia
 	format      codec.Format
@@ -246,6 +247,8 @@ func (d *Driver) Hangup(id call.ID) error {
 
 // Hold puts an established call on hold (re-INVITE with a=sendonly) or
 // resumes it (a=sendrecv). The outcome comes back as a LocalHold event.
+// Asked again while a re-INVITE is under way, it sends the latest wish
+// once that one is done.
 func (d *Driver) Hold(id call.ID, on bool) error {
 	c, err := d.call(id)
 	if err != nil {
@@ -256,14 +259,15 @@ func (d *Driver) Hold(id call.ID, on bool) error {
 	if c.state != stUp {
 		return fmt.Errorf("sip: call %s is not established", id)
 	}
+	c.wantHold = on
 	if c.reinviting {
-		return fmt.Errorf("sip: call %s is still changing hold", id)
+		return nil
 	}
 	c.reinviting = true
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		c.reinvite(on)
+		c.holdLoop(on)
 	}()
 	return nil
 }
@@ -515,8 +519,36 @@ func (c *sipCall) bye() {
 	}
 }
 
-// reinvite sends our hold (sendonly) or resume (sendrecv) offer.
-func (c *sipCall) reinvite(on bool) {
+// holdLoop sends the re-INVITE for first, then more until the call's
+// hold state is what the person last asked for.
+func (c *sipCall) holdLoop(first bool) {
+	for n := 0; ; n++ {
+		c.mu.Lock()
+		on := c.wantHold
+		if n == 0 {
+			on = first
+		}
+		if (n > 0 && on == c.localHold) || c.state != stUp {
+			c.reinviting = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		err := c.reinvite(on)
+		c.d.emit(LocalHold{ID: c.id, On: on, Err: err})
+		if err != nil {
+			c.mu.Lock()
+			c.wantHold = c.localHold
+			c.reinviting = false
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// reinvite sends our hold (sendonly) or resume (sendrecv) offer, once
+// more after a 491.
+func (c *sipCall) reinvite(on bool) error {
 	for try := 0; ; try++ {
 		retry, err := c.reinviteOnce(on)
 		if retry && try == 0 {
@@ -529,14 +561,12 @@ func (c *sipCall) reinvite(on bool) {
 				t.Stop()
 			}
 		}
-		c.mu.Lock()
-		c.reinviting = false
 		if err == nil {
+			c.mu.Lock()
 			c.localHold = on
+			c.mu.Unlock()
 		}
-		c.mu.Unlock()
-		c.d.emit(LocalHold{ID: c.id, On: on, Err: err})
-		return
+		return err
 	}
 }
 
@@ -644,4 +674,24 @@ func failureReason(res *sip.Response, who string, authTried bool) string {
 		return "the proxy forbade the call (403 " + res.Reason + ")"
 	}
 	return fmt.Sprintf("the call failed: %d %s", res.StatusCode, res.Reason)
+}
+
+// SendDTMF sends keypad digits into an established call through its media
+// (RFC 4733 telephone-event, negotiated in SDP at payload type 101).
+func (d *Driver) SendDTMF(id call.ID, digits string) error {
+	c, err := d.call(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	up := c.state == stUp
+	c.mu.Unlock()
+	if !up {
+		return fmt.Errorf("sip: call %s is not established", id)
+	}
+	m, ok := c.media.(DTMF)
+	if !ok {
+		return fmt.Errorf("sip: the media of call %s cannot send keypad digits", id)
+	}
+	return m.SendDTMF(digits)
 }

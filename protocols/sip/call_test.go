@@ -230,6 +230,21 @@ func TestCallsThroughKamailio(t *testing.T) {
 		}
 		waitEvent[call.Answered](t, d, id, callWait)
 		w.bob.WaitForAfter(t, mark, "connected", callWait)
+		// Hold and resume at once: the second wish waits for the first re-INVITE.
+		if err := d.Hold(id, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Hold(id, false); err != nil {
+			t.Fatal(err)
+		}
+		for _, on := range []bool{true, false} {
+			if h := waitEvent[LocalHold](t, d, id, callWait); h.Err != nil || h.On != on {
+				t.Fatalf("quick hold/resume: %+v, want on=%v", h, on)
+			}
+		}
+		if st, _ := w.media.lastStart(id); st.Dir != SendRecv {
+			t.Errorf("after quick hold/resume media is %s", st.Dir)
+		}
 		for _, on := range []bool{true, false} {
 			bobMark := w.bob.Mark()
 			if err := d.Hold(id, on); err != nil {

@@ -39,3 +39,9 @@ type MediaSession interface {
 type Verifier interface {
 	SetVerified(verified bool) error
 }
+
+// DTMF is implemented by media sessions that send keypad digits as RFC
+// 4733 telephone-events; Driver.SendDTMF is passed on to it.
+type DTMF interface {
+	SendDTMF(digits string) error
+}
