@@ -92,6 +92,32 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 }
 
+// An in.wav at a card's rate (44.1 kHz) is converted to the call's.
+func TestFileCaptureConverted(t *testing.T) {
+	dir := t.TempDir()
+	writeWAV(t, filepath.Join(dir, "in.wav"), 44100, tone(44100, 44100, 1000, 8000))
+	clk := clockwork.NewFakeClock()
+	dev, _ := NewFile(dir, FileOptions{Clock: clk})
+	s, err := dev.Open(16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := readFrames(t, s, clk, 16000, 50)
+	near(t, "level (dBFS)", level(got[1600:9600], 16000, 1000), level(tone(8000, 16000, 1000, 8000), 16000, 1000), 0.1)
+	if n := len(got); n != 16000 {
+		t.Fatalf("%d samples", n)
+	}
+	// One second of 44.1 kHz is 16000 samples at 16 kHz: the last frame
+	// still has sound, the next is silence.
+	if level(got[15680:], 16000, 1000) < -20 {
+		t.Error("the converted file ends early")
+	}
+	if tail := readFrames(t, s, clk, 16000, 1); !slices.Equal(tail, make([]int16, 320)) {
+		t.Error("after the end of in.wav capture is not silence")
+	}
+}
+
 // Capture runs out into silence, or loops; without in.wav it is silent.
 func TestFileCaptureEnd(t *testing.T) {
 	for _, tc := range []struct {

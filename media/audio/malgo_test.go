@@ -90,12 +90,20 @@ func TestMalgoNullBackend(t *testing.T) {
 			if err := s.Write(frame); !errors.Is(err, ErrClosed) {
 				t.Errorf("Write after Close: %v, want ErrClosed", err)
 			}
-			// The device is free again.
+			// The device is free again; its Close closes the stream.
 			s, err = dev.Open(tc.rate)
 			if err != nil {
 				t.Fatalf("Open after Close: %v", err)
 			}
-			s.Close()
+			if err := dev.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Read(frame); !errors.Is(err, ErrClosed) {
+				t.Errorf("Read after the device's Close: %v", err)
+			}
+			if _, err := dev.Open(tc.rate); !errors.Is(err, ErrClosed) {
+				t.Errorf("Open after the device's Close: %v", err)
+			}
 		})
 	}
 }

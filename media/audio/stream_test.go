@@ -224,3 +224,34 @@ func TestStreamBacklog(t *testing.T) {
 		t.Errorf("CaptureDropped = %d, want %d", st.CaptureDropped, 5*160)
 	}
 }
+
+// A card that goes quiet without a stop report (its stop failed) is
+// caught by the watchdog through the real supervisor, and the stream
+// moves to the default device.
+func TestStreamStall(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	clk := clockwork.NewFakeClock()
+	fb := &fakeBackend{defaultWorks: true}
+	fb.plug("USB Headset")
+	steps := make(chan struct{}, 10)
+	m := &Malgo{opts: MalgoOptions{Headset: "USB Headset", Clock: clk, Log: quietLog()},
+		stepped: func() { steps <- struct{}{} }}
+	s, err := m.openWith(16000, func(*malgoStream) backend { return fb })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fb.vanish("USB Headset")
+	waitTimers(t, clk, 1)
+	clk.Advance(stallAfter)
+	<-steps // the watchdog: down
+	waitTimers(t, clk, 1)
+	clk.Advance(retryMin)
+	<-steps // the retry: the default device
+	if got := fb.runningOn(); !slices.Equal(got, []string{""}) {
+		t.Fatalf("after the stall running on %q, want the default device", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
