@@ -51,14 +51,16 @@ func find(list []malgo.DeviceInfo, name string) (malgo.DeviceInfo, bool) {
 }
 
 // rates returns the rates a device offers natively; any is true when it
-// takes every rate (or cannot say).
+// says it takes every rate (miniaudio's null backend does). A device whose
+// formats cannot be learned (the default device has no ID to ask about)
+// offers nothing known, so the card runs at 48 kHz.
 func (b *malgoBackend) rates(kind malgo.DeviceType, d malgo.DeviceInfo, known bool) (rates map[int]bool, any bool) {
 	if !known {
-		return nil, true
+		return nil, false
 	}
 	info, err := b.ctx.DeviceInfo(kind, d.ID, malgo.Shared)
-	if err != nil || len(info.Formats) == 0 {
-		return nil, true
+	if err != nil {
+		return nil, false
 	}
 	rates = make(map[int]bool)
 	for _, f := range info.Formats {
@@ -72,7 +74,8 @@ func (b *malgoBackend) rates(kind malgo.DeviceType, d malgo.DeviceInfo, known bo
 
 // deviceRate picks the card's rate for a call at rate: the call's own if
 // both directions offer it, else the first of 48k, 44.1k, 32k, 16k, 8k
-// both offer, else 48k (which every USB Audio Class headset offers).
+// both offer, else 48k (which every USB Audio Class headset offers, and
+// where ALSA's dmix runs by default).
 func deviceRate(rate int, capt, play map[int]bool, captAny, playAny bool) int {
 	ok := func(r int) bool { return (captAny || capt[r]) && (playAny || play[r]) }
 	if ok(rate) {
@@ -141,6 +144,7 @@ func (b *malgoBackend) start(capture, playback string, lost func(runner)) (runne
 		return nil, fmt.Errorf("open at %d Hz: %w", rate, err)
 	}
 	if got := int(dev.SampleRate()); got != rate {
+		r.stopping.Store(true)
 		dev.Uninit()
 		return nil, fmt.Errorf("asked for %d Hz, miniaudio gave %d Hz", rate, got)
 	}

@@ -140,9 +140,11 @@ func TestMalgoALSA(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if st := s.Stats(); st.Captured == 0 || st.Played == 0 {
+	st := s.Stats()
+	if st.Captured == 0 || st.Played == 0 {
 		t.Errorf("ALSA null PCM: no samples moved: %+v", st)
 	}
+	t.Logf("ALSA null PCM: card at %d Hz, period %v", st.DeviceRate, st.Period)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +187,8 @@ func TestDeviceRate(t *testing.T) {
 		{"capture any, playback 48k", 8000, nil, set(48000), true, false, 48000},
 		{"both any", 8000, nil, nil, true, true, 8000},
 		{"nothing in common", 16000, set(32000), set(22050), false, false, 48000},
+		{"formats unknown", 16000, nil, nil, false, false, 48000},
+		{"playback unknown", 16000, set(16000, 48000), nil, false, false, 48000},
 	} {
 		if got := deviceRate(tc.rate, tc.capt, tc.play, tc.captAny, tc.playAny); got != tc.want {
 			t.Errorf("%s: deviceRate = %d, want %d", tc.name, got, tc.want)
