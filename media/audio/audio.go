@@ -42,7 +42,8 @@ type Stream interface {
 }
 
 // Stats counts what a stream moved, lost or made up, in samples at the
-// call's rate.
+// call's rate. Only the malgo device counts; null and file streams, which
+// lose nothing, report zeros.
 type Stats struct {
 	// Captured is samples the device recorded; Played, samples it took
 	// to play (written ones and silence alike).

@@ -42,7 +42,7 @@ type malgoStream struct {
 func (s *malgoStream) lost(r runner) {
 	select {
 	case s.lostCh <- r:
-	default: // the supervisor has reports pending; it will see the loss
+	default: // reports pending already; if this one was the live runner, the watchdog catches it
 	}
 }
 
