@@ -28,6 +28,15 @@ type Config struct {
 	// Remote is where media goes, from the SDP answer or offer. Packets
 	// from any other address are dropped.
 	Remote netip.AddrPort
+	// RTCPConn, if set, is a second socket for RTCP, for a peer that did
+	// not agree to rtcp-mux (RFC 5761: no a=rtcp-mux in its SDP). Then
+	// RTCP goes to RemoteRTCP, or to Remote's port + 1 if that is zero
+	// (RFC 3550 section 11), and is taken on RTCPConn only from there.
+	// The Stream owns and closes it.
+	RTCPConn *net.UDPConn
+	// RemoteRTCP is the peer's RTCP address from an a=rtcp attribute
+	// (RFC 3605), when RTCP is not muxed.
+	RemoteRTCP netip.AddrPort
 	// Format is the negotiated audio format.
 	Format codec.Format
 	// EventPT is the negotiated telephone-event payload type; zero means
@@ -62,7 +71,9 @@ type Config struct {
 // goroutine of its own.
 type Stream struct {
 	conn       *net.UDPConn
+	rtcpConn   *net.UDPConn // nil when RTCP is muxed on conn
 	remote     atomic.Pointer[netip.AddrPort]
+	remoteRTCP atomic.Pointer[netip.AddrPort]
 	format     codec.Format
 	now        func() time.Time
 	onZRTP     func([]byte)
@@ -138,12 +149,20 @@ func NewStream(cfg Config) (*Stream, error) {
 		rcv:  NewReceiver(cfg.Format, dec, cfg.EventPT),
 		done: make(chan struct{}),
 	}
+	s.rtcpConn = cfg.RTCPConn
 	s.SetRemote(cfg.Remote)
+	if cfg.RemoteRTCP.IsValid() {
+		s.SetRemoteRTCP(cfg.RemoteRTCP)
+	}
 	s.rep.cname = fmt.Sprintf("padlock-%x", r[26:32])
 	s.allowClear.Store(!cfg.RequireEncryption)
 	s.rcv.OnDTMF = func(d DTMF) { s.digits = append(s.digits, d) }
 	s.wg.Add(1)
-	go s.readLoop()
+	go s.readLoop(s.conn, s.Remote, false)
+	if s.rtcpConn != nil {
+		s.wg.Add(1)
+		go s.readLoop(s.rtcpConn, s.RemoteRTCP, true)
+	}
 	if s.interval > 0 {
 		s.wg.Add(1)
 		go s.reportLoop()
@@ -156,11 +175,27 @@ func unmap(a netip.AddrPort) netip.AddrPort {
 }
 
 // SetRemote changes where media goes and whom it is accepted from, as
-// when a re-INVITE moves the call.
+// when a re-INVITE moves the call. Without rtcp-mux, RTCP moves to its
+// port + 1 (SetRemoteRTCP after this for an a=rtcp attribute).
 func (s *Stream) SetRemote(a netip.AddrPort) {
 	a = unmap(a)
 	s.remote.Store(&a)
+	r := a
+	if s.rtcpConn != nil {
+		r = netip.AddrPortFrom(a.Addr(), a.Port()+1)
+	}
+	s.remoteRTCP.Store(&r)
 }
+
+// SetRemoteRTCP sets where RTCP goes and is accepted from, when it is
+// not muxed with RTP.
+func (s *Stream) SetRemoteRTCP(a netip.AddrPort) {
+	a = unmap(a)
+	s.remoteRTCP.Store(&a)
+}
+
+// RemoteRTCP is where RTCP goes.
+func (s *Stream) RemoteRTCP() netip.AddrPort { return *s.remoteRTCP.Load() }
 
 // Remote is where media goes.
 func (s *Stream) Remote() netip.AddrPort { return *s.remote.Load() }
@@ -250,8 +285,11 @@ func (s *Stream) send(pkt []byte, rtcp bool) error {
 			return fmt.Errorf("rtp: SRTP protect: %w", err)
 		}
 	}
-	remote := s.Remote()
-	if _, err := s.conn.WriteToUDPAddrPort(pkt, remote); err != nil {
+	conn, remote := s.conn, s.Remote()
+	if rtcp && s.rtcpConn != nil {
+		conn, remote = s.rtcpConn, s.RemoteRTCP()
+	}
+	if _, err := conn.WriteToUDPAddrPort(pkt, remote); err != nil {
 		return fmt.Errorf("rtp: sending to %s: %w", remote, err)
 	}
 	return nil
@@ -308,6 +346,9 @@ func (s *Stream) Close() error {
 		_ = s.report(true) // best effort: the far end times out otherwise
 		close(s.done)
 		err = s.conn.Close()
+		if s.rtcpConn != nil {
+			s.rtcpConn.Close()
+		}
 		s.wg.Wait()
 	})
 	return err
@@ -329,19 +370,25 @@ func (s *Stream) reportLoop() {
 	}
 }
 
-func (s *Stream) readLoop() {
+// readLoop reads one socket, taking datagrams only from the address
+// remote returns, and only RTCP if rtcpOnly.
+func (s *Stream) readLoop(conn *net.UDPConn, remote func() netip.AddrPort, rtcpOnly bool) {
 	defer s.wg.Done()
 	var buf [2048]byte
 	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf[:])
+		n, from, err := conn.ReadFromUDPAddrPort(buf[:])
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		if unmap(from) != s.Remote() {
+		if unmap(from) != remote() {
 			s.dropForeign.Add(1)
+			continue
+		}
+		if rtcpOnly && Classify(buf[:n]) != KindRTCP {
+			s.dropUnknown.Add(1)
 			continue
 		}
 		s.handle(buf[:n], s.now())

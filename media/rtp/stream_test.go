@@ -538,3 +538,69 @@ func TestStreamZRTPKeyOrder(t *testing.T) {
 		t.Errorf("packets dropped: A %+v, B %+v", a, b)
 	}
 }
+
+// TestStreamRTCPNotMuxed: a peer without rtcp-mux (linphonec's default in
+// PEERS.md) gets RTCP on a second socket at port + 1, SRTCP included.
+func TestStreamRTCPNotMuxed(t *testing.T) {
+	t.Parallel()
+	// Sockets at p and p+1 for each side; retry if p+1 is taken.
+	pair := func() (*net.UDPConn, *net.UDPConn) {
+		for range 20 {
+			c := listenUDP(t)
+			p := addrOf(c).Port()
+			r, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(p) + 1})
+			if err == nil {
+				return c, r
+			}
+			c.Close()
+		}
+		t.Fatal("no two adjacent free ports")
+		return nil, nil
+	}
+	ca, ra := pair()
+	cb, rb := pair()
+	reports := make(chan RemoteReport, 8)
+	a, err := NewStream(Config{Conn: ca, RTCPConn: ra, Remote: addrOf(cb), Format: codec.PCMU, RTCPInterval: -1,
+		OnReport: func(r RemoteReport) { reports <- r }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewStream(Config{Conn: cb, RTCPConn: rb, Remote: addrOf(ca), Format: codec.PCMU, RTCPInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got, want := a.RemoteRTCP(), netip.AddrPortFrom(addrOf(cb).Addr(), addrOf(cb).Port()+1); got != want {
+		t.Fatalf("A's RTCP goes to %v, want %v", got, want)
+	}
+	k := testKeys(AES256CMHMACSHA180, 9)
+	a.EnableSRTP(k)
+	b.EnableSRTP(Keys{Profile: k.Profile, LocalKey: k.RemoteKey, LocalSalt: k.RemoteSalt, RemoteKey: k.LocalKey, RemoteSalt: k.LocalSalt})
+	out := talk(t, a, b, 20)
+	checkTone(t, out, 8000*200/1000, 1000, 8000, 8000, 1.5)
+	if err := a.SendReport(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B to hear A's SR on its RTCP socket", func() bool {
+		b.recvMu.Lock()
+		defer b.recvMu.Unlock()
+		return b.rep.haveSR
+	})
+	if err := b.SendReport(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-reports:
+		if r.ExtendedHighestSeq&0xffff != uint32(a.snd.seq-1) || r.RTT <= 0 {
+			t.Errorf("report %+v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("A got no report on its RTCP socket")
+	}
+	// RTP sent to the RTCP port is refused.
+	stray, _ := NewSender(codec.PCMU, mustCodec(t, codec.PCMU), 101, 1, 1, 1).Frame(nil, make([]int16, 160), time.Now())
+	if _, err := ra.WriteToUDPAddrPort(stray, addrOf(rb)); err == nil {
+		eventually(t, "B to refuse RTP on its RTCP socket", func() bool { return b.Stats().DroppedUnknown == 1 })
+	}
+}
