@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,8 +31,12 @@ type Account struct {
 	// outside a dialog (REGISTER included) is sent there instead of to
 	// Registrar.
 	Proxy string
-	// Transport is "udp" (default) or "tcp".
+	// Transport is "udp" (default), "tcp" or "tls".
 	Transport string
+	// TLS configures "tls": RootCAs/ServerName check the registrar's
+	// certificate, Certificates is what we show to peers that connect to
+	// us (a fresh self-signed one when empty). Nil means system roots.
+	TLS *tls.Config
 	// Listen is the local address to bind, "127.0.0.1:0" by default (port
 	// 0 picks a free one).
 	Listen string
@@ -49,25 +54,29 @@ func (a *Account) fill() error {
 	if a.AuthUser == "" {
 		a.AuthUser = a.User
 	}
+	a.Transport = strings.ToLower(a.Transport)
+	switch a.Transport {
+	case "":
+		a.Transport = "udp"
+	case "udp", "tcp", "tls":
+	default:
+		return fmt.Errorf("sip: transport %q is not supported for %s (use udp, tcp or tls)", a.Transport, a.Name())
+	}
+	port := "5060"
+	if a.Transport == "tls" {
+		port = "5061"
+	}
 	if a.Registrar == "" {
 		a.Registrar = a.Domain
 	}
 	if _, _, err := net.SplitHostPort(a.Registrar); err != nil {
-		a.Registrar = net.JoinHostPort(a.Registrar, "5060")
+		a.Registrar = net.JoinHostPort(a.Registrar, port)
 	}
 	if a.Proxy == "" {
 		a.Proxy = a.Registrar
 	}
 	if _, _, err := net.SplitHostPort(a.Proxy); err != nil {
-		a.Proxy = net.JoinHostPort(a.Proxy, "5060")
-	}
-	a.Transport = strings.ToLower(a.Transport)
-	switch a.Transport {
-	case "":
-		a.Transport = "udp"
-	case "udp", "tcp":
-	default:
-		return fmt.Errorf("sip: transport %q is not supported for %s (use udp or tcp)", a.Transport, a.Name())
+		a.Proxy = net.JoinHostPort(a.Proxy, port)
 	}
 	if a.Listen == "" {
 		a.Listen = "127.0.0.1:0"
@@ -114,8 +123,25 @@ type ua struct {
 
 func newUA(d *Driver, acct Account) (*ua, error) {
 	a := &ua{d: d, acct: acct, log: d.log.With("account", acct.Name())}
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("Padlock"), sipgo.WithUserAgentHostname(acct.Domain)}
+	var serverTLS *tls.Config
+	if acct.Transport == "tls" {
+		clientTLS := &tls.Config{MinVersion: tls.VersionTLS12}
+		if acct.TLS != nil {
+			clientTLS = acct.TLS.Clone()
+		}
+		serverTLS = clientTLS.Clone()
+		if len(serverTLS.Certificates) == 0 {
+			cert, err := selfSigned(d.cfg.Rand)
+			if err != nil {
+				return nil, fmt.Errorf("sip: TLS certificate for %s: %w", acct.Name(), err)
+			}
+			serverTLS.Certificates = []tls.Certificate{cert}
+		}
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(clientTLS))
+	}
 	var err error
-	a.ua, err = sipgo.NewUA(sipgo.WithUserAgent("Padlock"), sipgo.WithUserAgentHostname(acct.Domain))
+	a.ua, err = sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: user agent for %s: %w", acct.Name(), err)
 	}
@@ -155,6 +181,15 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 		a.closer = l.Close
 		a.host, a.port = hostPort(l.Addr())
 		go a.server.ServeTCP(l)
+	case "tls":
+		l, err := tls.Listen("tcp", acct.Listen, serverTLS)
+		if err != nil {
+			a.ua.Close()
+			return nil, fmt.Errorf("sip: cannot listen on tls %s for %s: %w", acct.Listen, acct.Name(), err)
+		}
+		a.closer = l.Close
+		a.host, a.port = hostPort(l.Addr())
+		go a.server.ServeTLS(l)
 	}
 	if ip := net.ParseIP(a.host); ip == nil || ip.IsUnspecified() {
 		// Bound to every interface: advertise the one that leads to the registrar.
@@ -181,9 +216,9 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 	}
 	a.aor = sip.Uri{Scheme: "sip", User: acct.User, Host: acct.Domain}
 	a.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: acct.User, Host: a.host, Port: a.port}}
-	if acct.Transport == "tcp" {
+	if acct.Transport != "udp" {
 		a.contact.Address.UriParams = sip.NewParams()
-		a.contact.Address.UriParams.Add("transport", "tcp")
+		a.contact.Address.UriParams.Add("transport", acct.Transport)
 	}
 	a.regCallID = d.token(16) + "@padlock"
 	a.regTag = d.token(10)
@@ -389,6 +424,10 @@ func (a *ua) unreachable(ctx context.Context, err error) error {
 	who := "registrar " + a.acct.Registrar
 	if a.acct.Proxy != a.acct.Registrar {
 		who = "outbound proxy " + a.acct.Proxy
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) || strings.Contains(err.Error(), "x509:") {
+		return fmt.Errorf("%s showed a TLS certificate this phone does not trust: check the account's CA and server name (%w)", who, err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%s did not answer within %v over %s: is it running and reachable? (%w)",

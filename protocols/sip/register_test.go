@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,54 @@ func TestTwoAccountsCallEachOther(t *testing.T) {
 	if ended[out] != "hung up" || ended[in.ID] != "the other side hung up" {
 		t.Fatalf("ended %v", ended)
 	}
+}
+
+func TestTLSAccount(t *testing.T) {
+	k := kamailio.StartWith(t, kamailio.Options{TLS: true},
+		kamailio.User{Name: "alice", Password: "alicepass"}, kamailio.User{Name: "erin", Password: "erinpass"})
+	st := newStatusLog()
+	d := newDriver(t, st,
+		Account{User: "erin", Password: "erinpass", Domain: "127.0.0.1", Registrar: k.Addr},
+		Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.TLSAddr, Transport: "tls",
+			TLS: &tls.Config{RootCAs: k.Roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}})
+	d.Start()
+	registered := map[string]bool{}
+	st.wait(t, 5*time.Second, "both accounts registered", func(s AccountStatus) bool {
+		registered[s.Account] = s.Registered
+		return registered["alice@127.0.0.1"] && registered["erin@127.0.0.1"]
+	})
+	if c := k.Contacts("alice"); len(c) != 1 || !strings.Contains(c[0], "transport=tls") {
+		t.Fatalf("alice's contact %v", c)
+	}
+	// erin (UDP) calls alice (TLS): kamailio opens TLS to alice's listener.
+	out, err := d.Dial("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := waitEvent[call.Incoming](t, d, "", callWait)
+	if in.Account != "alice@127.0.0.1" {
+		t.Fatalf("incoming %+v", in)
+	}
+	d.Answer(in.ID)
+	got := map[call.ID]bool{}
+	for len(got) < 2 {
+		got[waitEvent[call.Answered](t, d, "", callWait).ID] = true
+	}
+	d.Hangup(in.ID) // BYE from the TLS side
+	if e := waitEvent[call.Ended](t, d, out, callWait); e.Reason != "the other side hung up" {
+		t.Errorf("reason %q", e.Reason)
+	}
+}
+
+func TestTLSWrongRoots(t *testing.T) {
+	k := kamailio.StartWith(t, kamailio.Options{TLS: true}, kamailio.User{Name: "alice", Password: "alicepass"})
+	st := newStatusLog()
+	d := newDriver(t, st, Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.TLSAddr, Transport: "tls",
+		TLS: &tls.Config{RootCAs: x509.NewCertPool(), ServerName: "127.0.0.1"}})
+	d.Start()
+	s := st.wait(t, 5*time.Second, "registration result", func(AccountStatus) bool { return true })
+	if s.Registered || s.Err == nil || !strings.Contains(s.Err.Error(), "showed a TLS certificate this phone does not trust") {
+		t.Fatalf("status %+v, want a certificate error", s)
+	}
+	t.Logf("error: %v", s.Err)
 }

@@ -16,7 +16,7 @@ listen=tcp:127.0.0.1:@PORT@
 alias="127.0.0.1:@PORT@"
 alias="localhost:@PORT@"
 alias="127.0.0.1:5060"
-dns=no
+@TLSCORE@dns=no
 rev_dns=no
 use_dns_cache=off
 
@@ -34,7 +34,7 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
 loadmodule "ctl.so"
-
+@TLSMOD@
 modparam("ctl", "binrpc", "unix:@CTL@")
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", 3600)
@@ -102,4 +102,29 @@ route[RELAY] {
     if (!t_relay()) { sl_reply_error(); }
     exit;
 }
+`
+
+// tlsCore and tlsMod add a TLS listener (Options.TLS).
+const tlsCore = `enable_tls=yes
+listen=tls:127.0.0.1:@TLSPORT@
+alias="127.0.0.1:@TLSPORT@"
+`
+
+const tlsMod = `loadmodule "tls.so"
+modparam("tls", "config", "@TLSCFG@")
+`
+
+// tlsConfig is kamailio's tls.cfg: our certificate, and no client
+// certificates asked for or checked (phones rarely have one).
+const tlsConfig = `[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = @KEY@
+certificate = @CERT@
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
 `

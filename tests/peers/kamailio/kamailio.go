@@ -5,7 +5,14 @@ package kamailio
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -24,10 +31,21 @@ const InstallHint = "kamailio not found: install it with `apt-get install -y kam
 // User is an account the registrar accepts.
 type User struct{ Name, Password string }
 
+// Options change what Start sets up.
+type Options struct {
+	// TLS adds a TLS listener with a fresh certificate for 127.0.0.1.
+	TLS bool
+}
+
 // Server is a running (or stopped) kamailio.
 type Server struct {
 	Port int    // UDP and TCP
 	Addr string // "127.0.0.1:<Port>"
+
+	// With Options.TLS: the TLS listener and a pool that trusts it.
+	TLSPort int
+	TLSAddr string
+	Roots   *x509.CertPool
 
 	t   testing.TB
 	dir string
@@ -72,6 +90,12 @@ func lookSbin(name string) (string, error) {
 // waits until it listens.
 func Start(t testing.TB, users ...User) *Server {
 	t.Helper()
+	return StartWith(t, Options{}, users...)
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options, users ...User) *Server {
+	t.Helper()
 	Binaries(t)
 	s := &Server{t: t, dir: t.TempDir()}
 	s.Port = FreePort(t)
@@ -80,6 +104,29 @@ func Start(t testing.TB, users ...User) *Server {
 		t.Fatal(err)
 	}
 	cfg := Config(s.Port, filepath.Join(s.dir, "run", "kamailio_ctl"), users)
+	if opts.TLS {
+		if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so"); err != nil {
+			t.Fatal("kamailio's tls module is missing: install it with `apt-get install -y kamailio-tls-modules` (or `make deps`)")
+		}
+		s.TLSPort = FreePort(t)
+		s.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.TLSPort))
+		certPEM, keyPEM := certificate(t)
+		s.Roots = x509.NewCertPool()
+		s.Roots.AppendCertsFromPEM(certPEM)
+		certFile, keyFile, tlsFile := filepath.Join(s.dir, "cert.pem"), filepath.Join(s.dir, "key.pem"), filepath.Join(s.dir, "tls.cfg")
+		for f, b := range map[string][]byte{
+			certFile: certPEM, keyFile: keyPEM,
+			tlsFile: []byte(strings.NewReplacer("@KEY@", keyFile, "@CERT@", certFile).Replace(tlsConfig)),
+		} {
+			if err := os.WriteFile(f, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := strings.NewReplacer("@TLSPORT@", strconv.Itoa(s.TLSPort), "@TLSCFG@", tlsFile)
+		cfg = strings.Replace(cfg, "@TLSCORE@", r.Replace(tlsCore), 1)
+		cfg = strings.Replace(cfg, "@TLSMOD@", r.Replace(tlsMod), 1)
+	}
+	cfg = strings.NewReplacer("@TLSCORE@", "", "@TLSMOD@", "").Replace(cfg)
 	if err := os.WriteFile(filepath.Join(s.dir, "kamailio.cfg"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +235,36 @@ func (s *Server) Contacts(user string) []string {
 		}
 	}
 	return contacts
+}
+
+// certificate makes a self-signed ECDSA certificate for 127.0.0.1.
+func certificate(t testing.TB) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:              []string{"localhost"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
 
 // FreePort finds a port free for both UDP and TCP on 127.0.0.1.

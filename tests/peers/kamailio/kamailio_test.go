@@ -1,6 +1,7 @@
 package kamailio
 
 import (
+	"crypto/tls"
 	"strings"
 	"testing"
 )
@@ -24,4 +25,13 @@ func TestStartStop(t *testing.T) {
 	if !strings.Contains(s.Log(), "") {
 		t.Fatal("no log")
 	}
+}
+
+func TestTLSListener(t *testing.T) {
+	s := StartWith(t, Options{TLS: true}, User{"alice", "alicepass"})
+	c, err := tls.Dial("tcp", s.TLSAddr, &tls.Config{RootCAs: s.Roots, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("TLS handshake with kamailio: %v\n%s", err, s.Log())
+	}
+	c.Close()
 }
