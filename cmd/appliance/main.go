@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/padlock-phone/padlock/hw/gpio"
 	"github.com/padlock-phone/padlock/hw/sim"
 	"github.com/padlock-phone/padlock/keyring"
+	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/protocols/lines"
 	"github.com/padlock-phone/padlock/protocols/testline"
@@ -59,7 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.data, "data", defaultDataDir(), "directory for the phone's state (the store, keys, certificates)")
 	fs.StringVar(&c.board, "board", "gpio", "buttons and lamps: gpio (the real board) or sim (simulated, with a panel in the web admin)")
-	fs.StringVar(&c.audio, "audio", "null", "headset: malgo, null, or file:DIR")
+	fs.StringVar(&c.audio, "audio", "malgo", "headset: malgo, malgo:NAME (prefer that headset), null, file:DIR or file:DIR,loop")
 	fs.StringVar(&c.http, "http", ":80", "address of the plain-HTTP listener, which only redirects to HTTPS")
 	fs.StringVar(&c.https, "https", ":443", "address of the web admin (HTTPS, self-signed certificate made at first run)")
 	fs.TextVar(&c.logLevel, "log", slog.LevelInfo, "log level: debug, info, warn, error")
@@ -80,9 +80,6 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	default:
 		return c, fmt.Errorf("-board %q: want gpio or sim", c.board)
 	}
-	if err := checkAudio(c.audio); err != nil {
-		return c, err
-	}
 	return c, nil
 }
 
@@ -95,18 +92,6 @@ func defaultDataDir() string {
 		}
 	}
 	return "./var"
-}
-
-// checkAudio validates -audio. Only the null device exists until the
-// headset driver (media/audio) lands with SIP calls.
-func checkAudio(a string) error {
-	switch {
-	case a == "null":
-		return nil
-	case a == "malgo", strings.HasPrefix(a, "file:"):
-		return fmt.Errorf("-audio %q: this build has no headset driver yet; use -audio null", a)
-	}
-	return fmt.Errorf("-audio %q: want malgo, null or file:DIR", a)
 }
 
 // vaultParams is the argon2id cost of the master password; tests lower it.
@@ -132,6 +117,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+
+	headset, err := audio.OpenWith(cfg.audio, audio.Options{Log: log.With("part", "audio")})
+	if err != nil {
+		return fmt.Errorf("-audio %q: %w", cfg.audio, err)
+	}
+	defer headset.Close()
 
 	var b board
 	var panel webadmin.Panel
