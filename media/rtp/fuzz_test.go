@@ -138,7 +138,7 @@ func FuzzStreamHandle(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		s, err := NewStream(Config{Conn: c, Remote: addrOf(c), Format: codec.G722, RTCPInterval: -1,
+		s, err := NewStream(Config{Conn: c, Remote: addrOf(c), Format: codec.G722, RTCPInterval: -1, AllowClear: !secure,
 			OnZRTP: func(p []byte) { zrtp = append(zrtp[:0], p...) }})
 		if err != nil {
 			f.Fatal(err)

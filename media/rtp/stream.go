@@ -42,10 +42,13 @@ type Config struct {
 	// EventPT is the negotiated telephone-event payload type; zero means
 	// DefaultEventPT.
 	EventPT uint8
-	// RequireEncryption is the require_encrypted_calls policy: until
-	// SRTP keys are set (or AllowClear is called), no audio or digit is
-	// sent and no received audio is played.
-	RequireEncryption bool
+	// AllowClear lets audio and digits flow in clear before SRTP keys
+	// are set: the require_encrypted_calls setting is off. By default
+	// (false) nothing is sent and nothing received is played until
+	// EnableSRTP, or until Stream.AllowClear(true) when the user chooses
+	// to go on with a call whose ZRTP failed. The safe choice is the
+	// zero value.
+	AllowClear bool
 	// OnZRTP gets every ZRTP packet from the socket, on the stream's
 	// reading goroutine; pkt is only valid during the call.
 	OnZRTP func(pkt []byte)
@@ -155,7 +158,7 @@ func NewStream(cfg Config) (*Stream, error) {
 		s.SetRemoteRTCP(cfg.RemoteRTCP)
 	}
 	s.rep.cname = fmt.Sprintf("padlock-%x", r[26:32])
-	s.allowClear.Store(!cfg.RequireEncryption)
+	s.allowClear.Store(cfg.AllowClear)
 	s.rcv.OnDTMF = func(d DTMF) { s.digits = append(s.digits, d) }
 	s.wg.Add(1)
 	go s.readLoop(s.conn, s.Remote, false)

@@ -120,12 +120,12 @@ func newLegs(t *testing.T, f codec.Format, requireEnc bool, loss, swap float64) 
 	ca, cb := listenUDP(t), listenUDP(t)
 	l.relay.start(addrOf(ca), addrOf(cb))
 	var err error
-	l.a, err = NewStream(Config{Conn: ca, Remote: addrOf(l.relay.a), Format: f, RequireEncryption: requireEnc,
+	l.a, err = NewStream(Config{Conn: ca, Remote: addrOf(l.relay.a), Format: f, AllowClear: !requireEnc,
 		RTCPInterval: -1, OnReport: func(r RemoteReport) { l.reportsA <- r }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.b, err = NewStream(Config{Conn: cb, Remote: addrOf(l.relay.b), Format: f, RequireEncryption: requireEnc,
+	l.b, err = NewStream(Config{Conn: cb, Remote: addrOf(l.relay.b), Format: f, AllowClear: !requireEnc,
 		RTCPInterval: -1,
 		OnDTMF:       func(d DTMF) { l.digitsB <- d },
 		OnZRTP:       func(p []byte) { l.zrtpB <- bytes.Clone(p) }})
@@ -470,12 +470,12 @@ func TestStreamPeriodicReportsAndBye(t *testing.T) {
 	ca, cb := listenUDP(t), listenUDP(t)
 	reports := make(chan RemoteReport, 64)
 	bye := make(chan struct{}, 1)
-	a, err := NewStream(Config{Conn: ca, Remote: addrOf(cb), Format: codec.PCMU, RTCPInterval: 40 * time.Millisecond,
+	a, err := NewStream(Config{Conn: ca, Remote: addrOf(cb), Format: codec.PCMU, RTCPInterval: 40 * time.Millisecond, AllowClear: true,
 		OnReport: func(r RemoteReport) { reports <- r }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewStream(Config{Conn: cb, Remote: addrOf(ca), Format: codec.PCMU, RTCPInterval: 40 * time.Millisecond,
+	b, err := NewStream(Config{Conn: cb, Remote: addrOf(ca), Format: codec.PCMU, RTCPInterval: 40 * time.Millisecond, AllowClear: true,
 		OnBye: func() { bye <- struct{}{} }})
 	if err != nil {
 		t.Fatal(err)
