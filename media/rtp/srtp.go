@@ -3,6 +3,7 @@ package rtp
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	pionrtp "github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
@@ -51,6 +52,25 @@ func (p Profile) KeyLen() int {
 func (p Profile) SaltLen() int {
 	n, _ := profiles[p].pion.SaltLen()
 	return n
+}
+
+// ZRTPProfile maps the cipher and SRTP auth tag types ZRTP negotiated
+// (RFC 6189 sections 5.1.3 and 5.1.4, as their 4-character names, e.g.
+// "AES1" and "HS80") to a profile. AES2 (AES-192) has no profile here:
+// pion/srtp does not implement AES-192-CM, so ZRTP must not negotiate it.
+func ZRTPProfile(cipher, authTag string) (Profile, error) {
+	trim := func(s string) string { return strings.TrimRight(s, " ") }
+	switch trim(cipher) + "/" + trim(authTag) {
+	case "AES1/HS80":
+		return AES128CMHMACSHA180, nil
+	case "AES1/HS32":
+		return AES128CMHMACSHA132, nil
+	case "AES3/HS80":
+		return AES256CMHMACSHA180, nil
+	case "AES3/HS32":
+		return AES256CMHMACSHA132, nil
+	}
+	return 0, fmt.Errorf("rtp: no SRTP profile for ZRTP cipher %q with auth tag %q: use AES1 or AES3 with HS32 or HS80", cipher, authTag)
 }
 
 // Keys are the SRTP master keys and salts of both directions, as ZRTP

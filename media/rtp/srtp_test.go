@@ -207,3 +207,25 @@ func testKeys(p Profile, seed byte) Keys {
 		LocalKey: mk(p.KeyLen(), seed), LocalSalt: mk(p.SaltLen(), seed+1),
 		RemoteKey: mk(p.KeyLen(), seed+2), RemoteSalt: mk(p.SaltLen(), seed+3)}
 }
+
+func TestZRTPProfile(t *testing.T) {
+	tests := []struct {
+		cipher, auth string
+		want         Profile
+		ok           bool
+	}{
+		{"AES1", "HS80", AES128CMHMACSHA180, true},
+		{"AES1", "HS32", AES128CMHMACSHA132, true},
+		{"AES3", "HS80", AES256CMHMACSHA180, true},
+		{"AES3", "HS32", AES256CMHMACSHA132, true},
+		{"AES2", "HS80", 0, false},
+		{"AES1", "SK32", 0, false},
+		{"2FS1", "HS80", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ZRTPProfile(tt.cipher, tt.auth)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ZRTPProfile(%q, %q) = %v, %v; want %v, ok %v", tt.cipher, tt.auth, got, err, tt.want, tt.ok)
+		}
+	}
+}
