@@ -137,16 +137,20 @@ func SAS(sas string, rate int) ([]int16, error) {
 		return nil, err
 	}
 	gap := samples(WordGap, rate)
-	var out []int16
+	clips := make([][]int16, len(words))
+	n := gap * (len(words) - 1)
 	for i, w := range words {
-		pcm, err := load("data/"+w+".wav", rate)
-		if err != nil {
+		if clips[i], err = load("data/"+w+".wav", rate); err != nil {
 			return nil, fmt.Errorf("SAS %q: %w", sas, err)
 		}
+		n += len(clips[i])
+	}
+	out := make([]int16, 0, n)
+	for i, c := range clips {
 		if i > 0 {
 			out = append(out, make([]int16, gap)...)
 		}
-		out = append(out, pcm...)
+		out = append(out, c...)
 	}
 	return out, nil
 }

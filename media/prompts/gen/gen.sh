@@ -59,6 +59,13 @@ speak() {
 		fade q 0.005 -0 0.01 rate "$rate" norm -6
 }
 
+# `gen.sh word TEXT OUT RATE` speaks one prompt only; the tests use it to
+# check that the checked-in files are what this script makes.
+if [ "${1:-}" = word ]; then
+	speak "$2" "$3" "$4"
+	exit 0
+fi
+
 rm -rf "$data/icao" "$data/digit" "$data/phrase" "$data/pgp"
 mkdir -p "$data/icao" "$data/digit" "$data/phrase" "$data/pgp/even" "$data/pgp/odd"
 
