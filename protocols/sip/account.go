@@ -150,7 +150,10 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 		a.ua.Close()
 		return nil, err
 	}
+	// Bind first, serve last: sipgo's handler table is not safe to change
+	// while requests come in, and the handlers need the contact.
 	var listenHost string
+	var serve func()
 	switch acct.Transport {
 	case "udp":
 		pc, err := net.ListenPacket("udp", acct.Listen)
@@ -161,16 +164,18 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 		a.closer = pc.Close
 		a.host, a.port = hostPort(pc.LocalAddr())
 		listenHost = a.host
-		go a.server.ServeUDP(pc)
-		// ServeUDP puts the socket into sipgo's pool from its goroutine;
-		// requests sent before that would bind a second socket and fail.
-		pool := a.ua.TransportLayer().Pool("udp")
-		for i := 0; i < 1000; i++ {
-			if c := pool.Get(pc.LocalAddr().String()); c != nil {
-				c.TryClose()
-				break
+		serve = func() {
+			go a.server.ServeUDP(pc)
+			// ServeUDP puts the socket into sipgo's pool from its goroutine;
+			// requests sent before that would bind a second socket and fail.
+			pool := a.ua.TransportLayer().Pool("udp")
+			for i := 0; i < 1000; i++ {
+				if c := pool.Get(pc.LocalAddr().String()); c != nil {
+					c.TryClose()
+					break
+				}
+				time.Sleep(time.Millisecond)
 			}
-			time.Sleep(time.Millisecond)
 		}
 	case "tcp":
 		l, err := net.Listen("tcp", acct.Listen)
@@ -180,7 +185,7 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 		}
 		a.closer = l.Close
 		a.host, a.port = hostPort(l.Addr())
-		go a.server.ServeTCP(l)
+		serve = func() { go a.server.ServeTCP(l) }
 	case "tls":
 		l, err := tls.Listen("tcp", acct.Listen, serverTLS)
 		if err != nil {
@@ -189,7 +194,7 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 		}
 		a.closer = l.Close
 		a.host, a.port = hostPort(l.Addr())
-		go a.server.ServeTLS(l)
+		serve = func() { go a.server.ServeTLS(l) }
 	}
 	if ip := net.ParseIP(a.host); ip == nil || ip.IsUnspecified() {
 		// Bound to every interface: advertise the one that leads to the registrar.
@@ -229,6 +234,7 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 	a.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(a.log, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
+	serve()
 	return a, nil
 }
 

@@ -38,12 +38,19 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(a.log, tx, sip.NewResponseFromRequest(req, 400, "Missing Header", nil))
 		return
 	}
-	remote, err := ParseSDP(req.Body())
-	if err != nil || len(remote.Formats) == 0 {
-		// No offer, an SRTP-only offer, or no codec we share: RFC 3264 says 488.
-		a.log.Info("incoming call refused: unusable offer", "from", person(req.From().Address), "err", err)
-		respond(a.log, tx, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
+	// An INVITE without a body asks us to offer in the 200; the answer
+	// then comes in the ACK (RFC 3261 13.2.1).
+	offerless := len(req.Body()) == 0
+	var remote RemoteMedia
+	if !offerless {
+		var err error
+		remote, err = ParseSDP(req.Body())
+		if err != nil || len(remote.Formats) == 0 {
+			// An SRTP-only offer, or no codec we share: RFC 3264 says 488.
+			a.log.Info("incoming call refused: unusable offer", "from", person(req.From().Address), "err", err)
+			respond(a.log, tx, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
 	}
 	c, err := a.d.newCall(a, true)
 	if err != nil {
@@ -107,20 +114,28 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(a.log, tx, sip.NewResponseFromRequest(inv, code, text, nil))
 		c.end("rejected (" + dec.reason.String() + ")")
 	default:
-		c.answer(inv, tx, remote)
+		c.answer(inv, tx, remote, offerless)
 	}
 }
 
-// answer sends 200 with our SDP answer and waits (in the background) for
-// the ACK, retransmitting the 200 over UDP as RFC 3261 13.3.1.4 asks.
-func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote RemoteMedia) {
+// answer sends 200 with our SDP answer (or, for an offerless INVITE, our
+// offer) and waits in the background for the ACK, retransmitting the 200
+// over UDP as RFC 3261 13.3.1.4 asks.
+func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote RemoteMedia, offerless bool) {
 	c.mu.Lock()
 	if c.state != stDialing {
 		c.mu.Unlock()
 		return
 	}
-	dir := answerDirection(remote.Direction, c.localHold)
-	body, err := c.localSDP(dir, &remote)
+	var body []byte
+	var err error
+	dir := SendRecv
+	if offerless {
+		body, err = c.localSDP(dir, nil)
+	} else {
+		dir = answerDirection(remote.Direction, c.localHold)
+		body, err = c.localSDP(dir, &remote)
+	}
 	if err != nil {
 		c.mu.Unlock()
 		respond(c.a.log, tx, sip.NewResponseFromRequest(inv, 488, "Not Acceptable Here", nil))
@@ -140,16 +155,34 @@ func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote Remo
 	ct := sip.ContentTypeHeader("application/sdp")
 	ok.AppendHeader(&ct)
 	respond(c.a.log, tx, ok)
-	if err := c.media.Start(remote, c.format, dir); err != nil {
-		c.a.log.Warn("media did not start", "call", c.id, "err", err)
+	if !offerless {
+		if err := c.media.Start(remote, c.format, dir); err != nil {
+			c.a.log.Warn("media did not start", "call", c.id, "err", err)
+		}
 	}
 	c.d.wg.Add(1)
 	go func() {
 		defer c.d.wg.Done()
-		if !c.awaitAck(tx, ok, ack, cseq) {
+		got := c.awaitAck(tx, ok, ack, cseq)
+		if got == nil {
 			c.bye()
 			c.end("the caller's phone never confirmed the answer (no ACK)")
 			return
+		}
+		if offerless {
+			remote, err := ParseSDP(got.Body())
+			f, shared := Choose(remote.Formats, offerFormats())
+			if err != nil || !shared {
+				c.bye()
+				c.end("the caller answered our offer without usable audio")
+				return
+			}
+			c.mu.Lock()
+			c.remote, c.format, c.remoteHold = remote, f, remote.Hold()
+			c.mu.Unlock()
+			if err := c.media.Start(remote, f, remote.Direction.Reverse()); err != nil {
+				c.a.log.Warn("media did not start", "call", c.id, "err", err)
+			}
 		}
 		c.mu.Lock()
 		if c.state == stAnswered {
@@ -161,8 +194,8 @@ func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote Remo
 }
 
 // awaitAck retransmits our 2xx until its ACK arrives (T1 doubling to T2,
-// for 64*T1) and reports whether it did.
-func (c *sipCall) awaitAck(tx sip.ServerTransaction, res *sip.Response, ack chan *sip.Request, cseq uint32) bool {
+// for 64*T1) and returns the ACK, or nil when none came.
+func (c *sipCall) awaitAck(tx sip.ServerTransaction, res *sip.Response, ack chan *sip.Request, cseq uint32) *sip.Request {
 	defer func() {
 		c.mu.Lock()
 		delete(c.ackWait, cseq)
@@ -176,12 +209,12 @@ func (c *sipCall) awaitAck(tx sip.ServerTransaction, res *sip.Response, ack chan
 	defer resend.Stop()
 	for {
 		select {
-		case <-ack:
-			return true
+		case a := <-ack:
+			return a
 		case <-giveUp.C:
-			return false
+			return nil
 		case <-c.d.ctx.Done():
-			return false
+			return nil
 		case <-resend.C:
 			if !reliable {
 				if err := tx.Respond(res); err != nil {
@@ -281,7 +314,7 @@ func (c *sipCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if wasHeld != remote.Hold() {
 		c.d.emit(call.Held{ID: c.id, On: remote.Hold()})
 	}
-	if !c.awaitAck(tx, ok, ack, cseq) {
+	if c.awaitAck(tx, ok, ack, cseq) == nil {
 		c.a.log.Warn("no ACK for our answer to a re-INVITE", "call", c.id, "cseq", fmt.Sprint(cseq))
 	}
 }
