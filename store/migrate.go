@@ -75,6 +75,17 @@ CREATE TABLE keys (
 	UNIQUE (account_id, kind, name)
 ) STRICT;
 `,
+	// 2: keys of the device itself rather than of an account: the ZRTP ZID
+	// (one per device, RFC 6189) and its cache of retained secrets per peer.
+	`
+CREATE TABLE device_keys (
+	id   INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind TEXT    NOT NULL CHECK (kind <> ''),
+	name TEXT    NOT NULL DEFAULT '',
+	blob BLOB    NOT NULL,                                -- sealed as device_keys/<id>/blob
+	UNIQUE (kind, name)
+) STRICT;
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,7 +55,7 @@ func TestOpenSetsPragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
 		{"secure_delete", "1"},
-		{"user_version", "1"},
+		{"user_version", fmt.Sprint(len(migrations))},
 	} {
 		var got string
 		if err := s.db.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
@@ -505,6 +506,51 @@ func TestKeys(t *testing.T) {
 	}
 	if k, _ := s.Key(ctx, acc, "otr-private", ""); string(k.Blob) != "new dsa key" {
 		t.Fatalf("failed PutKey changed the key: %q", k.Blob)
+	}
+}
+
+// TestDeviceKeys: account 0 is the device itself (the ZRTP ZID and cache),
+// kept apart from any account's keys and sealed under its own row identity.
+func TestDeviceKeys(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	acc := mustAccount(t, s, alice())
+	if _, err := s.PutKey(ctx, Key{Kind: "zrtp-zid", Blob: []byte("twelve bytes")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutKey(ctx, Key{AccountID: acc, Kind: "zrtp-zid", Blob: []byte("account's")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, zid := range []string{"peer-2", "peer-1"} {
+		if _, err := s.PutKey(ctx, Key{Kind: "zrtp-cache", Name: zid, Blob: []byte("rs of " + zid)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := s.Key(ctx, 0, "zrtp-zid", "")
+	if err != nil || string(k.Blob) != "twelve bytes" {
+		t.Fatalf("device key: %q %v", k.Blob, err)
+	}
+	ks, err := s.Keys(ctx, 0, "zrtp-cache")
+	if err != nil || len(ks) != 2 || ks[0].Name != "peer-1" || string(ks[1].Blob) != "rs of peer-2" {
+		t.Fatalf("device keys: %+v %v", ks, err)
+	}
+	if err := s.DeleteAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Key(ctx, 0, "zrtp-zid", ""); err != nil {
+		t.Fatalf("deleting an account took the device key: %v", err)
+	}
+	// A device key's sealed blob moved into another row does not open.
+	var a []byte
+	s.db.QueryRowContext(ctx, `SELECT blob FROM device_keys WHERE name = 'peer-1'`).Scan(&a)
+	if _, err := s.db.ExecContext(ctx, `UPDATE device_keys SET blob = ? WHERE name = 'peer-2'`, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Key(ctx, 0, "zrtp-cache", "peer-2"); !errors.Is(err, vault.ErrTampered) {
+		t.Fatalf("moved device key: %v", err)
+	}
+	if err := s.DeleteKey(ctx, 0, "zrtp-cache", "peer-1"); err != nil {
+		t.Fatal(err)
 	}
 }
 
