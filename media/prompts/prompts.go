@@ -86,6 +86,11 @@ var digits = [10]string{"zero", "one", "two", "three", "four", "five", "six", "s
 // B256 SAS (an even PGP word, a space, an odd PGP word, e.g. "aardvark
 // adroitness") the two words, as "pgp/even/aardvark". Case is ignored.
 func Words(sas string) ([]string, error) {
+	for i := range len(sas) {
+		if sas[i] >= 0x80 { // before ToLower, which folds the Kelvin sign to k
+			return nil, fmt.Errorf("SAS %q: not ASCII", sas)
+		}
+	}
 	s := strings.ToLower(sas)
 	if even, odd, ok := strings.Cut(s, " "); ok {
 		words := []string{"pgp/even/" + even, "pgp/odd/" + odd}

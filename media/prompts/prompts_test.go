@@ -215,10 +215,12 @@ func TestSASRejects(t *testing.T) {
 		{"", Wideband},
 		{"ybe", Wideband},
 		{"ybe8y", Wideband},
-		{"ybl8", Wideband},     // l is not in the RFC 6189 alphabet
-		{"ybe0", Wideband},     // nor is 0
-		{"yb e", Wideband},     // a space makes it two "PGP words"
-		{"ybé8", Wideband},     // not ASCII
+		{"ybl8", Wideband},      // l is not in the RFC 6189 alphabet
+		{"ybe0", Wideband},      // nor is 0
+		{"yb e", Wideband},      // a space makes it two "PGP words"
+		{"ybé8", Wideband},      // not ASCII
+		{"\u212Abe8", Wideband}, // the Kelvin sign lowers to k
+		{"aardvar\u212A adroitness", Wideband},
 		{"ybe8", 44100},        // rate
 		{"ybe8", 0},            // rate
 		{"aardvark", Wideband}, // one word
@@ -445,4 +447,26 @@ func TestResampleLowPass(t *testing.T) {
 	if a := amplitude(stop[len(stop)/4:3*len(stop)/4], Narrowband, 3000); dBFS(a) > -80 {
 		t.Errorf("5 kHz aliased to 3 kHz at %.1f dBFS", dBFS(a))
 	}
+}
+
+func FuzzSAS(f *testing.F) {
+	for _, s := range []string{"ybe8", "YBE8", "ybl8", "aardvark adroitness", "Zulu Yucatan", "adroitness aardvark", "a b", " ", "../even/x y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sas string) {
+		words, err := Words(sas)
+		if err != nil {
+			return
+		}
+		if len(words) != 2 && len(words) != 4 {
+			t.Fatalf("Words(%q) = %q", sas, words)
+		}
+		pcm, err := SAS(sas, Narrowband)
+		if err != nil {
+			t.Fatalf("Words(%q) accepted it, SAS: %v", sas, err)
+		}
+		if d := seconds(len(pcm), Narrowband); d < 1 || d > 5 {
+			t.Fatalf("SAS(%q) lasts %.2f s", sas, d)
+		}
+	})
 }
