@@ -68,7 +68,7 @@ func FuzzJitterBuffer(f *testing.F) {
 	f.Add([]byte{0, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1})
 	f.Add([]byte{0, 0, 5, 0, 0, 1, 0xf4, 1, 0, 0, 0, 3, 20, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		j := NewJitterBuffer(FrameDuration)
+		j := NewJitterBuffer(FrameDuration, 8000)
 		clk := newFakeClock()
 		inserted := map[uint16]byte{}
 		var lastPlayed int64 = -1 << 62
@@ -77,7 +77,7 @@ func FuzzJitterBuffer(f *testing.F) {
 			ops = ops[4:]
 			switch op % 4 {
 			case 0:
-				if r := j.Insert(seq, []byte{byte(seq), byte(seq >> 8), arg}, arg&1 == 1, clk.now()); r == Stored || r == Resync {
+				if r := j.Insert(seq, uint32(seq)*uint32(arg), []byte{byte(seq), byte(seq >> 8), arg}, arg&1 == 1, clk.now()); r == Stored || r == Resync {
 					inserted[seq] = arg
 				}
 			case 1:

@@ -67,11 +67,18 @@ type JitterStats struct {
 // It is sans-I/O: the caller passes the arrival and playout times.
 type JitterBuffer struct {
 	slots     [ringSize]slot
-	frame     time.Duration
+	frame     time.Duration // nominal packet duration (ptime)
+	clockRate int
+	pkt       time.Duration // measured audio per packet, from timestamps
 	minTarget time.Duration
 	maxTarget time.Duration
 	jitter    time.Duration
 	lateBoost time.Duration
+
+	// The last audio packet with the highest sequence number, for pkt.
+	haveLastAudio bool
+	lastAudioExt  int64
+	lastAudioTS   uint32
 
 	anchored  bool // playSeq is meaningful
 	started   bool // something was played since the anchor
@@ -84,15 +91,20 @@ type JitterBuffer struct {
 	stats JitterStats
 }
 
-// NewJitterBuffer returns a buffer for packets of frame duration each.
-func NewJitterBuffer(frame time.Duration) *JitterBuffer {
+// NewJitterBuffer returns a buffer for packets of nominally frame
+// duration each, with RTP timestamps at clockRate Hz. The real duration
+// per packet is measured from the timestamps, since peers choose their
+// own packet sizes.
+func NewJitterBuffer(frame time.Duration, clockRate int) *JitterBuffer {
 	j := &JitterBuffer{}
-	j.init(frame)
+	j.init(frame, clockRate)
 	return j
 }
 
-func (j *JitterBuffer) init(frame time.Duration) {
+func (j *JitterBuffer) init(frame time.Duration, clockRate int) {
 	j.frame = frame
+	j.pkt = frame
+	j.clockRate = clockRate
 	j.minTarget = 20 * time.Millisecond
 	j.maxTarget = 60 * time.Millisecond
 	j.stats.Target = j.minTarget
@@ -104,6 +116,7 @@ func (j *JitterBuffer) Reset() {
 		j.slots[i].filled = false
 	}
 	j.anchored, j.started, j.playing = false, false, false
+	j.haveLastAudio = false
 	j.count = 0
 }
 
@@ -129,9 +142,13 @@ func (j *JitterBuffer) extend(seq uint16) int64 {
 	return j.highest + int64(int16(seq-uint16(j.highest)))
 }
 
-// Insert stores a packet's payload (copied) under its sequence number. An
-// empty payload with silent set stands for a packet without audio.
-func (j *JitterBuffer) Insert(seq uint16, payload []byte, silent bool, now time.Time) InsertResult {
+// PacketDuration is the measured audio per packet.
+func (j *JitterBuffer) PacketDuration() time.Duration { return j.pkt }
+
+// Insert stores a packet's payload (copied) under its sequence number and
+// RTP timestamp. An empty payload with silent set stands for a packet
+// without audio (its timestamp is not used).
+func (j *JitterBuffer) Insert(seq uint16, ts uint32, payload []byte, silent bool, now time.Time) InsertResult {
 	if len(payload) > maxPayload {
 		j.stats.Discarded++
 		return TooBig
@@ -183,7 +200,31 @@ func (j *JitterBuffer) Insert(seq uint16, payload []byte, silent bool, now time.
 	s.filled, s.silent, s.seq = true, silent, ext
 	s.n = copy(s.buf[:], payload)
 	j.highest = max(j.highest, ext)
+	if !silent {
+		j.measure(ext, ts)
+	}
 	return res
+}
+
+// measure updates the audio per packet from the timestamp step between
+// this packet and the previous newest one: an average, since some peers
+// alternate packet sizes. Steps across a pause in sending (a jump of
+// seconds) or from reordered packets are not packet sizes and are left
+// out.
+func (j *JitterBuffer) measure(ext int64, ts uint32) {
+	if j.haveLastAudio && ext > j.lastAudioExt {
+		dseq := ext - j.lastAudioExt
+		dts := int64(int32(ts - j.lastAudioTS))
+		if dseq <= 8 && dts > 0 && j.clockRate > 0 {
+			d := time.Duration(dts) * time.Second / time.Duration(j.clockRate) / time.Duration(dseq)
+			if d <= 120*time.Millisecond {
+				j.pkt = (7*j.pkt + d) / 8
+			}
+		}
+	}
+	if !j.haveLastAudio || ext > j.lastAudioExt {
+		j.haveLastAudio, j.lastAudioExt, j.lastAudioTS = true, ext, ts
+	}
 }
 
 func (j *JitterBuffer) anchor(ext int64) {
@@ -197,7 +238,7 @@ func (j *JitterBuffer) depth() time.Duration {
 	if j.count == 0 {
 		return 0
 	}
-	return time.Duration(j.highest-j.playSeq+1) * j.frame
+	return time.Duration(j.highest-j.playSeq+1) * j.pkt
 }
 
 // Next releases the next packet at playout time now. The returned payload
@@ -219,7 +260,7 @@ func (j *JitterBuffer) Next(now time.Time) ([]byte, Status) {
 		j.stats.Underruns++
 		return nil, Wait
 	}
-	if j.depth() > target+2*j.frame {
+	if j.depth() > target+max(2*j.pkt, 2*j.frame) {
 		// Too much delay has built up: skip the oldest packet.
 		j.take()
 		j.stats.Discarded++

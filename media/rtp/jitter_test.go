@@ -13,7 +13,7 @@ import (
 // to 30 ms.
 func runJitterScript(t *testing.T, script string) (string, *JitterBuffer) {
 	t.Helper()
-	j := NewJitterBuffer(FrameDuration)
+	j := NewJitterBuffer(FrameDuration, 8000)
 	clk := newFakeClock()
 	var got []string
 	for _, op := range strings.Fields(script) {
@@ -25,7 +25,7 @@ func runJitterScript(t *testing.T, script string) (string, *JitterBuffer) {
 		}
 		switch op[0] {
 		case 'i':
-			r := j.Insert(uint16(n), []byte{byte(n), byte(n >> 8)}, false, clk.now())
+			r := j.Insert(uint16(n), uint32(n)*160, []byte{byte(n), byte(n >> 8)}, false, clk.now())
 			switch r {
 			case Late:
 				got = append(got, "late")
@@ -35,7 +35,7 @@ func runJitterScript(t *testing.T, script string) (string, *JitterBuffer) {
 				got = append(got, "resync")
 			}
 		case 's':
-			j.Insert(uint16(n), nil, true, clk.now())
+			j.Insert(uint16(n), 0, nil, true, clk.now())
 		case 'n':
 			p, st := j.Next(clk.now())
 			switch st {
@@ -103,8 +103,8 @@ func TestJitterBufferLateRaisesTarget(t *testing.T) {
 }
 
 func TestJitterBufferTooBig(t *testing.T) {
-	j := NewJitterBuffer(FrameDuration)
-	if r := j.Insert(1, make([]byte, maxPayload+1), false, time.Now()); r != TooBig {
+	j := NewJitterBuffer(FrameDuration, 8000)
+	if r := j.Insert(1, 160, make([]byte, maxPayload+1), false, time.Now()); r != TooBig {
 		t.Errorf("Insert of %d bytes = %v, want TooBig", maxPayload+1, r)
 	}
 }

@@ -137,3 +137,71 @@ func TestPipeClockDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiverPacketSizes: peers choose their own packet sizes (ffmpeg
+// splits G.722 into 156- and 4-byte packets; ptime 10 or 30 is common).
+// The buffer measures the audio per packet from the timestamps, so it
+// neither trims nor conceals on a clean path.
+func TestReceiverPacketSizes(t *testing.T) {
+	tests := []struct {
+		name   string
+		f      codec.Format
+		chunks []int // payload sizes, repeated
+	}{
+		{"PCMU ptime 10", codec.PCMU, []int{80}},
+		{"PCMU ptime 30", codec.PCMU, []int{240}},
+		{"PCMU ptime 60", codec.PCMU, []int{480}},
+		{"G722 ffmpeg 156+4", codec.G722, []int{156, 4}},
+		{"G722 ptime 30", codec.G722, []int{240}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.f
+			enc := mustCodec(t, f)
+			src := &toneSource{freq: 1000, rate: float64(f.SampleRate), amp: 8000}
+			var payload []byte
+			n := f.Samples(FrameDuration)
+			for range 150 {
+				payload = enc.Encode(payload, src.frame(nil, n))
+			}
+			rcv := NewReceiver(f, mustCodec(t, f), DefaultEventPT)
+			clk := newFakeClock()
+			start := clk.now()
+			// All three formats carry one clock tick per payload byte.
+			type pk struct {
+				at  time.Time
+				pkt []byte
+			}
+			var pkts []pk
+			seq, ts := uint16(100), uint32(0)
+			for off, i := 0, 0; off < len(payload); i++ {
+				size := min(tt.chunks[i%len(tt.chunks)], len(payload)-off)
+				hdr := []byte{0x80, f.PayloadType, byte(seq >> 8), byte(seq), byte(ts >> 24), byte(ts >> 16), byte(ts >> 8), byte(ts), 1, 2, 3, 4}
+				// Sent when its last sample exists, arriving 3 ms later.
+				at := start.Add(time.Duration(int(ts)+size)*time.Second/8000 + 3*time.Millisecond)
+				pkts = append(pkts, pk{at, append(hdr, payload[off:off+size]...)})
+				off += size
+				seq++
+				ts += uint32(size)
+			}
+			var out []int16
+			next := 0
+			for pull := start.Add(5 * time.Millisecond); pull.Before(start.Add(3100 * time.Millisecond)); pull = pull.Add(FrameDuration) {
+				for next < len(pkts) && !pkts[next].at.After(pull) {
+					if err := rcv.Packet(pkts[next].pkt, pkts[next].at); err != nil {
+						t.Fatal(err)
+					}
+					next++
+				}
+				out = rcv.Pull(out, pull)
+			}
+			st := rcv.Stats()
+			// Skip the start and stop before the end (the last packet).
+			checkTone(t, out[:len(out)-f.Samples(150*time.Millisecond)], f.Samples(200*time.Millisecond), 1000, float64(f.SampleRate), 8000, 1)
+			if st.Buffer.Discarded != 0 || st.Buffer.Concealed != 0 {
+				t.Errorf("clean path, but %+v", st.Buffer)
+			}
+			t.Logf("packet duration measured %v; %+v", rcv.jb.PacketDuration(), st.Buffer)
+		})
+	}
+}

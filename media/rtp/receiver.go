@@ -52,7 +52,7 @@ func NewReceiver(f codec.Format, dec codec.Codec, eventPT uint8) *Receiver {
 	r := &Receiver{format: f, dec: dec, eventPT: eventPT, samples: f.Samples(FrameDuration)}
 	r.stats.clockRate = f.ClockRate
 	r.dtmf.clockHz = f.ClockRate
-	r.jb.init(FrameDuration)
+	r.jb.init(FrameDuration, f.ClockRate)
 	r.plc = newConcealer(f.SampleRate)
 	return r
 }
@@ -97,12 +97,12 @@ func (r *Receiver) Packet(pkt []byte, now time.Time) error {
 		// Audio after a digit whose end packets were all lost ends it.
 		r.dtmf.audio(r.hdr.Timestamp, r.OnDTMF)
 		r.jb.SetJitter(time.Duration(r.stats.jitterTicks()) * time.Second / time.Duration(r.format.ClockRate))
-		r.jb.Insert(r.hdr.SequenceNumber, payload, false, now)
+		r.jb.Insert(r.hdr.SequenceNumber, r.hdr.Timestamp, payload, false, now)
 		return nil
 	}
 	// Events and comfort noise hold their place in the sequence so that
 	// the jitter buffer plays silence for them instead of concealing.
-	r.jb.Insert(r.hdr.SequenceNumber, nil, true, now)
+	r.jb.Insert(r.hdr.SequenceNumber, r.hdr.Timestamp, nil, true, now)
 	if pt == r.eventPT {
 		r.dtmf.packet(r.hdr.Timestamp, payload, r.OnDTMF)
 	}
@@ -127,9 +127,9 @@ func (r *Receiver) Pull(dst []int16, now time.Time) []int16 {
 			r.plc.good(out)
 			r.pcmN += len(out)
 		case Lost:
-			r.conceal(r.samples)
+			r.conceal(r.packetSamples())
 		case Silent:
-			n := min(r.samples, pcmCap-r.pcmN)
+			n := min(r.packetSamples(), pcmCap-r.pcmN)
 			clear(r.pcm[r.pcmN : r.pcmN+n])
 			r.plc.good(r.pcm[r.pcmN : r.pcmN+n])
 			r.pcmN += n
@@ -143,6 +143,13 @@ func (r *Receiver) Pull(dst []int16, now time.Time) []int16 {
 	dst = append(dst, r.pcm[:r.samples]...)
 	r.pcmN = copy(r.pcm[:], r.pcm[r.samples:r.pcmN])
 	return dst
+}
+
+// packetSamples is how many samples a missing or silent packet stands
+// for: the measured audio per packet.
+func (r *Receiver) packetSamples() int {
+	n := int(r.jb.PacketDuration() * time.Duration(r.format.SampleRate) / time.Second)
+	return max(n, 1)
 }
 
 // conceal appends n samples standing in for missing audio (plc.go).
