@@ -1,0 +1,370 @@
+// Package image_test builds the Padlock gokrazy image, checks that it is
+// reproducible, and boots it under qemu-system-aarch64 (software emulation)
+// to run the first-run flow through the port-forwarded web admin and check
+// that the master password survives a reboot (perm is persistent).
+package image_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/padlock-phone/padlock/image"
+	"github.com/padlock-phone/padlock/webadmin"
+)
+
+const updatePassword = "test-update-password"
+
+var (
+	buildOnce sync.Once
+	built     image.Result
+	builtImg  string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// buildImage builds the QEMU image once per test run, twice in fact: the
+// second build must give the same bytes.
+func buildImage(t testing.TB) (image.Result, string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "padlock-image-test-")
+		if buildErr != nil {
+			return
+		}
+		var mod string
+		if mod, buildErr = moduleRoot(); buildErr != nil {
+			return
+		}
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = os.TempDir()
+		}
+		cfg := image.Config{
+			ModuleDir: mod, CacheDir: filepath.Join(cache, "padlock", "image"),
+			Board: "sim", Audio: "null", Password: updatePassword,
+			Epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix(),
+		}
+		var logs [2]bytes.Buffer
+		var res [2]image.Result
+		for i := range 2 {
+			cfg.Out = filepath.Join(buildDir, fmt.Sprintf("padlock-%d.img", i))
+			cfg.Log = &logs[i]
+			res[i], buildErr = image.Build(context.Background(), cfg)
+			if buildErr != nil {
+				buildErr = fmt.Errorf("build %d: %w\n%s", i+1, buildErr, logs[i].String())
+				return
+			}
+		}
+		if res[0].SHA256 != res[1].SHA256 {
+			buildErr = fmt.Errorf("two builds of the same tree differ: sha256 %s and %s\n%s\n%s",
+				res[0].SHA256, res[1].SHA256, logs[0].String(), logs[1].String())
+			return
+		}
+		os.Remove(filepath.Join(buildDir, "padlock-1.img"))
+		built, builtImg = res[0], filepath.Join(buildDir, "padlock-0.img")
+		fmt.Fprintf(os.Stderr, "image: %s in %s, root %d bytes\n", res[0].SHA256, res[0].Took.Round(time.Second), res[0].RootSize)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built, builtImg
+}
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+func TestImageIsReproducible(t *testing.T) {
+	res, img := buildImage(t)
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l, err := image.ReadPartitionTable(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l != res.Layout {
+		t.Errorf("image's partition table %+v, built %+v", l, res.Layout)
+	}
+}
+
+// freePort asks the kernel for an unused loopback port.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// device is a booted image and the ways into it.
+type device struct {
+	web, gokrazy string // base URLs on the host
+	boots        chan int
+	serial       *lockedBuffer
+	done         chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// boot starts QEMU on img; the returned device stops when the test ends.
+func boot(t testing.TB, img string) *device {
+	t.Helper()
+	https, gk := freePort(t), freePort(t)
+	d := &device{
+		web:     fmt.Sprintf("https://127.0.0.1:%d", https),
+		gokrazy: fmt.Sprintf("http://127.0.0.1:%d", gk),
+		boots:   make(chan int, 8),
+		serial:  &lockedBuffer{},
+		done:    make(chan error, 1),
+	}
+	q := &image.QEMU{
+		Image:   img,
+		Forward: map[int]int{https: 443, gk: 8080},
+		WAV:     filepath.Join(t.TempDir(), "headset.wav"),
+		Serial:  d.serial,
+		Boots:   d.boots,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { d.done <- q.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-d.done
+		if t.Failed() {
+			t.Logf("serial console:\n%s", tail(d.serial.String(), 6000))
+		}
+	})
+	return d
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// client trusts no certificate by itself; the test pins the device's.
+func client(pin string) *http.Client {
+	return &http.Client{
+		Timeout: 60 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: true, // the certificate is checked below, against the device's own log
+			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+				if pin != "" && (len(raw) == 0 || webadmin.Fingerprint(raw[0]) != pin) {
+					return errors.New("the web admin presented a certificate that is not the device's")
+				}
+				return nil
+			},
+		}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// waitWeb polls the web admin until it answers, and returns the
+// fingerprint of the certificate it presents.
+func (d *device) waitWeb(t testing.TB, deadline time.Duration) string {
+	t.Helper()
+	stop := time.Now().Add(deadline)
+	var last error
+	for time.Now().Before(stop) {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", strings.TrimPrefix(d.web, "https://"),
+			&tls.Config{InsecureSkipVerify: true}) // only to read the certificate; it is compared with the device's
+		if err == nil {
+			certs := conn.ConnectionState().PeerCertificates
+			conn.Close()
+			if len(certs) > 0 {
+				return webadmin.Fingerprint(certs[0].Raw)
+			}
+		}
+		last = err
+		select {
+		case err := <-d.done:
+			t.Fatalf("QEMU stopped: %v", err)
+		case <-time.After(time.Second):
+		}
+	}
+	t.Fatalf("the web admin did not answer within %s: %v", deadline, last)
+	return ""
+}
+
+// gokrazyGet fetches a page of gokrazy's own interface (basic auth).
+func (d *device) gokrazyDo(t testing.TB, method, path string) string {
+	t.Helper()
+	req, err := http.NewRequest(method, d.gokrazy+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("gokrazy", updatePassword)
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("gokrazy %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("gokrazy %s %s: %s\n%s", method, path, resp.Status, body)
+	}
+	return string(body)
+}
+
+var fingerprintRe = regexp.MustCompile(`certificate_sha256=([0-9A-F:]{95})`)
+
+// deviceFingerprint reads the fingerprint the appliance logged at start,
+// from its log on gokrazy's authenticated interface.
+func (d *device) deviceFingerprint(t testing.TB) string {
+	t.Helper()
+	for range 30 {
+		if fp := d.scanLog(t); fp != "" {
+			return fp
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatal("the appliance's log on gokrazy's interface names no certificate_sha256")
+	return ""
+}
+
+// scanLog reads the appliance's stderr (a stream that stays open) for a
+// while and returns the last fingerprint it names.
+func (d *device) scanLog(t testing.TB) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.gokrazy+"/log?path=/user/appliance&stream=stderr", nil)
+	req.SetBasicAuth("gokrazy", updatePassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if m := fingerprintRe.FindStringSubmatch(sc.Text()); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+func (d *device) waitBoot(t testing.TB, n int, deadline time.Duration) {
+	t.Helper()
+	select {
+	case got := <-d.boots:
+		if got != n {
+			t.Fatalf("boot %d, want %d", got, n)
+		}
+	case err := <-d.done:
+		t.Fatalf("QEMU stopped: %v", err)
+	case <-time.After(deadline):
+		t.Fatalf("boot %d did not start within %s", n, deadline)
+	}
+}
+
+// TestFirstRunSurvivesReboot is the appliance's first run on the image:
+// set the master password through the web admin, reboot through gokrazy,
+// and find the password still set (perm persisted).
+func TestFirstRunSurvivesReboot(t *testing.T) {
+	_, img := buildImage(t)
+	d := boot(t, img)
+	d.waitBoot(t, 1, time.Minute)
+	presented := d.waitWeb(t, 4*time.Minute)
+	if want := d.deviceFingerprint(t); presented != want {
+		t.Fatalf("web admin presented certificate %s, the device logged %s", presented, want)
+	}
+	c := client(presented)
+
+	if loc := redirect(t, c, d.web+"/"); loc != "/setup" {
+		t.Fatalf("first run: / redirects to %q, want /setup", loc)
+	}
+	form := url.Values{"password": {"violet ferry quartz 47 lantern"}, "confirm": {"violet ferry quartz 47 lantern"}}
+	req, _ := http.NewRequest(http.MethodPost, d.web+"/setup", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /setup: %s\n%s", resp.Status, body)
+	}
+	if loc := redirect(t, c, d.web+"/setup"); loc != "/login" {
+		t.Fatalf("after setup, /setup redirects to %q, want /login", loc)
+	}
+
+	d.gokrazyDo(t, http.MethodPost, "/reboot")
+	d.waitBoot(t, 2, 2*time.Minute)
+	again := d.waitWeb(t, 4*time.Minute)
+	if again != presented {
+		t.Errorf("after the reboot the certificate changed: %s, was %s (perm lost?)", again, presented)
+	}
+	if loc := redirect(t, client(again), d.web+"/"); loc != "/login" {
+		t.Fatalf("after the reboot / redirects to %q, want /login: the master password was lost", loc)
+	}
+}
+
+// redirect GETs u and returns where it redirects to ("" if it does not).
+func redirect(t testing.TB, c *http.Client, u string) string {
+	t.Helper()
+	var last error
+	for range 10 {
+		resp, err := c.Get(u)
+		if err != nil {
+			last = err
+			time.Sleep(2 * time.Second)
+			continue
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Location")
+	}
+	t.Fatalf("GET %s: %v", u, last)
+	return ""
+}
