@@ -1,0 +1,393 @@
+// Package callmedia is the media of the phone's calls: for each call one
+// UDP socket carrying RTP, RTCP and ZRTP (media/rtp), a ZRTP engine
+// (crypto/zrtp) whose keys switch the stream to SRTP, and the headset
+// (media/headset). It implements protocols/sip's Media and reports the
+// call's security to the phone brain as call events.
+package callmedia
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/padlock-phone/padlock/crypto/zrtp"
+	"github.com/padlock-phone/padlock/media/codec"
+	"github.com/padlock-phone/padlock/media/headset"
+	"github.com/padlock-phone/padlock/media/rtp"
+	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/protocols/sip"
+)
+
+// ClientID is what Padlock says it is in ZRTP Hello messages.
+const ClientID = "Padlock"
+
+// Headset is where a call's audio goes: media/headset.Headset.
+type Headset interface {
+	Attach(c headset.CallAudio) (detach func())
+}
+
+// Config wires the call media.
+type Config struct {
+	ZID     [12]byte
+	Cache   ZRTPCache // nil: no retained secrets (every call needs the SAS)
+	Headset Headset   // nil: no audio (tests of signalling only)
+	// BindIP is the address RTP sockets listen on; unspecified means all.
+	// AdvertiseIP is the one put in SDP when BindIP is unspecified.
+	BindIP, AdvertiseIP netip.Addr
+	// RequireEncryption is read at the start of every call: until ZRTP
+	// has keys no audio is sent or played.
+	RequireEncryption func() bool
+	// Emit reports call security to the phone.
+	Emit func(call.Event)
+	Log  *slog.Logger
+	Now  func() time.Time
+}
+
+// Media makes one Session per call. It implements sip.Media.
+type Media struct{ cfg Config }
+
+// New checks cfg and returns the call media.
+func New(cfg Config) (*Media, error) {
+	if cfg.ZID == ([12]byte{}) {
+		return nil, errors.New("callmedia: no ZID")
+	}
+	if cfg.Emit == nil {
+		cfg.Emit = func(call.Event) {}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RequireEncryption == nil {
+		cfg.RequireEncryption = func() bool { return true }
+	}
+	return &Media{cfg: cfg}, nil
+}
+
+var _ sip.Media = (*Media)(nil)
+
+// NewSession binds the call's socket and prepares its ZRTP engine, whose
+// Hello hash goes into the SDP before any media flows.
+func (m *Media) NewSession(id call.ID) (sip.MediaSession, error) {
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(m.cfg.BindIP, 0)))
+	if err != nil {
+		return nil, fmt.Errorf("media socket: %w", err)
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	var cache zrtp.Cache
+	if m.cfg.Cache != nil {
+		cache = m.cfg.Cache
+	}
+	eng, err := zrtp.New(zrtp.Config{ZID: m.cfg.ZID, ClientID: ClientID, SSRC: binary.BigEndian.Uint32(b[:]), Cache: cache})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s := &Session{
+		m: m, id: id, conn: conn, eng: eng, log: m.cfg.Log.With("call", id),
+		ops: make(chan func(), 64), done: make(chan struct{}),
+	}
+	s.wg.Add(1)
+	go s.loop()
+	return s, nil
+}
+
+// Session is one call's media.
+type Session struct {
+	m    *Media
+	id   call.ID
+	conn *net.UDPConn
+	log  *slog.Logger
+
+	// Owned by loop.
+	eng     *zrtp.Engine
+	secured bool
+
+	mu      sync.Mutex
+	stream  *rtp.Stream
+	format  codec.Format
+	detach  func()
+	started bool
+
+	ops  chan func() // run on loop, the only goroutine touching eng
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// Addr implements sip.MediaSession.
+func (s *Session) Addr() netip.AddrPort {
+	a := s.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	if a.Addr().IsUnspecified() && s.m.cfg.AdvertiseIP.IsValid() {
+		return netip.AddrPortFrom(s.m.cfg.AdvertiseIP, a.Port())
+	}
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
+// Attributes implements sip.MediaSession: the a=zrtp-hash binding of
+// RFC 6189 section 8.1, so a man in the middle who rewrites the Hello is
+// caught by signalling that he cannot also rewrite unseen.
+func (s *Session) Attributes() []string {
+	return []string{"zrtp-hash:" + s.eng.HelloHash()}
+}
+
+// Start implements sip.MediaSession: the first time it makes the stream
+// and starts ZRTP; later (re-INVITE) it follows the new address and hold.
+func (s *Session) Start(remote sip.RemoteMedia, f codec.Format, dir sip.Direction) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		if s.format != f {
+			// A codec change mid-call would need a new stream; keep the old.
+			s.log.Warn("re-INVITE changed the codec; keeping the first", "was", s.format.Name, "now", f.Name)
+		}
+		s.stream.SetRemote(remote.Addr)
+		s.setHold(dir == sip.SendOnly || dir == sip.Inactive || remote.Hold())
+		if remote.ZRTPHash != "" {
+			s.do(func() { s.peerHash(remote.ZRTPHash) })
+		}
+		return nil
+	}
+	eventPT := uint8(rtp.DefaultEventPT)
+	if remote.EventPT > 0 {
+		eventPT = uint8(remote.EventPT)
+	}
+	st, err := rtp.NewStream(rtp.Config{
+		Conn:       s.conn,
+		Remote:     remote.Addr,
+		Format:     f,
+		EventPT:    eventPT,
+		AllowClear: !s.m.cfg.RequireEncryption(),
+		OnZRTP:     s.zrtpIn,
+		Now:        s.m.cfg.Now,
+	})
+	if err != nil {
+		return err
+	}
+	s.stream, s.format, s.started = st, f, true
+	hash := remote.ZRTPHash
+	s.do(func() {
+		if hash != "" {
+			s.peerHash(hash)
+		}
+		s.m.cfg.Emit(call.SecurityNegotiating{ID: s.id})
+		s.handle(s.eng.Start(s.m.cfg.Now()))
+	})
+	s.setHold(dir == sip.SendOnly || dir == sip.Inactive || remote.Hold())
+	return nil
+}
+
+// peerHash gives the engine the peer's a=zrtp-hash from SDP; on loop. A
+// Hello that does not match it is treated as forged.
+func (s *Session) peerHash(hash string) {
+	out, err := s.eng.SetPeerHelloHash(hash)
+	if err != nil {
+		s.log.Warn("peer's a=zrtp-hash is unreadable", "err", err)
+	}
+	s.handle(out)
+}
+
+// setHold attaches the call to the headset, or detaches it while on hold;
+// s.mu held.
+func (s *Session) setHold(hold bool) {
+	if s.m.cfg.Headset == nil {
+		return
+	}
+	if hold && s.detach != nil {
+		s.detach()
+		s.detach = nil
+	}
+	if !hold && s.detach == nil {
+		s.detach = s.m.cfg.Headset.Attach(callAudio{s.stream, s.format.SampleRate})
+	}
+}
+
+// callAudio is a stream as the headset sees it.
+type callAudio struct {
+	*rtp.Stream
+	rate int
+}
+
+func (c callAudio) Rate() int { return c.rate }
+
+// zrtpIn runs on the stream's reading goroutine: copy and hand to loop.
+func (s *Session) zrtpIn(pkt []byte) {
+	p := append([]byte(nil), pkt...)
+	select {
+	case s.ops <- func() {
+		out, err := s.eng.Receive(p, s.m.cfg.Now())
+		if err != nil {
+			s.log.Debug("ZRTP packet refused", "err", err)
+		}
+		s.handle(out)
+	}:
+	default: // a flood: ZRTP retransmits, dropping is safe
+	}
+}
+
+// do runs f on loop (never blocks the caller forever).
+func (s *Session) do(f func()) {
+	select {
+	case s.ops <- f:
+	case <-s.done:
+	}
+}
+
+// loop owns the engine: packets, timers and commands, one at a time.
+func (s *Session) loop() {
+	defer s.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if t, ok := s.eng.Deadline(); ok {
+			timer.Reset(max(time.Until(t), 0))
+		} else {
+			timer.Reset(time.Hour)
+		}
+		select {
+		case <-s.done:
+			return
+		case f := <-s.ops:
+			f()
+		case <-timer.C:
+			s.handle(s.eng.Tick(s.m.cfg.Now()))
+		}
+	}
+}
+
+// handle carries out the engine's outputs; on loop.
+func (s *Session) handle(out []zrtp.Output) {
+	for _, o := range out {
+		switch o := o.(type) {
+		case zrtp.Send:
+			s.mu.Lock()
+			st := s.stream
+			s.mu.Unlock()
+			if st != nil {
+				if err := st.SendZRTP(o.Packet); err != nil {
+					s.log.Debug("ZRTP send failed", "err", err)
+				}
+			}
+		case zrtp.Secured:
+			s.secured = true
+			if err := s.enableSRTP(o.Keys); err != nil {
+				s.log.Error("SRTP could not be switched on", "err", err)
+				s.m.cfg.Emit(call.SecurityFailed{ID: s.id, Reason: "the encryption keys could not be used: " + err.Error()})
+				continue
+			}
+			s.log.Info("call secured", "cipher", o.Cipher, "key_agreement", o.KeyAgreement, "verified", o.Verified)
+			s.m.cfg.Emit(call.Secured{ID: s.id, SAS: o.SAS, Verified: o.Verified})
+		case zrtp.Failed:
+			s.log.Warn("ZRTP failed", "code", o.Code, "from_peer", o.FromPeer, "err", o.Err)
+			s.m.cfg.Emit(call.SecurityFailed{ID: s.id, Reason: failReason(o)})
+		case zrtp.CacheMismatch:
+			s.log.Warn("ZRTP cache mismatch: the peer's retained secret changed")
+			s.m.cfg.Emit(call.KeyMismatch{ID: s.id})
+		case zrtp.CacheUpdate:
+			if s.m.cfg.Cache == nil {
+				continue
+			}
+			if err := s.m.cfg.Cache.Store(o.PeerZID, o.Secrets); err != nil {
+				s.log.Error("ZRTP cache not saved", "err", err)
+			}
+		}
+	}
+}
+
+func failReason(f zrtp.Failed) string {
+	switch {
+	case f.Code == 0:
+		return "the other phone did not answer ZRTP: this call is not encrypted"
+	case f.FromPeer:
+		return fmt.Sprintf("the other phone stopped encryption (ZRTP error %#x): this call is not encrypted", uint32(f.Code))
+	}
+	return "encryption failed: " + f.Err.Error()
+}
+
+// enableSRTP hands ZRTP's keys to the stream.
+func (s *Session) enableSRTP(k zrtp.SRTPKeys) error {
+	p, err := profileOf(k.Cipher, k.AuthTag)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	st := s.stream
+	s.mu.Unlock()
+	return st.EnableSRTP(rtp.Keys{Profile: p, LocalKey: k.LocalKey, LocalSalt: k.LocalSalt, RemoteKey: k.RemoteKey, RemoteSalt: k.RemoteSalt})
+}
+
+// profileOf maps ZRTP's negotiated cipher and tag to an SRTP profile
+// (RFC 6189 section 5.1.3 and 5.1.4).
+func profileOf(cipher, tag zrtp.Algo) (rtp.Profile, error) {
+	switch {
+	case cipher == zrtp.CipherAES1 && tag == zrtp.AuthHS80:
+		return rtp.AES128CMHMACSHA180, nil
+	case cipher == zrtp.CipherAES1 && tag == zrtp.AuthHS32:
+		return rtp.AES128CMHMACSHA132, nil
+	case cipher == zrtp.CipherAES3 && tag == zrtp.AuthHS80:
+		return rtp.AES256CMHMACSHA180, nil
+	case cipher == zrtp.CipherAES3 && tag == zrtp.AuthHS32:
+		return rtp.AES256CMHMACSHA132, nil
+	}
+	return 0, fmt.Errorf("no SRTP profile for %v with %v", cipher, tag)
+}
+
+// SetVerified implements sip.Verifier: the person compared the SAS.
+func (s *Session) SetVerified(v bool) error {
+	errc := make(chan error, 1)
+	s.do(func() {
+		if !s.secured {
+			errc <- errors.New("the call is not secured yet: there is no SAS to confirm")
+			return
+		}
+		s.handle(s.eng.SetSASVerified(v))
+		errc <- nil
+	})
+	select {
+	case err := <-errc:
+		return err
+	case <-s.done:
+		return errors.New("the call has ended")
+	}
+}
+
+// SendDTMF implements sip.DTMF.
+func (s *Session) SendDTMF(digits string) error {
+	s.mu.Lock()
+	st := s.stream
+	s.mu.Unlock()
+	if st == nil {
+		return errors.New("no media yet")
+	}
+	return st.SendDTMF(digits, 100*time.Millisecond)
+}
+
+// Close implements sip.MediaSession.
+func (s *Session) Close() error {
+	s.once.Do(func() {
+		close(s.done)
+		s.wg.Wait()
+		s.mu.Lock()
+		if s.detach != nil {
+			s.detach()
+			s.detach = nil
+		}
+		st := s.stream
+		s.mu.Unlock()
+		if st != nil {
+			st.Close()
+		} else {
+			s.conn.Close()
+		}
+	})
+	return nil
+}
