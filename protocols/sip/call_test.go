@@ -113,6 +113,29 @@ func TestCallsThroughKamailio(t *testing.T) {
 		w.carol.WaitForAfter(t, mark, "ended", callWait)
 	})
 
+	t.Run("outgoing hung up before any answer", func(t *testing.T) {
+		mark := w.carol.Mark()
+		id, err := d.Dial("carol")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Hangup(id) // CANCEL waits for the first provisional response
+		if e := waitEvent[call.Ended](t, d, id, callWait); e.Reason != "hung up" {
+			t.Errorf("reason %q", e.Reason)
+		}
+		deadline := time.Now().Add(callWait)
+		for !strings.Contains(w.k.Log(), "CANCEL sip:carol@127.0.0.1") {
+			if time.Now().After(deadline) {
+				t.Fatalf("no CANCEL reached kamailio:\n%s", w.k.Log())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// carol may or may not have seen the INVITE; if she did, it must end.
+		if w.carol.Seen(mark, "Receiving new incoming call") {
+			w.carol.WaitForAfter(t, mark, "ended", callWait)
+		}
+	})
+
 	t.Run("incoming answered, Padlock hangs up", func(t *testing.T) {
 		mark := w.carol.Mark()
 		w.carol.Send(t, "call sip:alice@127.0.0.1")

@@ -2,6 +2,7 @@ package kamailio
 
 import (
 	"crypto/tls"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -34,4 +35,25 @@ func TestTLSListener(t *testing.T) {
 		t.Fatalf("TLS handshake with kamailio: %v\n%s", err, s.Log())
 	}
 	c.Close()
+}
+
+// fatalRecorder is a testing.TB whose Fatal only records the message.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper()           {}
+func (f *fatalRecorder) Fatal(args ...any) { f.msg = fmt.Sprint(args...) }
+
+func TestMissingBinaryGivesInstallHint(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	old := sbinDirs
+	sbinDirs = []string{t.TempDir()}
+	defer func() { sbinDirs = old }()
+	rec := &fatalRecorder{TB: t}
+	Binaries(rec)
+	if !strings.Contains(rec.msg, "apt-get install -y kamailio") {
+		t.Errorf("message %q lacks the install hint", rec.msg)
+	}
 }

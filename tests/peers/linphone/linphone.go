@@ -209,6 +209,12 @@ func (p *Phone) WaitForAfter(t testing.TB, mark int, substr string, within time.
 	return l
 }
 
+// Seen reports whether a line after mark already contains substr.
+func (p *Phone) Seen(mark int, substr string) bool {
+	_, ok := p.find(mark, substr, 0)
+	return ok
+}
+
 // find waits for a line after mark that contains substr.
 func (p *Phone) find(mark int, substr string, within time.Duration) (string, bool) {
 	deadline := time.NewTimer(within)

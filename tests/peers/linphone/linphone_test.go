@@ -1,6 +1,7 @@
 package linphone
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,5 +29,22 @@ func TestRCHasNoAccountWithoutRegistrar(t *testing.T) {
 	rc := p.rc(Config{User: "zed", MediaEncryption: "none"})
 	if strings.Contains(rc, "[proxy_0]") || !strings.Contains(rc, "default_proxy=-1") {
 		t.Errorf("rc:\n%s", rc)
+	}
+}
+
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper()           {}
+func (f *fatalRecorder) Fatal(args ...any) { f.msg = fmt.Sprint(args...) }
+
+func TestMissingBinaryGivesInstallHint(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	rec := &fatalRecorder{TB: t}
+	Binary(rec)
+	if !strings.Contains(rec.msg, "apt-get install -y --no-install-recommends linphone-cli") {
+		t.Errorf("message %q lacks the install hint", rec.msg)
 	}
 }
