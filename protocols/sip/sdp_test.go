@@ -82,12 +82,19 @@ func TestParseSDP(t *testing.T) {
 		want    RemoteMedia
 		wantErr string
 	}{
-		{file: "linphone_offer.sdp", want: RemoteMedia{
-			Addr:      netip.MustParseAddrPort("127.0.0.1:7078"),
+		// Captured from linphonec 5.1.65 (linphone-cli on Debian 12) calling a bare UDP socket.
+		{file: "linphonec-5.1.65_offer.sdp", want: RemoteMedia{
+			Addr:      netip.MustParseAddrPort("[fd00::2]:57532"),
 			Formats:   []codec.Format{codec.PCMU, codec.PCMA},
 			EventPT:   101,
 			Direction: SendRecv,
-			ZRTPHash:  "1.10 0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		}},
+		{file: "linphonec-5.1.65_offer_zrtp.sdp", want: RemoteMedia{
+			Addr:      netip.MustParseAddrPort("[fd00::2]:57784"),
+			Formats:   []codec.Format{codec.PCMU, codec.PCMA},
+			EventPT:   101,
+			Direction: SendRecv,
+			ZRTPHash:  "1.10 1de8fe01bbc25354cc645782d135f3b1cd4f6030fcf3e11fb0e6eee626a4f39f",
 		}},
 		{file: "linphone_hold_answer.sdp", want: RemoteMedia{
 			Addr:      netip.MustParseAddrPort("127.0.0.1:7078"),
