@@ -156,3 +156,38 @@ func TestDTMFRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestDTMFOtherSSRC: events under an SSRC of their own neither reset the
+// audio nor get lost.
+func TestDTMFOtherSSRC(t *testing.T) {
+	f := codec.PCMU
+	audio := NewSender(f, mustCodec(t, f), 101, 1, 1, 1)
+	events := NewSender(f, mustCodec(t, f), 101, 2, 500, 9000)
+	rcv := NewReceiver(f, mustCodec(t, f), 101)
+	var got []DTMF
+	rcv.OnDTMF = func(d DTMF) { got = append(got, d) }
+	if err := events.SendDTMF("7", 60*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	clk := newFakeClock()
+	src := &toneSource{freq: 1000, rate: 8000, amp: 8000}
+	for i := range 20 {
+		a, _ := audio.Frame(nil, src.frame(nil, 160), clk.now())
+		if err := rcv.Packet(a, clk.now()); err != nil {
+			t.Fatal(err)
+		}
+		if e, _ := events.Frame(nil, nil, clk.now()); len(e) > 0 && i < 10 {
+			if err := rcv.Packet(e, clk.now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rcv.Pull(nil, clk.now())
+		clk.advance(FrameDuration)
+	}
+	if len(got) != 1 || got[0].Digit != '7' {
+		t.Errorf("digits %v, want 7", got)
+	}
+	if st := rcv.Stats(); st.SSRC != 1 || st.Buffer.Resyncs != 0 || st.Received != 19 {
+		t.Errorf("audio source disturbed: %+v", st)
+	}
+}

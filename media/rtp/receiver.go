@@ -81,6 +81,14 @@ func (r *Receiver) Packet(pkt []byte, now time.Time) error {
 		r.rejected++
 		return ErrPayloadType
 	}
+	if r.stats.valid && r.hdr.SSRC != r.stats.ssrc && !audio {
+		// Some senders put events under an SSRC of their own: take the
+		// digit, but keep the audio source and its buffer.
+		if pt == r.eventPT {
+			r.dtmf.packet(r.hdr.Timestamp, payload, r.OnDTMF)
+		}
+		return nil
+	}
 	if r.stats.valid && r.hdr.SSRC != r.stats.ssrc {
 		// A new source: what was buffered belongs to the old one.
 		r.jb.Reset()
