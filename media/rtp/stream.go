@@ -49,8 +49,12 @@ type Config struct {
 	// to go on with a call whose ZRTP failed. The safe choice is the
 	// zero value.
 	AllowClear bool
-	// OnZRTP gets every ZRTP packet from the socket, on the stream's
-	// reading goroutine; pkt is only valid during the call.
+	// The callbacks run on the stream's reading goroutine: they should
+	// hand their news to the phone's event loop and return, and must not
+	// call Close (it waits for that goroutine).
+	//
+	// OnZRTP gets every ZRTP packet from the socket; pkt is only valid
+	// during the call.
 	OnZRTP func(pkt []byte)
 	// OnDTMF gets each digit received.
 	OnDTMF func(DTMF)
