@@ -73,6 +73,7 @@ type (
 		ID     call.ID
 		Digits string
 	}
-	cmdRing   struct{ On bool }
-	cmdSaySAS struct{ SAS string }
+	cmdRing     struct{ On bool }
+	cmdSaySAS   struct{ SAS string }
+	cmdAnnounce struct{ What Announcement }
 )

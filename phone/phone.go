@@ -44,9 +44,19 @@ type DTMFSender interface {
 
 // Voice is what the phone says into the headset.
 type Voice interface {
-	Ring(on bool)      // the ring tone for an incoming call
-	SaySAS(sas string) // read the SAS aloud, letter by letter
+	Ring(on bool)            // the ring tone for an incoming call
+	SaySAS(sas string)       // "call secured, please compare" and the SAS, word by word
+	Announce(a Announcement) // a spoken status or warning
 }
+
+// Announcement is something the phone tells the person in words.
+type Announcement uint8
+
+const (
+	SASConfirmed     Announcement = iota + 1 // the SAS was marked as compared
+	EncryptionFailed                         // ZRTP failed: the call is not encrypted
+	KeyChanged                               // the peer's retained secret changed: possible eavesdropper
+)
 
 // Config wires a Phone to its drivers.
 type Config struct {
@@ -229,6 +239,11 @@ func (p *Phone) exec(c Command) []Event {
 	case cmdSaySAS:
 		if v != nil {
 			v.SaySAS(c.SAS)
+		}
+		return nil
+	case cmdAnnounce:
+		if v != nil {
+			v.Announce(c.What)
 		}
 		return nil
 	case cmdDial:

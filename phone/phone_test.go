@@ -83,6 +83,7 @@ func (v *fakeVoice) Ring(on bool) { v.add(fmt.Sprint("ring ", on)) }
 func (v *fakeVoice) SaySAS(s string) {
 	v.add("sas " + s)
 }
+func (v *fakeVoice) Announce(a Announcement) { v.add(fmt.Sprint("announce ", a)) }
 func (v *fakeVoice) add(s string) {
 	v.mu.Lock()
 	v.said = append(v.said, s)

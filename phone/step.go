@@ -92,7 +92,7 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 		}
 		if ev.Verified && c.Security == Secured {
 			c.Security = Verified
-			return s, []Command{cmdVerify{ID: c.ID, Verified: true}}
+			return s, []Command{cmdVerify{ID: c.ID, Verified: true}, cmdAnnounce{What: SASConfirmed}}
 		}
 		if !ev.Verified && c.Security == Verified {
 			c.Security = Secured
@@ -192,11 +192,13 @@ func callEvent(s State, ev call.Event, now time.Time) (State, []Command) {
 		return s, []Command{cmdSaySAS{SAS: ev.SAS}}
 	case call.SecurityFailed:
 		c.Security, c.Reason = Failed, ev.Reason
+		return s, []Command{cmdAnnounce{What: EncryptionFailed}}
 	case call.KeyMismatch:
 		c.KeyMismatch = true
 		if c.Security == Verified {
 			c.Security = Secured // the old confirmation no longer holds
 		}
+		return s, []Command{cmdAnnounce{What: KeyChanged}}
 	case call.Local:
 		// Only a call that never had keys can be local; anything else
 		// claiming so would be a silent downgrade.

@@ -188,9 +188,11 @@ func transitions() map[[2]string]outcome {
 		add([]string{st}, []string{"secured"}, outcome{mod: security(Secured, "ab12"), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
 		add([]string{st}, []string{"secured verified"}, outcome{mod: security(Verified, "ab12"), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
 	}
-	add(withID, []string{"security failed"}, outcome{mod: func(s *State) { s.Call.Security, s.Call.Reason = Failed, "no ZRTP" }})
-	add(without(withID, "active+verify"), []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch = true }})
-	add([]string{"active+verify"}, []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch, s.Call.Security = true, Secured }})
+	add(withID, []string{"security failed"}, outcome{mod: func(s *State) { s.Call.Security, s.Call.Reason = Failed, "no ZRTP" },
+		cmds: []Command{cmdAnnounce{What: EncryptionFailed}}})
+	keyChanged := []Command{cmdAnnounce{What: KeyChanged}}
+	add(without(withID, "active+verify"), []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch = true }, cmds: keyChanged})
+	add([]string{"active+verify"}, []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch, s.Call.Security = true, Secured }, cmds: keyChanged})
 	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego"}, []string{"local"}, outcome{mod: security(Local, "")})
 
 	// Talking: hang up, hold, SAS.
@@ -203,7 +205,7 @@ func transitions() map[[2]string]outcome {
 	}
 	add([]string{"held+secure"}, []string{"resume"}, outcome{mod: func(s *State) { s.Call.Status = Active }, cmds: []Command{cmdHold{ID: cur, On: false}}})
 	add([]string{"active+secure", "active+verify", "held+secure"}, []string{"press sas", "repeat sas"}, outcome{cmds: []Command{cmdSaySAS{SAS: "ybe8"}}})
-	add([]string{"active+secure", "held+secure"}, []string{"press sas long", "confirm"}, outcome{mod: security(Verified, "ybe8"), cmds: []Command{cmdVerify{ID: cur, Verified: true}}})
+	add([]string{"active+secure", "held+secure"}, []string{"press sas long", "confirm"}, outcome{mod: security(Verified, "ybe8"), cmds: []Command{cmdVerify{ID: cur, Verified: true}, cmdAnnounce{What: SASConfirmed}}})
 	add([]string{"active+verify"}, []string{"unconfirm"}, outcome{mod: security(Secured, "ybe8"), cmds: []Command{cmdVerify{ID: cur, Verified: false}}})
 	return tr
 }

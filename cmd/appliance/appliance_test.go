@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -23,6 +24,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/padlock-phone/padlock/crypto/vault"
+	"github.com/padlock-phone/padlock/media/audio"
 )
 
 // syncBuffer is a log sink the appliance's goroutines may share.
@@ -52,6 +54,7 @@ type app struct {
 	data   string
 	client *http.Client // trusts the device certificate, keeps cookies
 	logs   *syncBuffer
+	audio  string // -audio; null when empty
 	stop   func() error
 }
 
@@ -68,7 +71,11 @@ func (a *app) start(t *testing.T) *app {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
-	args := []string{"-data", a.data, "-board", "sim", "-audio", "null", "-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-log", "debug"}
+	spec := a.audio
+	if spec == "" {
+		spec = "null"
+	}
+	args := []string{"-data", a.data, "-board", "sim", "-audio", spec, "-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-log", "debug"}
 	go func() { errc <- run(ctx, args, a.logs, ready) }()
 	select {
 	case addr := <-ready:
@@ -367,4 +374,59 @@ func TestSIGTERM(t *testing.T) {
 			t.Errorf("%v: no clean stop:\n%s", sig, logs)
 		}
 	}
+}
+
+// TestRingToneInTheHeadset: an incoming call rings in the headset (the
+// file audio device's out.wav), and answering stops it.
+func TestRingToneInTheHeadset(t *testing.T) {
+	ear := t.TempDir()
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a.start(t)
+	csrf := a.setUp(t)
+	a.do(t, "POST", "/call/dial", url.Values{"target": {"ringback"}}, csrf)
+	a.waitState(t, "status", "ringing-in")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, err := os.Stat(filepath.Join(ear, "out.wav")); err == nil && st.Size() > 2*16000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no ring tone played")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.do(t, "POST", "/panel/press", url.Values{"button": {"answer"}}, csrf)
+	a.waitState(t, "status", "active")
+	// out.wav's header holds the real size only once the stream closed,
+	// which it does when the ring stopped (media/audio's file device).
+	var pcm []int16
+	for deadline = time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile(filepath.Join(ear, "out.wav"))
+		if err == nil && len(b) > 44 && !bytes.Equal(b[4:8], []byte{0xff, 0xff, 0xff, 0xff}) {
+			if pcm, _, err = audio.ParseWAV(b); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ring did not stop after answering")
+		}
+	}
+	// The ring is 440+480 Hz: both must be strong in the first 0.4 s burst.
+	burst := pcm[:6400]
+	for _, f := range []float64{440, 480} {
+		if l := goertzel(burst, 16000, f); l < 0.03 {
+			t.Errorf("%v Hz in the ring tone at level %.3f", f, l)
+		}
+	}
+}
+
+func goertzel(pcm []int16, rate int, freq float64) float64 {
+	w := 2 * math.Pi * freq / float64(rate)
+	c := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, x := range pcm {
+		s := float64(x)/32768 + c*s1 - s2
+		s2, s1 = s1, s
+	}
+	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/padlock-phone/padlock/hw/sim"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/media/audio"
+	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/protocols/lines"
 	"github.com/padlock-phone/padlock/protocols/testline"
@@ -118,11 +119,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return fmt.Errorf("data directory: %w", err)
 	}
 
-	headset, err := audio.OpenWith(cfg.audio, audio.Options{Log: log.With("part", "audio")})
+	dev, err := audio.OpenWith(cfg.audio, audio.Options{Log: log.With("part", "audio")})
 	if err != nil {
 		return fmt.Errorf("-audio %q: %w", cfg.audio, err)
 	}
-	defer headset.Close()
+	defer dev.Close()
+	ear := headset.New(dev, log.With("part", "headset"))
+	defer ear.Close()
 
 	var b board
 	var panel webadmin.Panel
@@ -150,7 +153,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	brain := phone.New(phone.Config{
 		Board:     b,
 		Telephony: mux,
-		Voice:     silentVoice{log: log},
+		Voice:     headset.Voice{H: ear, Log: log.With("part", "voice")},
 		Log:       log.With("part", "phone"),
 		Initial:   phone.State{VaultLocked: true},
 	})
@@ -249,10 +252,3 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	log.Info("stopped")
 	return runErr
 }
-
-// silentVoice stands in for the headset when -audio null: it logs what it
-// would have said, never the SAS itself at more than debug level.
-type silentVoice struct{ log *slog.Logger }
-
-func (v silentVoice) Ring(on bool)      { v.log.Debug("ring", "on", on) }
-func (v silentVoice) SaySAS(sas string) { v.log.Debug("would read the SAS aloud") }

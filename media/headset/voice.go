@@ -1,0 +1,74 @@
+package headset
+
+import (
+	"log/slog"
+
+	"github.com/padlock-phone/padlock/media/prompts"
+	"github.com/padlock-phone/padlock/phone"
+)
+
+// Voice is the phone's voice in the headset: the ring tone and the
+// spoken SAS and warnings (media/prompts). It implements phone.Voice.
+type Voice struct {
+	H   *Headset
+	Log *slog.Logger
+}
+
+var _ phone.Voice = Voice{}
+
+// Ring implements phone.Voice.
+func (v Voice) Ring(on bool) {
+	if on {
+		v.H.Ring(prompts.Ring)
+		return
+	}
+	v.H.Ring(nil)
+}
+
+// SaySAS implements phone.Voice: "call secured, please compare", then the
+// SAS word by word. The SAS itself is never logged.
+func (v Voice) SaySAS(sas string) {
+	v.H.Play(v.phrase(prompts.CallSecured))
+	v.H.Play(v.phrase(prompts.PleaseCompare))
+	v.H.Play(func(rate int) []int16 {
+		pcm, err := prompts.SAS(sas, rate)
+		if err != nil {
+			v.log().Error("SAS cannot be spoken", "err", err)
+			return prompts.Failure(rate)
+		}
+		return pcm
+	})
+}
+
+// Announce implements phone.Voice.
+func (v Voice) Announce(a phone.Announcement) {
+	switch a {
+	case phone.SASConfirmed:
+		v.H.Play(prompts.Chime)
+		v.H.Play(v.phrase(prompts.SASConfirmed))
+	case phone.EncryptionFailed:
+		v.H.Play(prompts.Failure)
+		v.H.Play(v.phrase(prompts.EncryptionFailed))
+		v.H.Play(v.phrase(prompts.NotEncrypted))
+	case phone.KeyChanged:
+		v.H.Play(prompts.Failure)
+		v.H.Play(v.phrase(prompts.KeyChanged))
+	}
+}
+
+func (v Voice) phrase(n prompts.Name) Sound {
+	return func(rate int) []int16 {
+		pcm, err := prompts.Phrase(n, rate)
+		if err != nil {
+			v.log().Error("prompt missing", "prompt", n, "err", err)
+		}
+		return pcm
+	}
+}
+
+func (v Voice) log() *slog.Logger {
+	if v.Log == nil {
+		return slog.Default()
+	}
+	return v.Log
+}
