@@ -13,14 +13,30 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
+// tooBrief is a 423 answer: the registrar wants at least min.
+type tooBrief struct {
+	asked, min time.Duration
+	account    string
+}
+
+func (e tooBrief) Error() string {
+	return fmt.Sprintf("registrar answered 423: registration interval %v too short for %s (it wants %v)", e.asked, e.account, e.min)
+}
+
 // registerLoop keeps the account registered until ctx ends, then
 // unregisters.
 func (a *ua) registerLoop(ctx context.Context) {
 	attempt := 0
+	expires := a.acct.Expires
 	for {
-		granted, err := a.register(ctx, a.acct.Expires)
+		granted, err := a.register(ctx, expires)
 		if ctx.Err() != nil {
 			break
+		}
+		var tb tooBrief
+		if errors.As(err, &tb) && tb.min > expires {
+			expires = tb.min // RFC 3261 10.2.8: ask again with Min-Expires
+			continue
 		}
 		var wait time.Duration
 		if err != nil {
@@ -158,7 +174,13 @@ func (a *ua) register(ctx context.Context, expires time.Duration) (time.Duration
 	case res.StatusCode == 403:
 		return 0, fmt.Errorf("registrar answered 403: %s may not register here (%s)", a.acct.Name(), res.Reason)
 	case res.StatusCode == 423:
-		return 0, fmt.Errorf("registrar answered 423: registration interval %v too short for %s", expires, a.acct.Name())
+		tb := tooBrief{asked: expires, account: a.acct.Name()}
+		if h := res.GetHeader("Min-Expires"); h != nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 {
+				tb.min = time.Duration(n) * time.Second
+			}
+		}
+		return 0, tb
 	case !res.IsSuccess():
 		return 0, fmt.Errorf("registrar answered %d %s for %s", res.StatusCode, res.Reason, a.acct.Name())
 	}
