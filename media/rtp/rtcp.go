@@ -52,6 +52,8 @@ type reporter struct {
 	hasRemote bool
 	// Remote sender's counts from its last SR.
 	remotePackets, remoteOctets uint32
+	// Our packet count at the last two reports, for we_sent.
+	sentAtLast, sentAtSecondLast uint32
 }
 
 // build writes a compound RTCP packet (RFC 3550 section 6.1): a sender
@@ -76,8 +78,12 @@ func (rp *reporter) build(now time.Time, s *Sender, r *Receiver, bye bool) ([]by
 		}
 		blocks = append(blocks, b)
 	}
+	// RFC 3550 section 6.4: a sender report if we sent data since the
+	// second previous report.
+	weSent := s.sentAny && s.packets != rp.sentAtSecondLast
+	rp.sentAtSecondLast, rp.sentAtLast = rp.sentAtLast, s.packets
 	var first rtcp.Packet
-	if s.sentAny {
+	if weSent {
 		first = &rtcp.SenderReport{
 			SSRC:        s.ssrc,
 			NTPTime:     ntpTime(now),

@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -111,5 +112,38 @@ func TestRemoteReportNegativeLoss(t *testing.T) {
 	r := remoteReport(rtcp.ReceptionReport{TotalLost: 0xfffffe}, time.Now(), 8000)
 	if r.CumulativeLost != -2 {
 		t.Errorf("24-bit 0xfffffe read as %d, want -2", r.CumulativeLost)
+	}
+}
+
+// TestReportKind: a sender report while we send, a receiver report once we
+// have been silent for two report intervals (RFC 3550 section 6.4).
+func TestReportKind(t *testing.T) {
+	f := codec.PCMU
+	snd := NewSender(f, mustCodec(t, f), 101, 5, 1, 1)
+	var rp reporter
+	kind := func() string {
+		b, err := rp.build(time.Now(), snd, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := rtcp.Unmarshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch p[0].(type) {
+		case *rtcp.SenderReport:
+			return "SR"
+		case *rtcp.ReceiverReport:
+			return "RR"
+		}
+		return "?"
+	}
+	var got []string
+	got = append(got, kind()) // nothing sent yet
+	snd.Frame(nil, make([]int16, 160), time.Now())
+	got = append(got, kind(), kind(), kind()) // sent, then silent
+	want := []string{"RR", "SR", "SR", "RR"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("report kinds %v, want %v", got, want)
 	}
 }
