@@ -37,6 +37,8 @@ func TestRegisterWithKamailio(t *testing.T) {
 		wantText string
 	}{
 		{"udp", Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr, Expires: time.Minute}, true, ""},
+		{"udp on every address", Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr, Listen: "0.0.0.0:0"}, true, ""},
+		{"udp dual stack", Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr, Listen: ":0"}, true, ""},
 		{"tcp", Account{User: "carol", Password: "carolpass", Domain: "127.0.0.1", Registrar: k.Addr, Transport: "tcp"}, true, ""},
 		{"wrong password", Account{User: "alice", Password: "nope", Domain: "127.0.0.1", Registrar: k.Addr}, false, "registrar answered 401: wrong password for alice@127.0.0.1"},
 	}
@@ -59,6 +61,14 @@ func TestRegisterWithKamailio(t *testing.T) {
 				t.Fatalf("kamailio has no contact for %s", tc.acct.User)
 			} else {
 				t.Logf("kamailio contacts for %s: %v", tc.acct.User, c)
+				if tc.acct.Transport == "" {
+					// Over UDP requests leave from the socket we registered,
+					// so replies and calls come back to it.
+					port := c[0][strings.LastIndex(c[0], ":")+1:]
+					if !strings.Contains(k.Log(), "REGISTER sip:127.0.0.1 from 127.0.0.1:"+port+" ") {
+						t.Errorf("REGISTER did not come from the contact port %s:\n%s", port, k.Log())
+					}
+				}
 			}
 			if tc.acct.Expires > 0 && s.Expires != tc.acct.Expires {
 				t.Errorf("granted %v, want %v", s.Expires, tc.acct.Expires)
