@@ -56,3 +56,11 @@ image:
 qemu:
 	@test -f $(IMG) || $(GO) run ./image/cmd/mkimage -o $(IMG) -qemu
 	$(GO) run ./image/cmd/qemu -img $(IMG) -https $(QEMU_HTTPS) -gokrazy $(QEMU_GOKRAZY) -wav headset.wav
+
+# SOURCE_DATE_EPOCH stamps the image (gokrazy shows it as the build time): the
+# last commit's time, so the same commit gives the same image bytes.
+image qemu update: export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+
+update:
+	@test -n "$(HOST)" || { echo "usage: make update HOST=phone:8080 [QEMU=1]"; exit 2; }
+	$(GO) run ./image/cmd/update -host $(HOST) $(if $(QEMU),-qemu)

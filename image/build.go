@@ -104,11 +104,7 @@ func Build(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.fill(); err != nil {
 		return res, err
 	}
-	logf := func(format string, args ...any) {
-		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-		}
-	}
+	logf := cfg.logger(start)
 	layout, err := NewLayout(cfg.Size, cfg.Hostname)
 	if err != nil {
 		return res, err
@@ -120,26 +116,9 @@ func Build(ctx context.Context, cfg Config) (Result, error) {
 	}
 	defer os.RemoveAll(work)
 
-	sysroot, debs, err := fetchDebs(ctx, cfg.CacheDir, logf)
-	if err != nil {
-		return res, err
-	}
-	res.Debs = debs
-
-	rootDir := filepath.Join(work, "root")
-	if err := stageRoot(ctx, cfg, rootDir, sysroot, logf); err != nil {
-		return res, fmt.Errorf("root file system: %w", err)
-	}
 	rootImg := filepath.Join(work, "root.squashfs")
-	logf("mksquashfs (gzip) %s", rootImg)
-	if err := makeSquashfs(ctx, cfg, rootDir, rootImg); err != nil {
+	if res.Debs, res.RootSize, err = buildRoot(ctx, cfg, layout, work, rootImg, logf); err != nil {
 		return res, err
-	}
-	if fi, err := os.Stat(rootImg); err == nil {
-		res.RootSize = fi.Size()
-		if uint64(fi.Size()) > layout.RootSize*sectorSize {
-			return res, fmt.Errorf("root file system is %d bytes; the root partitions hold %d", fi.Size(), layout.RootSize*sectorSize)
-		}
 	}
 
 	bootDir := filepath.Join(work, "boot")
@@ -173,6 +152,69 @@ func Build(ctx context.Context, cfg Config) (Result, error) {
 	res.Took = time.Since(start)
 	logf("done: %s, %d MiB disk, root %.1f MiB, sha256 %s", cfg.Out, cfg.Size/mib, float64(res.RootSize)/mib, sum)
 	return res, nil
+}
+
+// BuildRoot writes only the root file system (a squashfs for gokrazy's
+// /update/root), as Build would put it into the image.
+func BuildRoot(ctx context.Context, cfg Config) (Result, error) {
+	start := time.Now()
+	var res Result
+	if err := cfg.fill(); err != nil {
+		return res, err
+	}
+	logf := cfg.logger(start)
+	layout, err := NewLayout(cfg.Size, cfg.Hostname)
+	if err != nil {
+		return res, err
+	}
+	res.Layout = layout
+	work, err := os.MkdirTemp("", "padlock-root-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(work)
+	if res.Debs, res.RootSize, err = buildRoot(ctx, cfg, layout, work, cfg.Out, logf); err != nil {
+		return res, err
+	}
+	if res.SHA256, err = fileSHA256(cfg.Out); err != nil {
+		return res, err
+	}
+	res.Took = time.Since(start)
+	logf("done: %s, root %.1f MiB, sha256 %s", cfg.Out, float64(res.RootSize)/mib, res.SHA256)
+	return res, nil
+}
+
+func (c Config) logger(start time.Time) func(string, ...any) {
+	return func(format string, args ...any) {
+		if c.Log != nil {
+			fmt.Fprintf(c.Log, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+		}
+	}
+}
+
+// buildRoot stages and packs the root file system into out.
+func buildRoot(ctx context.Context, cfg Config, layout Layout, work, out string, logf func(string, ...any)) (debs []string, size int64, err error) {
+	sysroot, debs, err := fetchDebs(ctx, cfg.CacheDir, logf)
+	if err != nil {
+		return nil, 0, err
+	}
+	rootDir := filepath.Join(work, "root")
+	if err := stageRoot(ctx, cfg, rootDir, sysroot, logf); err != nil {
+		return nil, 0, fmt.Errorf("root file system: %w", err)
+	}
+	logf("mksquashfs (gzip) %s", out)
+	os.Remove(out)
+	if err := makeSquashfs(ctx, cfg, rootDir, out); err != nil {
+		return nil, 0, err
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		return nil, 0, err
+	}
+	if uint64(fi.Size()) > layout.RootSize*sectorSize {
+		return nil, 0, fmt.Errorf("root file system is %d bytes; the root partitions hold %d", fi.Size(), layout.RootSize*sectorSize)
+	}
+	return debs, fi.Size(), nil
 }
 
 // assemble writes the partition table and the three file systems into the

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,6 +36,7 @@ var (
 	builtImg  string
 	buildErr  error
 	buildDir  string
+	cfg       image.Config // of the built image
 )
 
 func TestMain(m *testing.M) {
@@ -57,14 +57,14 @@ func buildImage(t testing.TB) (image.Result, string) {
 			return
 		}
 		var mod string
-		if mod, buildErr = moduleRoot(); buildErr != nil {
+		if mod, buildErr = image.ModuleRoot(); buildErr != nil {
 			return
 		}
 		cache, err := os.UserCacheDir()
 		if err != nil {
 			cache = os.TempDir()
 		}
-		cfg := image.Config{
+		cfg = image.Config{
 			ModuleDir: mod, CacheDir: filepath.Join(cache, "padlock", "image"),
 			Board: "sim", Audio: "null", Password: updatePassword,
 			Epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix(),
@@ -93,14 +93,6 @@ func buildImage(t testing.TB) (image.Result, string) {
 		t.Fatal(buildErr)
 	}
 	return built, builtImg
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }
 
 func TestImageIsReproducible(t *testing.T) {
@@ -307,10 +299,11 @@ func (d *device) waitBoot(t testing.TB, n int, deadline time.Duration) {
 	}
 }
 
-// TestFirstRunSurvivesReboot is the appliance's first run on the image:
+// TestFirstRunRebootUpdate is the appliance's first run on the image:
 // set the master password through the web admin, reboot through gokrazy,
-// and find the password still set (perm persisted).
-func TestFirstRunSurvivesReboot(t *testing.T) {
+// and find the password still set (perm persisted); then push a newer root
+// through gokrazy's update endpoints and boot into it, password still set.
+func TestFirstRunRebootUpdate(t *testing.T) {
 	_, img := buildImage(t)
 	d := boot(t, img)
 	d.waitBoot(t, 1, time.Minute)
@@ -348,6 +341,34 @@ func TestFirstRunSurvivesReboot(t *testing.T) {
 	}
 	if loc := redirect(t, client(again), d.web+"/"); loc != "/login" {
 		t.Fatalf("after the reboot / redirects to %q, want /login: the master password was lost", loc)
+	}
+
+	// An update: the same tree a day later, so its build stamp differs.
+	newer := cfg
+	newer.Epoch += 24 * 60 * 60
+	newer.Out = filepath.Join(t.TempDir(), "root.squashfs")
+	var log bytes.Buffer
+	newer.Log = &log
+	if _, err := image.BuildRoot(context.Background(), newer); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	stamp := time.Unix(newer.Epoch, 0).UTC().Format("2006-01-02T15:04:05Z")
+	if strings.Contains(d.gokrazyDo(t, http.MethodGet, "/"), stamp) {
+		t.Fatalf("the device runs %s before the update", stamp)
+	}
+	if err := image.Update(context.Background(), nil, d.gokrazy, updatePassword, newer.Out, true, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	d.waitBoot(t, 3, 2*time.Minute)
+	afterUpdate := d.waitWeb(t, 4*time.Minute)
+	if page := d.gokrazyDo(t, http.MethodGet, "/"); !strings.Contains(page, "built at "+stamp) {
+		t.Errorf("after the update gokrazy's page does not say built at %s", stamp)
+	}
+	if !strings.Contains(d.serial.String(), "PARTNROFF=2") {
+		t.Errorf("the third boot did not use the second root partition")
+	}
+	if loc := redirect(t, client(afterUpdate), d.web+"/"); loc != "/login" {
+		t.Fatalf("after the update / redirects to %q, want /login: the master password was lost", loc)
 	}
 }
 

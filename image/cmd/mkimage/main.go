@@ -9,16 +9,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 
 	"github.com/padlock-phone/padlock/image"
@@ -41,19 +35,22 @@ func run(ctx context.Context, args []string) error {
 	audio := fl.String("audio", "null", "the appliance's -audio: null or malgo (once the headset driver is in)")
 	hostname := fl.String("hostname", "padlock", "the device's hostname (also gives the partition GUIDs)")
 	size := fl.Int64("size", image.DefaultSize, "disk size in bytes")
-	pwFile := fl.String("password-file", defaultPasswordFile(), "file with the password of gokrazy's update interface (made if missing)")
-	cache := fl.String("cache", defaultCache(), "directory for the arm64 Debian packages")
+	pwFile := fl.String("password-file", image.DefaultPasswordFile(), "file with the password of gokrazy's update interface (made if missing)")
+	cache := fl.String("cache", image.DefaultCacheDir(), "directory for the arm64 Debian packages")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if *qemu {
 		*board = "sim"
 	}
-	pw, err := password(*pwFile)
+	pw, made, err := image.Password(*pwFile)
 	if err != nil {
 		return err
 	}
-	mod, err := moduleRoot()
+	if made {
+		fmt.Printf("made a new update password in %s\n", *pwFile)
+	}
+	mod, err := image.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -72,58 +69,4 @@ func run(ctx context.Context, args []string) error {
 		*out, res.Size, float64(res.BootUsed)/(1<<20), float64(res.RootSize)/(1<<20), res.Took.Round(100e6))
 	fmt.Printf("packages: %s\n", strings.Join(res.Debs, " "))
 	return nil
-}
-
-// password reads the update password, or makes and keeps a random one.
-func password(file string) (string, error) {
-	b, err := os.ReadFile(file)
-	if err == nil {
-		pw := strings.TrimSpace(string(b))
-		if pw == "" {
-			return "", fmt.Errorf("%s is empty", file)
-		}
-		return pw, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	raw := make([]byte, 16)
-	rand.Read(raw)
-	pw := hex.EncodeToString(raw)
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(file, []byte(pw+"\n"), 0o600); err != nil {
-		return "", err
-	}
-	fmt.Printf("made a new update password in %s\n", file)
-	return pw, nil
-}
-
-func defaultPasswordFile() string {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		dir = "."
-	}
-	return filepath.Join(dir, "padlock", "gokrazy-password")
-}
-
-func defaultCache() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	return filepath.Join(dir, "padlock", "image")
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("run mkimage inside the Padlock module")
-	}
-	return filepath.Dir(gomod), nil
 }
