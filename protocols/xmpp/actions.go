@@ -46,7 +46,7 @@ func (c *Client) setRosterItem(ctx context.Context, it rosterItem) error {
 		}
 	}
 	payload := xmlstream.Wrap(xmlstream.Wrap(xmlstream.MultiReader(groups...), item), xml.StartElement{Name: xml.Name{Space: nsRoster, Local: "query"}})
-	r, err := sendIQ(ctx, s, stanza.IQ{Type: stanza.SetIQ}, payload)
+	r, err := c.acct.sendIQ(ctx, s, stanza.IQ{Type: stanza.SetIQ}, payload)
 	if err != nil {
 		return fmt.Errorf("roster update for %s: %w", it.JID, err)
 	}
@@ -154,7 +154,7 @@ func (c *Client) sendSubscription(ctx context.Context, to jid.JID, typ stanza.Pr
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(ctx)
+	ctx, cancel := withTimeout(ctx, c.acct.cfg.Timeout)
 	defer cancel()
 	if err := s.Send(ctx, stanza.Presence{To: to, Type: typ}.Wrap(nil)); err != nil {
 		return fmt.Errorf("send %s to %s: %w", typ, to, err)
@@ -163,21 +163,12 @@ func (c *Client) sendSubscription(ctx context.Context, to jid.JID, typ stanza.Pr
 }
 
 // sendPresence broadcasts our availability.
-func sendPresence(ctx context.Context, s interface {
+func (a *account) sendPresence(ctx context.Context, s interface {
 	Send(context.Context, xml.TokenReader) error
-}, show, status string) error {
-	ctx, cancel := withTimeout(ctx)
+}) error {
+	ctx, cancel := withTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
-	var inner []xml.TokenReader
-	if show != "" {
-		inner = append(inner, textElement("show", show))
-	}
-	if status != "" {
-		inner = append(inner, textElement("status", status))
-	}
-	// stanza.Presence's "to" attribute has no omitempty; build the element
-	// by hand so the broadcast carries no to=''.
-	return s.Send(ctx, xmlstream.Wrap(xmlstream.MultiReader(inner...), xml.StartElement{Name: xml.Name{Local: "presence"}}))
+	return s.Send(ctx, stanza.Presence{}.Wrap(nil))
 }
 
 // SendChat sends a chat message (type "chat") to a contact's bare JID.
@@ -190,7 +181,7 @@ func (c *Client) SendChat(ctx context.Context, to, body string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(ctx)
+	ctx, cancel := withTimeout(ctx, c.acct.cfg.Timeout)
 	defer cancel()
 	msg := stanza.Message{ID: randomID(), To: j, Type: stanza.ChatMessage}
 	if err := s.Send(ctx, msg.Wrap(textElement("body", body))); err != nil {

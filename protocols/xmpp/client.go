@@ -2,18 +2,17 @@ package xmpp
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
 
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/stanza"
 )
-
-// ioTimeout bounds one request/response exchange (roster fetch, IQ sets)
-// when the caller's context has no deadline.
-const ioTimeout = 20 * time.Second
 
 // Client is one account's connection. It reconnects by itself until Close.
 // All methods are safe for concurrent use.
@@ -35,6 +34,9 @@ type link struct {
 	sess   *xmpp.Session
 	served chan struct{} // closed when Serve returns
 	err    error         // Serve's result, valid after served is closed
+
+	mu   sync.Mutex
+	dead error // why keepAlive cut the connection
 }
 
 // Dial logs in to the account and keeps the session up until Close. The
@@ -90,7 +92,7 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 		l.err = sess.Serve(xmpp.HandlerFunc(c.handle))
 		close(l.served)
 	}()
-	contacts, err := fetchRoster(ctx, sess)
+	contacts, err := c.acct.fetchRoster(ctx, sess)
 	if err != nil {
 		c.drop(l)
 		return nil, c.acct.classify(at, fmt.Errorf("fetch roster: %w", err))
@@ -103,14 +105,42 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 	c.acct.log.Info("xmpp connected", "bound", sess.LocalAddr().String(), "addr", c.acct.addr)
 	c.events.push(Connected{JID: sess.LocalAddr().String()})
 	c.events.push(RosterChanged{Contacts: snap})
-	if err := sendPresence(ctx, sess, "", ""); err != nil {
+	if err := c.acct.sendPresence(ctx, sess); err != nil {
 		c.mu.Lock()
 		c.link = nil
 		c.mu.Unlock()
 		c.drop(l)
 		return nil, &UnreachableError{Addr: c.acct.addr, Err: err}
 	}
+	go c.keepAlive(l)
 	return l, nil
+}
+
+// keepAlive pings the server every PingInterval and cuts the connection
+// when no answer comes within Timeout, so that run reconnects. Any answer,
+// even an error, shows the session is alive.
+func (c *Client) keepAlive(l *link) {
+	t := time.NewTicker(c.acct.cfg.PingInterval)
+	defer t.Stop()
+	ping := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}})
+	for {
+		select {
+		case <-l.served:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := withTimeout(c.ctx, c.acct.cfg.Timeout)
+		_, err := c.acct.sendIQ(ctx, l.sess, stanza.IQ{Type: stanza.GetIQ, To: c.acct.jid.Domain()}, ping)
+		cancel()
+		if err == nil || c.ctx.Err() != nil {
+			continue
+		}
+		l.mu.Lock()
+		l.dead = fmt.Errorf("no answer to a ping within %v: %w", c.acct.cfg.Timeout, err)
+		l.mu.Unlock()
+		l.sess.Conn().Close()
+		return
+	}
 }
 
 // drop closes a link and waits for its Serve to end: it ends the stream
@@ -147,6 +177,11 @@ func (c *Client) run(l *link) {
 		c.link = nil
 		c.mu.Unlock()
 		cause := l.err
+		l.mu.Lock()
+		if l.dead != nil {
+			cause = l.dead
+		}
+		l.mu.Unlock()
 		if cause == nil {
 			cause = errors.New("the server closed the session")
 		}
@@ -171,7 +206,7 @@ func (c *Client) reconnect(cause error) *link {
 			return nil
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(c.ctx, negotiationTimeout)
+		ctx, cancel := withTimeout(c.ctx, c.acct.cfg.Timeout)
 		l, err := c.connect(ctx)
 		cancel()
 		if err == nil {
@@ -223,10 +258,7 @@ func (c *Client) snapshotLocked() []Contact {
 	return out
 }
 
-// withTimeout gives ctx a deadline if it has none.
-func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, ioTimeout)
+// withTimeout gives ctx a deadline d from now unless it has an earlier one.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
 }

@@ -77,6 +77,13 @@ type Config struct {
 	PacketLog PacketLogger
 	// Backoff between reconnection attempts.
 	Backoff Backoff
+	// Timeout bounds waiting for the server: setting up a session (TCP, TLS,
+	// login) and each answer to a request. 0 means 30 s.
+	Timeout time.Duration
+	// PingInterval is how often the session is checked with an XMPP ping
+	// (XEP-0199), so that a silently dead connection is noticed and
+	// re-established. 0 means 60 s.
+	PingInterval time.Duration
 }
 
 // account is a validated Config.
@@ -106,6 +113,12 @@ func newAccount(cfg Config) (*account, error) {
 	a := &account{cfg: cfg, jid: j, domain: j.Domainpart(), log: cfg.Logger}
 	a.cfg.Password = append([]byte(nil), cfg.Password...)
 	a.cfg.Backoff = cfg.Backoff.normalized()
+	if a.cfg.Timeout <= 0 {
+		a.cfg.Timeout = 30 * time.Second
+	}
+	if a.cfg.PingInterval <= 0 {
+		a.cfg.PingInterval = 60 * time.Second
+	}
 	a.pinned = cfg.PinnedFingerprint != [32]byte{}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -11,16 +11,11 @@ import (
 	"net"
 	"reflect"
 	"sync"
-	"time"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 )
-
-// negotiationTimeout bounds TCP connect + TLS + SASL + bind when the caller's
-// context has no deadline.
-const negotiationTimeout = 30 * time.Second
 
 // attempt holds what one connection attempt learned, for error reporting.
 type attempt struct {
@@ -101,16 +96,18 @@ func (a *account) loginFeatures(at *attempt, password []byte) []xmpp.StreamFeatu
 // open dials the server and negotiates a session with the given features.
 // The returned session is Ready; the caller must check its state bits.
 func (a *account) open(ctx context.Context, at *attempt, features []xmpp.StreamFeature) (*xmpp.Session, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, negotiationTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withTimeout(ctx, a.cfg.Timeout)
+	defer cancel()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", a.addr)
 	if err != nil {
 		return nil, &UnreachableError{Addr: a.addr, Err: err}
 	}
+	// Cut the connection if negotiation outlives ctx. (mellium's own
+	// deadline handling sets and at once clears a past deadline, which can
+	// leave a blocked read waiting forever on a silent server.)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	var state xmpp.SessionState
 	if a.cfg.TLS == DirectTLS {
 		tc := tls.Client(conn, a.tlsConfig(at))
@@ -129,8 +126,14 @@ func (a *account) open(ctx context.Context, at *attempt, features []xmpp.StreamF
 		}
 		return sc
 	}))
+	if err == nil && !stop() {
+		err = ctx.Err() // negotiation finished just as the deadline cut it
+	}
 	if err != nil {
 		conn.Close()
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
 		return nil, a.classify(at, err)
 	}
 	return sess, nil

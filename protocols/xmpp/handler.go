@@ -66,8 +66,8 @@ type iqReply struct {
 // sendIQ sends an IQ (get or set) with one payload and decodes the reply.
 // An error reply is returned as a reply (see replyErr); only transport
 // failures are errors.
-func sendIQ(ctx context.Context, s sessionIQ, iq stanza.IQ, payload xml.TokenReader) (*iqReply, error) {
-	ctx, cancel := withTimeout(ctx)
+func (a *account) sendIQ(ctx context.Context, s sessionIQ, iq stanza.IQ, payload xml.TokenReader) (*iqReply, error) {
+	ctx, cancel := withTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
 	resp, err := s.SendIQ(ctx, iq.Wrap(payload))
 	if err != nil {
@@ -106,8 +106,8 @@ func replyErr(r *iqReply) error {
 	return e
 }
 
-func fetchRoster(ctx context.Context, s sessionIQ) (map[string]Contact, error) {
-	r, err := sendIQ(ctx, s, stanza.IQ{Type: stanza.GetIQ}, xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsRoster, Local: "query"}}))
+func (a *account) fetchRoster(ctx context.Context, s sessionIQ) (map[string]Contact, error) {
+	r, err := a.sendIQ(ctx, s, stanza.IQ{Type: stanza.GetIQ}, xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsRoster, Local: "query"}}))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package xmpp_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,4 +104,26 @@ func TestPacketLog(t *testing.T) {
 	if !sawAuth || !sawRegister || !sawOTR {
 		t.Errorf("log misses redacted auth=%v register=%v otr=%v:\n%s", sawAuth, sawRegister, sawOTR, lines)
 	}
+}
+
+// TestDeadConnection freezes prosody: the keepalive ping goes unanswered, the
+// client cuts the connection and keeps retrying, and reconnects once the
+// server answers again.
+func TestDeadConnection(t *testing.T) {
+	s := prosody.Start(t, prosody.Options{})
+	s.Register(t, "alice", "alicepass")
+	cfg := account(s, "alice", "alicepass")
+	cfg.PingInterval = 100 * time.Millisecond
+	cfg.Timeout = 500 * time.Millisecond
+	alice := dial(t, cfg)
+	waitFor[xmpp.Connected](t, alice, nil)
+	s.Pause()
+	d := waitFor[xmpp.Disconnected](t, alice, nil)
+	if d.GaveUp || !strings.Contains(d.Err.Error(), "no answer to a ping within 500ms") {
+		t.Fatalf("Disconnected %+v, want a ping timeout", d)
+	}
+	// Attempts against the frozen server time out and are retried.
+	waitFor[xmpp.Disconnected](t, alice, nil)
+	s.Resume()
+	waitFor[xmpp.Connected](t, alice, nil)
 }

@@ -151,7 +151,7 @@ func (c *Client) ChangePassword(ctx context.Context, newPassword []byte) error {
 		return err
 	}
 	iq := stanza.IQ{Type: stanza.SetIQ}
-	r, err := sendIQ(ctx, s, iq, registerPayload(c.acct.jid.Localpart(), newPassword))
+	r, err := c.acct.sendIQ(ctx, s, iq, registerPayload(c.acct.jid.Localpart(), newPassword))
 	if err != nil {
 		return fmt.Errorf("change password for %s: no answer from the server: %w", c.acct.jid.Bare(), err)
 	}

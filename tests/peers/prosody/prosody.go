@@ -213,11 +213,27 @@ func (s *Server) signal(sig syscall.Signal) {
 		return
 	}
 	cmd.Process.Signal(sig)
+	cmd.Process.Signal(syscall.SIGCONT) // in case it was paused
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		cmd.Process.Kill()
 		<-done
+	}
+}
+
+// Pause freezes prosody (SIGSTOP): connections stay open but nothing is
+// answered, as with a network that silently drops packets.
+func (s *Server) Pause() { s.send(syscall.SIGSTOP) }
+
+// Resume lets a paused prosody run again (SIGCONT).
+func (s *Server) Resume() { s.send(syscall.SIGCONT) }
+
+func (s *Server) send(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		s.cmd.Process.Signal(sig)
 	}
 }
 
