@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
@@ -82,3 +84,7 @@ func (p *packetLog) all() []string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestMain fails the run if any goroutine (a client's reader, pinger or
+// event pump, or a prosody waiter) outlives the tests.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,6 +1,7 @@
 package xmpp_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -121,4 +122,30 @@ func TestDeny(t *testing.T) {
 		t.Fatalf("Deny: %v", err)
 	}
 	waitFor(t, eve, hasContact("alice@localhost", func(c xmpp.Contact) bool { return !c.Asked && c.Subscription == "none" }))
+}
+
+// TestIgnoreAndClose: an ignored request stays pending and the server
+// offers it again at the next login; a closed client's events end and its
+// methods say it is closed.
+func TestIgnoreAndClose(t *testing.T) {
+	s := prosody.Start(t, prosody.Options{})
+	s.Register(t, "alice", "alicepass")
+	s.Register(t, "frank", "frankpass")
+	alice := dial(t, account(s, "alice", "alicepass"))
+	frank := dial(t, account(s, "frank", "frankpass"))
+	waitFor[xmpp.Connected](t, alice, nil)
+	if err := frank.AddContact(ctxT(t), "alice@localhost", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, alice, func(r xmpp.SubscriptionRequest) bool { return r.From == "frank@localhost" })
+	alice.Close()
+	for range alice.Events() {
+	}
+	if err := alice.SendChat(ctxT(t), "frank@localhost", "x"); !errors.Is(err, xmpp.ErrClosed) {
+		t.Fatalf("SendChat after Close: %v, want ErrClosed", err)
+	}
+	again := dial(t, account(s, "alice", "alicepass"))
+	waitFor(t, again, func(r xmpp.SubscriptionRequest) bool { return r.From == "frank@localhost" })
+	// Frank's request is still pending.
+	waitFor(t, frank, hasContact("alice@localhost", func(c xmpp.Contact) bool { return c.Asked && c.Subscription == "none" }))
 }

@@ -9,6 +9,8 @@ import (
 // bigger one is reported by size and skipped.
 const maxLoggedUnit = 1 << 20
 
+const oversized = "[stanza over 1 MiB not logged]"
+
 // splitter cuts one direction of a raw XMPP byte stream into the units the
 // packet log shows: stream headers, complete top-level elements (stanzas and
 // negotiation elements) and the stream's end. It only finds element
@@ -44,7 +46,7 @@ func (s *splitter) Write(p []byte) (int, error) {
 		s.start -= keep
 	}
 	if len(s.buf) > maxLoggedUnit {
-		s.emit([]byte("[stanza over 1 MiB not logged]"), false)
+		s.emit([]byte(oversized), false)
 		s.buf, s.pos, s.start = s.buf[:0], 0, 0
 		if s.depth > 1 {
 			s.skip, s.depth = s.depth-1, 1 // skip until the oversized element ends
@@ -105,7 +107,11 @@ func (s *splitter) scan() {
 				s.emit(clone(unit), false)
 			case s.depth == 2:
 				s.depth = 1
-				s.emit(clone(s.buf[s.start:s.pos]), true)
+				if s.pos-s.start > maxLoggedUnit {
+					s.emit([]byte(oversized), false)
+				} else {
+					s.emit(clone(s.buf[s.start:s.pos]), true)
+				}
 			case s.depth > 2:
 				s.depth--
 			}
