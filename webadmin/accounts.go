@@ -17,6 +17,7 @@ import (
 type accountRow struct {
 	store.Account
 	Password keyring.PasswordState
+	Status   string // the connection, in words ("registered", an error)
 }
 
 func (s *Server) accountRows(r *http.Request) ([]accountRow, error) {
@@ -26,7 +27,7 @@ func (s *Server) accountRows(r *http.Request) ([]accountRow, error) {
 	}
 	rows := make([]accountRow, len(accs))
 	for i, a := range accs {
-		rows[i] = accountRow{a, s.cfg.Keyring.PasswordState(a)}
+		rows[i] = accountRow{a, s.cfg.Keyring.PasswordState(a), s.cfg.AccountStatus(a)}
 	}
 	return rows, nil
 }
@@ -172,6 +173,7 @@ func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.cfg.AccountsChanged()
 	s.cfg.Log.Info("account added", "id", id, "kind", a.Kind)
 	seeOther(w, r, "/accounts", "Account "+a.Address()+" added.")
 }
@@ -218,6 +220,7 @@ func (s *Server) accountUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.cfg.AccountsChanged()
 	seeOther(w, r, "/accounts", "Account "+a.Address()+" saved.")
 }
 
@@ -230,6 +233,7 @@ func (s *Server) accountDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.cfg.AccountsChanged()
 	seeOther(w, r, "/accounts", "Account "+a.Address()+" removed.")
 }
 
@@ -243,6 +247,7 @@ func (s *Server) accountEnabled(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.cfg.AccountsChanged()
 	verb := "disabled"
 	if a.Enabled {
 		verb = "enabled"
@@ -267,6 +272,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.cfg.AccountsChanged()
 	seeOther(w, r, "/accounts", "Password for "+a.Address()+" taken.")
 }
 
@@ -279,6 +285,7 @@ func (s *Server) accountForgetPassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.cfg.AccountsChanged()
 	seeOther(w, r, "/passwords", "Saved password of "+a.Address()+" removed.")
 }
 

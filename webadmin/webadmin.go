@@ -52,6 +52,12 @@ type Config struct {
 	Store   *store.Store
 	Log     *slog.Logger
 	Now     func() time.Time // defaults to time.Now
+	// AccountsChanged is called after any account, or its password,
+	// changed, so the protocol drivers can follow. May be nil.
+	AccountsChanged func()
+	// AccountStatus says how an account's connection stands ("registered",
+	// "not registered: wrong password…"), in plain words. May be nil.
+	AccountStatus func(store.Account) string
 }
 
 // Server serves the web admin. Create it with New.
@@ -70,6 +76,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AccountsChanged == nil {
+		cfg.AccountsChanged = func() {}
+	}
+	if cfg.AccountStatus == nil {
+		cfg.AccountStatus = func(store.Account) string { return "" }
 	}
 	if cfg.Phone == nil || cfg.Keyring == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("webadmin: Phone, Keyring and Store are required")

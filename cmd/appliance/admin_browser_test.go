@@ -321,8 +321,8 @@ func TestAdminLoginInChromium(t *testing.T) {
 
 func TestAdminAccountsInChromium(t *testing.T) {
 	const (
-		sipUser, sipServer, sipPW    = "alice", "sip.example.org", "sip-Secret-4711"
-		xmppUser, xmppServer, xmppPW = "bob", "chat.example.org", "xmpp-Secret-0815"
+		sipUser, sipServer, sipPW    = "alice", "127.0.0.2", "sip-Secret-4711"
+		xmppUser, xmppServer, xmppPW = "bob", "127.0.0.3", "xmpp-Secret-0815"
 		sipAddr, xmppAddr            = sipUser + "@" + sipServer, xmppUser + "@" + xmppServer
 	)
 	sipRow := `#accounts tr[data-account="` + sipAddr + `"]`
@@ -421,7 +421,7 @@ func TestAdminAccountsInChromium(t *testing.T) {
 
 	// The same SIP user@server again is refused, and nothing is added.
 	b.open("/accounts/new?kind=sip")
-	b.fill("#user", sipUser, "#server", "SIP.example.org", "#password", "another-Secret-1")
+	b.fill("#user", sipUser, "#server", "127.0.0.2", "#password", "another-Secret-1")
 	b.submit("#account-submit")
 	b.wantPath("/accounts")
 	b.wantText("#error", "there is already a SIP account "+sipAddr)
@@ -460,15 +460,15 @@ func TestAdminSavedPasswordsInChromium(t *testing.T) {
 		{"xmpp", "dave", "dave-Secret-2"},
 	} {
 		b.open("/accounts/new?kind=" + acc.kind)
-		b.fill("#user", acc.user, "#server", "example.org", "#password", acc.pw)
+		b.fill("#user", acc.user, "#server", "127.0.0.4", "#password", acc.pw)
 		if acc.kind == "xmpp" {
 			b.act(chromedp.Click("#save_password", chromedp.ByQuery))
 		}
 		b.submit("#account-submit")
 		b.wantPath("/accounts")
 	}
-	carol := `#saved-passwords tr[data-account="carol@example.org"]`
-	dave := `#saved-passwords tr[data-account="dave@example.org"]`
+	carol := `#saved-passwords tr[data-account="carol@127.0.0.4"]`
+	dave := `#saved-passwords tr[data-account="dave@127.0.0.4"]`
 
 	b.open("/passwords")
 	b.wantText(carol, "saved (sealed with the master password)")
@@ -482,7 +482,7 @@ func TestAdminSavedPasswordsInChromium(t *testing.T) {
 
 	b.submit(carol + " button")
 	b.wantPath("/passwords")
-	b.wantText("#flash", "Saved password of carol@example.org removed.")
+	b.wantText("#flash", "Saved password of carol@127.0.0.4 removed.")
 	b.wantText(carol, "not saved; held in memory until restart")
 	if b.has(carol + " button") {
 		t.Error("the Remove button stays after removing")
@@ -503,14 +503,14 @@ func TestAdminSavedPasswordsInChromium(t *testing.T) {
 
 	// The accounts page asks for it; typed in, it is used until restart.
 	b.open("/accounts")
-	daveRow := `#accounts tr[data-account="dave@example.org"]`
+	daveRow := `#accounts tr[data-account="dave@127.0.0.4"]`
 	b.wantText(daveRow+" td.pw-needed", "not saved: enter it to use this account")
 	b.fill(daveRow+" input[type=password]", "dave-Secret-2")
 	b.submit(daveRow + " td.pw-needed button")
 	b.wantPath("/accounts")
-	b.wantText("#flash", "Password for dave@example.org taken.")
+	b.wantText("#flash", "Password for dave@127.0.0.4 taken.")
 	b.wantText(daveRow+" td.pw-memory", "not saved; held in memory until restart")
-	b.wantText(`#accounts tr[data-account="carol@example.org"] td.pw-needed`, "not saved: enter it")
+	b.wantText(`#accounts tr[data-account="carol@127.0.0.4"] td.pw-needed`, "not saved: enter it")
 	b.wantNoSecret("carol-Secret-1", "dave-Secret-2")
 	a.wantNoSecretInLog(t, "carol-Secret-1", "dave-Secret-2", testPassword)
 }
@@ -606,19 +606,19 @@ func TestAdminPurgeHistoryInChromium(t *testing.T) {
 	b := a.openBrowser(t)
 	b.setUpVault(testPassword)
 	b.open("/accounts/new?kind=xmpp")
-	b.fill("#user", "erin", "#server", "example.org", "#password", "erin-Secret-3")
+	b.fill("#user", "erin", "#server", "127.0.0.4", "#password", "erin-Secret-3")
 	b.submit("#account-submit")
 	b.wantPath("/accounts")
 
 	if err := a.stop(); err != nil {
 		t.Fatal(err)
 	}
-	id := seedHistory(t, a, map[string]int{"frank@example.org": 3, "grace@example.org": 2})
+	id := seedHistory(t, a, map[string]int{"frank@127.0.0.4": 3, "grace@127.0.0.4": 2})
 	a.start(t)
 	countFor := func(contact string) int {
 		return a.queryInt(t, `SELECT count(*) FROM history WHERE contact = ?`, contact)
 	}
-	if f, g := countFor("frank@example.org"), countFor("grace@example.org"); f != 3 || g != 2 {
+	if f, g := countFor("frank@127.0.0.4"), countFor("grace@127.0.0.4"); f != 3 || g != 2 {
 		t.Fatalf("seeded history: frank %d, grace %d", f, g)
 	}
 
@@ -631,11 +631,11 @@ func TestAdminPurgeHistoryInChromium(t *testing.T) {
 	if account != strconv.FormatInt(id, 10) {
 		t.Errorf("purge form preselects account %q, want %d", account, id)
 	}
-	b.fill("#contact", "frank@example.org")
+	b.fill("#contact", "frank@127.0.0.4")
 	b.submit("#purge-contact-submit")
 	b.wantPath("/settings")
 	b.wantText("#flash", "History purged: 3 entries deleted.")
-	if f, g := countFor("frank@example.org"), countFor("grace@example.org"); f != 0 || g != 2 {
+	if f, g := countFor("frank@127.0.0.4"), countFor("grace@127.0.0.4"); f != 0 || g != 2 {
 		t.Errorf("after purging frank: frank %d rows, grace %d rows; want 0 and 2", f, g)
 	}
 

@@ -75,7 +75,7 @@ func (a *app) start(t *testing.T) *app {
 	if spec == "" {
 		spec = "null"
 	}
-	args := []string{"-data", a.data, "-board", "sim", "-audio", spec, "-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-log", "debug"}
+	args := []string{"-data", a.data, "-board", "sim", "-audio", spec, "-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-sip", "127.0.0.1:0", "-log", "debug"}
 	go func() { errc <- run(ctx, args, a.logs, ready) }()
 	select {
 	case addr := <-ready:

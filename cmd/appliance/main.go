@@ -50,6 +50,7 @@ type config struct {
 	audio    string
 	http     string
 	https    string
+	sip      string
 	logLevel slog.Level
 	pins     hw.Pins
 }
@@ -63,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.audio, "audio", "malgo", "headset: malgo, malgo:NAME (prefer that headset), null, file:DIR or file:DIR,loop")
 	fs.StringVar(&c.http, "http", ":80", "address of the plain-HTTP listener, which only redirects to HTTPS")
 	fs.StringVar(&c.https, "https", ":443", "address of the web admin (HTTPS, self-signed certificate made at first run)")
+	fs.StringVar(&c.sip, "sip", "0.0.0.0:0", "local address of the SIP accounts and their calls' media (port 0: any free one)")
 	fs.TextVar(&c.logLevel, "log", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.pins.Answer, "pin-answer", c.pins.Answer, "GPIO line of the ANSWER button")
 	fs.StringVar(&c.pins.Hangup, "pin-hangup", c.pins.Hangup, "GPIO line of the HANGUP button")
@@ -145,12 +147,28 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	defer b.Close()
 
+	st, err := store.Open(ctx, filepath.Join(cfg.data, "padlock.db"), nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer st.Close()
+
+	// The brain is made after its lines, and the lines post to it: post
+	// waits for it through this variable, set just below.
+	var brain *phone.Phone
+	post := func(ev phone.Event) { brain.Post(context.Background(), ev) }
+	var keys *keyring.Keyring
+	sipSide := newSIPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), ear, cfg.sip, post, log.With("part", "sip"))
+
 	tests := testline.New(testline.DefaultTiming)
 	defer tests.Close()
-	mux := lines.New(lines.Route{Name: "test lines", Line: tests, Takes: testline.Handles})
+	mux := lines.New(
+		lines.Route{Name: "test lines", Line: tests, Takes: testline.Handles},
+		lines.Route{Name: "SIP", Line: sipSide.line},
+	)
 	defer mux.Close()
 
-	brain := phone.New(phone.Config{
+	brain = phone.New(phone.Config{
 		Board:     b,
 		Telephony: mux,
 		Voice:     headset.Voice{H: ear, Log: log.With("part", "voice")},
@@ -158,13 +176,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		Initial:   phone.State{VaultLocked: true},
 	})
 
-	st, err := store.Open(ctx, filepath.Join(cfg.data, "padlock.db"), nil)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer st.Close()
-	keys, err := keyring.Open(cfg.data, st, vaultParams, func(locked bool) {
-		brain.Post(context.Background(), phone.VaultLocked{Locked: locked})
+	keys, err = keyring.Open(cfg.data, st, vaultParams, func(locked bool) {
+		post(phone.VaultLocked{Locked: locked})
+		if !locked {
+			sipSide.Reload() // the passwords are readable now
+		}
 	})
 	if err != nil && keys == nil {
 		return fmt.Errorf("vault: %w", err)
@@ -176,7 +192,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		log.Info("first run: open the web admin to set the master password")
 	}
 
-	web, err := webadmin.New(webadmin.Config{Phone: brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web")})
+	web, err := webadmin.New(webadmin.Config{
+		Phone: brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web"),
+		AccountsChanged: sipSide.Reload,
+		AccountStatus:   func(a store.Account) string { return sipSide.line.Status()[a.Address()] },
+	})
 	if err != nil {
 		return err
 	}
@@ -211,6 +231,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
+	wg.Go(func() { sipSide.run(runCtx, log.With("part", "sip")) })
 	wg.Go(func() {
 		if err := brain.Run(runCtx); err != nil {
 			errs <- fmt.Errorf("phone: %w", err)

@@ -146,6 +146,19 @@ func (m *Mux) SetVerified(id call.ID, v bool) error {
 	return m.with(id, func(l Line) error { return l.SetVerified(id, v) })
 }
 
+// SendDTMF goes to the call's own line, if it can send digits.
+func (m *Mux) SendDTMF(id call.ID, digits string) error {
+	return m.with(id, func(l Line) error {
+		d, ok := l.(interface {
+			SendDTMF(id call.ID, digits string) error
+		})
+		if !ok {
+			return fmt.Errorf("this line cannot send keypad digits")
+		}
+		return d.SendDTMF(id, digits)
+	})
+}
+
 // Close stops forwarding; the lines themselves are closed by their owners.
 func (m *Mux) Close() error {
 	close(m.stop)

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"sync"
+
+	"github.com/padlock-phone/padlock/keyring"
+	"github.com/padlock-phone/padlock/media/callmedia"
+	"github.com/padlock-phone/padlock/media/headset"
+	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/protocols/sip"
+	"github.com/padlock-phone/padlock/protocols/sipline"
+	"github.com/padlock-phone/padlock/store"
+)
+
+// sipSide is the SIP half of the appliance: the line that follows the
+// stored accounts, and a goroutine that rebuilds it on request (vault
+// unlocked, accounts edited), one rebuild at a time.
+type sipSide struct {
+	line *sipline.Line
+	kick chan struct{}
+	wg   sync.WaitGroup
+}
+
+// poster is where driver events go: the phone brain, set once it exists.
+type poster func(ev phone.Event)
+
+func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, listen string, post poster, log *slog.Logger) *sipSide {
+	bind := netip.IPv4Unspecified()
+	if ap, err := netip.ParseAddrPort(listen); err == nil {
+		bind = ap.Addr()
+	}
+	s := &sipSide{kick: make(chan struct{}, 1)}
+	s.line = sipline.New(sipline.Config{
+		Store:     st,
+		Passwords: pw,
+		Listen:    listen,
+		Log:       log,
+		OnStatus: func(a sip.AccountStatus) {
+			post(phone.AccountStatus{Account: a.Account, Registered: a.Registered})
+		},
+		Media: func() (sip.Media, error) {
+			zid, err := callmedia.DeviceZID(context.Background(), st)
+			if err != nil {
+				return nil, err
+			}
+			return callmedia.New(callmedia.Config{
+				ZID:     zid,
+				Cache:   callmedia.StoreCache{St: st},
+				Headset: ear,
+				BindIP:  bind,
+				RequireEncryption: func() bool {
+					on, err := st.Bool(context.Background(), store.RequireEncryptedCalls)
+					return err != nil || on // unreadable: the safe side
+				},
+				Emit: func(ev call.Event) { post(ev) },
+				Log:  log.With("part", "media"),
+			})
+		},
+	})
+	return s
+}
+
+// Reload asks for a rebuild; several requests in a row make one.
+func (s *sipSide) Reload() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run rebuilds on request until ctx ends, then closes the line.
+func (s *sipSide) run(ctx context.Context, log *slog.Logger) {
+	defer s.line.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+			if err := s.line.Reload(ctx); err != nil {
+				log.Error("SIP accounts not started", "err", err)
+			}
+		}
+	}
+}
+
+// passwordsOf reads account passwords from the keyring once it exists.
+type passwordsOf func() *keyring.Keyring
+
+func (p passwordsOf) AccountPassword(ctx context.Context, id int64) ([]byte, error) {
+	return p().AccountPassword(ctx, id)
+}
