@@ -24,14 +24,17 @@ func (c *sipCall) holdLoop(first bool) {
 		}
 		c.mu.Unlock()
 		err := c.reinvite(on)
-		c.d.emit(LocalHold{ID: c.id, On: on, Err: err})
 		if err != nil {
+			// Give up on what was asked so far, before reporting: a Hold
+			// that follows the report must start afresh, not be lost.
 			c.mu.Lock()
 			c.wantHold = c.localHold
 			c.reinviting = false
 			c.mu.Unlock()
+			c.d.emit(LocalHold{ID: c.id, On: on, Err: err})
 			return
 		}
+		c.d.emit(LocalHold{ID: c.id, On: on})
 	}
 }
 
