@@ -122,7 +122,6 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 func (c *Client) keepAlive(l *link) {
 	t := time.NewTicker(c.acct.cfg.PingInterval)
 	defer t.Stop()
-	ping := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}})
 	for {
 		select {
 		case <-l.served:
@@ -130,7 +129,11 @@ func (c *Client) keepAlive(l *link) {
 		case <-t.C:
 		}
 		ctx, cancel := withTimeout(c.ctx, c.acct.cfg.Timeout)
-		_, err := c.acct.sendIQ(ctx, l.sess, stanza.IQ{Type: stanza.GetIQ, To: c.acct.jid.Domain()}, ping)
+		ping := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}})
+		r, err := c.acct.sendIQ(ctx, l.sess, stanza.IQ{Type: stanza.GetIQ, To: c.acct.jid.Domain()}, ping)
+		if err == nil && r.Type == "error" {
+			c.acct.log.Debug("xmpp ping answered with an error (still alive)", "err", replyErr(r))
+		}
 		cancel()
 		if err == nil || c.ctx.Err() != nil {
 			continue

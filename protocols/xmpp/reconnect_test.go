@@ -115,8 +115,28 @@ func TestDeadConnection(t *testing.T) {
 	cfg := account(s, "alice", "alicepass")
 	cfg.PingInterval = 100 * time.Millisecond
 	cfg.Timeout = 500 * time.Millisecond
+	var log packetLog
+	cfg.PacketLog = log.log
 	alice := dial(t, cfg)
 	waitFor[xmpp.Connected](t, alice, nil)
+	// Let two pings go out and be answered first.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		pings := 0
+		for _, l := range log.all() {
+			if strings.HasPrefix(l, "out <iq") && strings.Contains(l, `<ping xmlns="urn:xmpp:ping"></ping>`) {
+				pings++
+			}
+			if strings.HasPrefix(l, "in <iq") && strings.Contains(l, "type='error'") {
+				t.Fatalf("ping refused: %s", l)
+			}
+		}
+		if pings >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pings in the log: %q", log.all())
+		}
+	}
 	s.Pause()
 	d := waitFor[xmpp.Disconnected](t, alice, nil)
 	if d.GaveUp || !strings.Contains(d.Err.Error(), "no answer to a ping within 500ms") {
