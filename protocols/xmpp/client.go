@@ -64,10 +64,15 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 // events not yet taken then are dropped.
 func (c *Client) Events() <-chan Event { return c.events.out }
 
-// Close ends the session and stops reconnecting.
+// Close ends the session and stops reconnecting. The client's copy of the
+// password is wiped (the SASL library keeps its own string copy until it is
+// garbage collected).
 func (c *Client) Close() error {
 	c.cancel()
 	<-c.done
+	c.mu.Lock()
+	clear(c.password)
+	c.mu.Unlock()
 	return nil
 }
 
@@ -220,7 +225,7 @@ func (c *Client) reconnect(cause error) *link {
 		}
 		var ae *AuthError
 		var ce *CertificateError
-		if errors.As(err, &ae) || errors.As(err, &ce) {
+		if errors.As(err, &ae) && ae.Condition != "temporary-auth-failure" || errors.As(err, &ce) {
 			c.acct.log.Error("xmpp reconnect refused; giving up", "err", err)
 			c.events.push(Disconnected{Err: err, GaveUp: true})
 			return nil

@@ -159,6 +159,7 @@ func (c *Client) ChangePassword(ctx context.Context, newPassword []byte) error {
 		return fmt.Errorf("change password for %s: %w", c.acct.jid.Bare(), err)
 	}
 	c.mu.Lock()
+	clear(c.password)
 	c.password = append([]byte(nil), newPassword...)
 	c.mu.Unlock()
 	c.acct.log.Info("xmpp password changed in-band")
