@@ -19,8 +19,7 @@ func parseContact(s string) (jid.JID, error) {
 	return j.Bare(), nil
 }
 
-// text is a token reader for <name>text</name> (nothing if text is empty
-// and omitEmpty).
+// textElement is a token reader for <name>text</name>.
 func textElement(name, text string) xml.TokenReader {
 	return xmlstream.Wrap(xmlstream.Token(xml.CharData(text)), xml.StartElement{Name: xml.Name{Local: name}})
 }

@@ -77,14 +77,15 @@ func (e *CertificateError) Error() string {
 
 func (e *CertificateError) Unwrap() error { return e.Err }
 
-// RegistrationError is any other refusal of a Register or ChangePassword
-// request, with the server's XMPP error condition and text.
-type RegistrationError struct {
+// RefusedError is the server answering a request (roster change, password
+// change, registration) with an XMPP error: its condition, such as
+// "not-acceptable", and its human text if it gave one.
+type RefusedError struct {
 	Condition string
 	Text      string
 }
 
-func (e *RegistrationError) Error() string {
+func (e *RefusedError) Error() string {
 	msg := "server refused the request: " + e.Condition
 	if e.Text != "" {
 		msg += " (" + e.Text + ")"

@@ -99,7 +99,7 @@ func replyErr(r *iqReply) error {
 	if r.Type != "error" {
 		return nil
 	}
-	e := &RegistrationError{Condition: "undefined-condition"}
+	e := &RefusedError{Condition: "undefined-condition"}
 	if r.Error != nil {
 		e.Condition, e.Text = r.Error.condition()
 	}

@@ -58,6 +58,13 @@ func TestLoginErrors(t *testing.T) {
 		t.Errorf("error does not show the fingerprint: %v", err)
 	}
 
+	directUntrusted := untrusted
+	directUntrusted.TLS, directUntrusted.Server = xmpp.DirectTLS, s.DirectTLSAddr
+	_, err = xmpp.Dial(ctxT(t), directUntrusted)
+	if !errors.As(err, &ce) || ce.Fingerprint != s.Fingerprint {
+		t.Errorf("untrusted certificate over direct TLS: got %v", err)
+	}
+
 	badPin := account(s, "alice", "alicepass")
 	badPin.PinnedFingerprint[0] ^= 1
 	_, err = xmpp.Dial(ctxT(t), badPin)

@@ -91,7 +91,7 @@ func (a *account) registerFeature(reg *registration) xmpp.StreamFeature {
 // registrationResult maps an XEP-0077 answer to this package's errors.
 func registrationResult(r *iqReply) error {
 	err := replyErr(r)
-	var re *RegistrationError
+	var re *RefusedError
 	if !errors.As(err, &re) {
 		return err
 	}
