@@ -81,19 +81,25 @@ func (d *Driver) newCall(a *ua, incoming bool) (*sipCall, error) {
 		return nil, errors.New("sip: driver is shut down")
 	}
 	id := d.newCallID(a)
-	c := &sipCall{id: id, a: a, d: d, incoming: incoming, decide: make(chan decision, 1), ackWait: map[uint32]chan *sip.Request{}}
-	d.calls[id] = c
 	d.mu.Unlock()
+	c := &sipCall{id: id, a: a, d: d, incoming: incoming, decide: make(chan decision, 1), ackWait: map[uint32]chan *sip.Request{}}
 	var b [8]byte
 	raw, _ := hex.DecodeString(d.token(8))
 	copy(b[:], raw)
 	c.sessID = binary.BigEndian.Uint64(b[:]) >> 2 // keep it positive as a signed 64-bit number
 	ms, err := d.cfg.Media.NewSession(id)
 	if err != nil {
-		d.forget(id)
 		return nil, fmt.Errorf("sip: no media for the call: %w", err)
 	}
 	c.media = ms
+	// Only a call with its media is visible to Telephony and in-dialog requests.
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		ms.Close()
+		return nil, errors.New("sip: driver is shut down")
+	}
+	d.calls[id] = c
 	return c, nil
 }
 

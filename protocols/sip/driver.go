@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -181,6 +182,13 @@ func (d *Driver) token(n int) string {
 		panic("sip: random source failed: " + err.Error())
 	}
 	return hex.EncodeToString(b)
+}
+
+// smallRandom is a random first CSeq number below 2^15 (RFC 3261 8.1.1.5
+// asks for less than 2^31; small ones leave room to count up).
+func (d *Driver) smallRandom() uint32 {
+	n, _ := strconv.ParseUint(d.token(2), 16, 32)
+	return uint32(n&0x7fff) + 1
 }
 
 // accountFor picks the account to call target from: the one whose domain

@@ -86,7 +86,13 @@ func (c *sipCall) reinviteOnce(on bool) (retry bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	defer tx.Terminate()
+	// After a 2xx the transaction must live on, to ACK retransmitted 2xx.
+	accepted := false
+	defer func() {
+		if !accepted {
+			tx.Terminate()
+		}
+	}()
 	for {
 		var res *sip.Response
 		select {
@@ -122,6 +128,7 @@ func (c *sipCall) reinviteOnce(on bool) (retry bool, err error) {
 		c.mu.Unlock()
 		ack.SetBody(nil)
 		c.sendAck(ack)
+		accepted = true
 		tx.OnRetransmission(func(r *sip.Response) {
 			if r.IsSuccess() {
 				c.sendAck(ack.Clone())

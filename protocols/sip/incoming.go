@@ -74,7 +74,7 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		remoteTarget: req.Contact().Address,
 		routeSet:     routes(req),
 		remoteCSeq:   req.CSeq().SeqNo,
-		localCSeq:    uint32(time.Now().UnixNano()&0x7fff) + 1,
+		localCSeq:    a.d.smallRandom(),
 		transport:    req.Transport(),
 	}
 	c.mu.Unlock()
@@ -124,7 +124,9 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote RemoteMedia, offerless bool) {
 	c.mu.Lock()
 	if c.state != stDialing {
+		// Hung up while answering: the INVITE still needs a final answer.
 		c.mu.Unlock()
+		respond(c.a.log, tx, sip.NewResponseFromRequest(inv, 603, "Decline", nil))
 		return
 	}
 	var body []byte

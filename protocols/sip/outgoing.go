@@ -70,15 +70,18 @@ func (c *sipCall) runOutgoing(uri sip.Uri, offer []byte) {
 				return
 			}
 			tx.Terminate()
+			// The retry changes req (CSeq, Via, credentials): keep cancel()
+			// off it until the new transaction has its first 1xx.
+			c.mu.Lock()
+			c.provisional = false
+			c.mu.Unlock()
 			tx, err = a.client.TransactionDigestAuth(c.d.ctx, req, res, sipgo.DigestAuth{Username: a.acct.AuthUser, Password: a.acct.Password})
 			if err != nil {
 				c.end(fmt.Sprintf("could not answer the proxy's password challenge: %v", err))
 				return
 			}
 			c.mu.Lock()
-			c.invite = req
 			c.dlg.localCSeq = req.CSeq().SeqNo
-			c.provisional = false
 			c.mu.Unlock()
 		default:
 			c.end(failureReason(res, person(uri), authTried))

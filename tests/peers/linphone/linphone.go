@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,9 @@ type Config struct {
 	Mandatory       bool
 	Expires         int // registration lifetime in seconds (default 600)
 }
+
+// logLine is how liblinphone's log lines on the console begin.
+var logLine = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
 
 // Phone is a running linphonec.
 type Phone struct {
@@ -226,7 +230,10 @@ func (p *Phone) find(mark int, substr string, within time.Duration) (string, boo
 			for strings.HasPrefix(out, "linphonec> ") {
 				out = strings.TrimPrefix(out, "linphonec> ")
 			}
-			if strings.Contains(out, substr) && !p.sent[strings.TrimSpace(out)] {
+			// Skip the command echo and liblinphone's own log lines
+			// ("2026-11-26 06:53:49:057 bctbx-error-..."), which mention
+			// words like "error" or "ended" in passing.
+			if strings.Contains(out, substr) && !p.sent[strings.TrimSpace(out)] && !logLine.MatchString(out) {
 				p.mu.Unlock()
 				return out, true
 			}
