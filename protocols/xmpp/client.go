@@ -27,6 +27,9 @@ type Client struct {
 	link     *link // nil while disconnected
 	password []byte
 	roster   map[string]Contact // bare JID -> contact
+	// held collects roster pushes that arrive while the roster is being
+	// fetched (nil otherwise); they are applied on top of the fetch result.
+	held [][]rosterItem
 }
 
 // link is one live session and the goroutine serving it.
@@ -93,6 +96,9 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 		return nil, fmt.Errorf("server %s did not offer an encrypted, authenticated session (%v)", c.acct.addr, st)
 	}
 	l := &link{sess: sess, served: make(chan struct{})}
+	c.mu.Lock()
+	c.held = [][]rosterItem{}
+	c.mu.Unlock()
 	go func() {
 		l.err = sess.Serve(xmpp.HandlerFunc(c.handle))
 		close(l.served)
@@ -100,10 +106,13 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 	contacts, err := c.acct.fetchRoster(ctx, sess)
 	if err != nil {
 		c.drop(l)
+		c.mu.Lock()
+		c.held = nil
+		c.mu.Unlock()
 		return nil, c.acct.classify(at, fmt.Errorf("fetch roster: %w", err))
 	}
 	c.mu.Lock()
-	c.roster = contacts
+	c.installRosterLocked(contacts)
 	c.link = l
 	snap := c.snapshotLocked()
 	c.mu.Unlock()

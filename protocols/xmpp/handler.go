@@ -228,6 +228,29 @@ func (c *Client) onPresence(p inPresence) {
 
 func (c *Client) onRosterPush(items []rosterItem) {
 	c.mu.Lock()
+	if c.held != nil {
+		// The roster is being fetched: the answer may predate this push.
+		c.held = append(c.held, items)
+		c.mu.Unlock()
+		return
+	}
+	c.applyPushLocked(items)
+	snap := c.snapshotLocked()
+	c.mu.Unlock()
+	c.events.push(RosterChanged{Contacts: snap})
+}
+
+// installRosterLocked takes a fetched roster and applies the pushes held
+// while it was fetched.
+func (c *Client) installRosterLocked(contacts map[string]Contact) {
+	c.roster = contacts
+	for _, items := range c.held {
+		c.applyPushLocked(items)
+	}
+	c.held = nil
+}
+
+func (c *Client) applyPushLocked(items []rosterItem) {
 	if c.roster == nil {
 		c.roster = make(map[string]Contact)
 	}
@@ -239,7 +262,4 @@ func (c *Client) onRosterPush(items []rosterItem) {
 		}
 		c.roster[ct.JID] = ct
 	}
-	snap := c.snapshotLocked()
-	c.mu.Unlock()
-	c.events.push(RosterChanged{Contacts: snap})
 }
