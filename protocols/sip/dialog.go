@@ -1,8 +1,6 @@
 package sip
 
 import (
-	"strings"
-
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -99,6 +97,3 @@ func person(u sip.Uri) string {
 	}
 	return u.User + "@" + u.Host
 }
-
-// transportOf is the sipgo transport name for a Via or account transport.
-func transportOf(s string) string { return strings.ToUpper(s) }
