@@ -36,8 +36,9 @@ type Account struct {
 	// certificate, Certificates is what we show to peers that connect to
 	// us (a fresh self-signed one when empty). Nil means system roots.
 	TLS *tls.Config
-	// Listen is the local address to bind, "127.0.0.1:0" by default (port
-	// 0 picks a free one).
+	// Listen is the local address to bind: every IPv4 interface on a free
+	// port ("0.0.0.0:0") by default. The Contact names the address that
+	// routes to the registrar.
 	Listen string
 	// Expires is the registration lifetime asked for; 600 s by default.
 	Expires time.Duration
@@ -78,7 +79,7 @@ func (a *Account) fill() error {
 		a.Proxy = net.JoinHostPort(a.Proxy, port)
 	}
 	if a.Listen == "" {
-		a.Listen = "127.0.0.1:0"
+		a.Listen = "0.0.0.0:0"
 	}
 	if a.Expires <= 0 {
 		a.Expires = 600 * time.Second

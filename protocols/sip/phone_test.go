@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/phone/call"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"
 )
@@ -68,5 +69,33 @@ func waitState(t *testing.T, p *phone.Phone, what string, ok func(phone.State) b
 		case <-deadline:
 			t.Fatalf("phone never reached %s: %+v", what, p.State())
 		}
+	}
+}
+
+// TestCloseEndsCallsAndRegistration: shutting the driver down hangs up a
+// call in progress (linphonec sees the BYE) and removes the registration.
+func TestCloseEndsCallsAndRegistration(t *testing.T) {
+	k := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alicepass"}, kamailio.User{Name: "bob", Password: "bobpass"})
+	bob := linphone.Start(t, linphone.Config{User: "bob", Password: "bobpass", Domain: "127.0.0.1", Registrar: k.Addr, AutoAnswer: true})
+	st := newStatusLog()
+	d := newDriver(t, st, Account{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr})
+	d.Start()
+	st.wait(t, 5*time.Second, "registration", func(s AccountStatus) bool { return s.Registered })
+	mark := bob.Mark()
+	id, err := d.Dial("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent[call.Answered](t, d, id, callWait)
+	bob.WaitForAfter(t, mark, "connected", callWait)
+	start := time.Now()
+	d.Close()
+	t.Logf("Close took %v", time.Since(start))
+	bob.WaitForAfter(t, mark, "ended", callWait)
+	if c := k.Contacts("alice"); len(c) != 0 {
+		t.Errorf("alice still registered: %v", c)
+	}
+	if _, err := d.Dial("bob"); err == nil {
+		t.Error("dialled after Close")
 	}
 }

@@ -108,7 +108,7 @@ func TestAccountFill(t *testing.T) {
 		wantErr string
 	}{
 		{in: Account{User: "alice", Domain: "example.org"}, want: Account{User: "alice", AuthUser: "alice", Domain: "example.org",
-			Registrar: "example.org:5060", Proxy: "example.org:5060", Transport: "udp", Listen: "127.0.0.1:0", Expires: 600 * time.Second}},
+			Registrar: "example.org:5060", Proxy: "example.org:5060", Transport: "udp", Listen: "0.0.0.0:0", Expires: 600 * time.Second}},
 		{in: Account{User: "bob", AuthUser: "b1", Domain: "example.org", Registrar: "10.0.0.1:5080", Proxy: "10.0.0.9", Transport: "TCP", Listen: "0.0.0.0:5062", Expires: time.Minute},
 			want: Account{User: "bob", AuthUser: "b1", Domain: "example.org", Registrar: "10.0.0.1:5080", Proxy: "10.0.0.9:5060", Transport: "tcp", Listen: "0.0.0.0:5062", Expires: time.Minute}},
 		{in: Account{User: "alice"}, wantErr: "needs a user and a domain"},
