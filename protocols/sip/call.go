@@ -163,7 +163,20 @@ func answerDirection(offered Direction, localHold bool) Direction {
 // Dial calls target ("bob", "bob@example.org" or "sip:bob@example.org")
 // from the account whose domain it names, or the first account.
 func (d *Driver) Dial(target string) (call.ID, error) {
-	a := d.accountFor(target)
+	return d.dial(d.accountFor(target), target)
+}
+
+// DialFrom calls target from the named account ("alice@example.org").
+func (d *Driver) DialFrom(account, target string) (call.ID, error) {
+	for _, a := range d.uas {
+		if a.acct.Name() == account {
+			return d.dial(a, target)
+		}
+	}
+	return "", fmt.Errorf("sip: no account %s", account)
+}
+
+func (d *Driver) dial(a *ua, target string) (call.ID, error) {
 	uri, err := a.targetURI(target)
 	if err != nil {
 		return "", err

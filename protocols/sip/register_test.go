@@ -190,6 +190,22 @@ func TestTwoAccountsCallEachOther(t *testing.T) {
 	if ended[out] != "hung up" || ended[in.ID] != "the other side hung up" {
 		t.Fatalf("ended %v", ended)
 	}
+	// And back, from the second account, which the target alone would not pick.
+	back, err := d.DialFrom("dave@127.0.0.1", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = waitEvent[call.Incoming](t, d, "", callWait)
+	if in.From != "dave@127.0.0.1" || in.Account != "alice@127.0.0.1" {
+		t.Fatalf("incoming %+v", in)
+	}
+	d.Reject(in.ID, call.Busy)
+	if e := waitEvent[call.Ended](t, d, back, callWait); e.Reason != "alice@127.0.0.1 is busy" {
+		t.Errorf("reason %q", e.Reason)
+	}
+	if _, err := d.DialFrom("nobody@127.0.0.1", "alice"); err == nil {
+		t.Error("dialled from an unknown account")
+	}
 }
 
 func TestTLSAccount(t *testing.T) {
