@@ -161,13 +161,42 @@ func (c *Client) sendSubscription(ctx context.Context, to jid.JID, typ stanza.Pr
 	return nil
 }
 
-// sendPresence broadcasts our availability.
-func (a *account) sendPresence(ctx context.Context, s interface {
+// sendPresence broadcasts our availability and waits until the server
+// reflects it back (RFC 6121 §4.2.2), so that once Connected is reported
+// the server routes messages to this session. A server that does not
+// reflect it is given Timeout, then trusted anyway.
+func (c *Client) sendPresence(ctx context.Context, s interface {
 	Send(context.Context, xml.TokenReader) error
 }) error {
-	ctx, cancel := withTimeout(ctx, a.cfg.Timeout)
+	ctx, cancel := withTimeout(ctx, c.acct.cfg.Timeout)
 	defer cancel()
-	return s.Send(ctx, stanza.Presence{}.Wrap(nil))
+	echo := &presenceEcho{id: randomID(), done: make(chan struct{})}
+	c.mu.Lock()
+	c.presenceEcho = echo
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.presenceEcho = nil
+		c.mu.Unlock()
+	}()
+	if err := s.Send(ctx, stanza.Presence{ID: echo.id}.Wrap(nil)); err != nil {
+		return err
+	}
+	select {
+	case <-echo.done:
+	case <-ctx.Done():
+		if c.ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.acct.log.Warn("xmpp server did not reflect our presence; going on", "within", c.acct.cfg.Timeout)
+	}
+	return nil
+}
+
+// presenceEcho waits for the server to reflect a presence with this id.
+type presenceEcho struct {
+	id   string
+	done chan struct{}
 }
 
 // SendChat sends a chat message (type "chat") to a contact's bare JID.

@@ -27,9 +27,13 @@ type Client struct {
 	link     *link // nil while disconnected
 	password []byte
 	roster   map[string]Contact // bare JID -> contact
-	// held collects roster pushes that arrive while the roster is being
-	// fetched (nil otherwise); they are applied on top of the fetch result.
-	held [][]rosterItem
+	// While a session is being brought up (connecting), events from the
+	// server are held so that Connected and the fetched roster come first,
+	// and roster pushes are held so they apply on top of the fetch result.
+	connecting   bool
+	presenceEcho *presenceEcho
+	heldPushes   [][]rosterItem
+	heldEvents   []Event
 }
 
 // link is one live session and the goroutine serving it.
@@ -97,35 +101,34 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 	}
 	l := &link{sess: sess, served: make(chan struct{})}
 	c.mu.Lock()
-	c.held = [][]rosterItem{}
+	c.connecting = true
 	c.mu.Unlock()
 	go func() {
 		l.err = sess.Serve(xmpp.HandlerFunc(c.handle))
 		close(l.served)
 	}()
 	contacts, err := c.acct.fetchRoster(ctx, sess)
+	if err == nil {
+		err = c.sendPresence(ctx, sess)
+	}
 	if err != nil {
 		c.drop(l)
 		c.mu.Lock()
-		c.held = nil
+		c.connecting, c.heldPushes, c.heldEvents = false, nil, nil
 		c.mu.Unlock()
-		return nil, c.acct.classify(at, fmt.Errorf("fetch roster: %w", err))
+		return nil, c.acct.classify(at, fmt.Errorf("roster and presence: %w", err))
 	}
+	c.acct.log.Info("xmpp connected", "bound", sess.LocalAddr().String(), "addr", c.acct.addr)
 	c.mu.Lock()
 	c.installRosterLocked(contacts)
 	c.link = l
-	snap := c.snapshotLocked()
-	c.mu.Unlock()
-	c.acct.log.Info("xmpp connected", "bound", sess.LocalAddr().String(), "addr", c.acct.addr)
 	c.events.push(Connected{JID: sess.LocalAddr().String()})
-	c.events.push(RosterChanged{Contacts: snap})
-	if err := c.acct.sendPresence(ctx, sess); err != nil {
-		c.mu.Lock()
-		c.link = nil
-		c.mu.Unlock()
-		c.drop(l)
-		return nil, &UnreachableError{Addr: c.acct.addr, Err: err}
+	c.events.push(RosterChanged{Contacts: c.snapshotLocked()})
+	for _, ev := range c.heldEvents {
+		c.events.push(ev)
 	}
+	c.connecting, c.heldEvents = false, nil
+	c.mu.Unlock()
 	go c.keepAlive(l)
 	return l, nil
 }

@@ -135,6 +135,7 @@ type inMessage struct {
 type inPresence struct {
 	Type   string `xml:"type,attr"`
 	From   string `xml:"from,attr"`
+	ID     string `xml:"id,attr"`
 	Show   string `xml:"show"`
 	Status string `xml:"status"`
 }
@@ -209,18 +210,28 @@ func (c *Client) onMessage(m inMessage) {
 		return // chat states and receipts without text
 	}
 	bare, res := splitFrom(m.From)
-	c.events.push(Message{From: bare, Resource: res, ID: m.ID, Body: body})
+	c.emit(Message{From: bare, Resource: res, ID: m.ID, Body: body})
 }
 
 func (c *Client) onPresence(p inPresence) {
+	c.mu.Lock()
+	echo := c.presenceEcho
+	if echo != nil && p.ID == echo.id && p.Type == "" {
+		// The server reflecting our initial presence: it is now in effect.
+		c.presenceEcho = nil
+		close(echo.done)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
 	bare, res := splitFrom(p.From)
 	switch p.Type {
 	case "":
-		c.events.push(Presence{From: bare, Resource: res, Available: true, Show: p.Show, Status: p.Status})
+		c.emit(Presence{From: bare, Resource: res, Available: true, Show: p.Show, Status: p.Status})
 	case "unavailable":
-		c.events.push(Presence{From: bare, Resource: res, Status: p.Status})
+		c.emit(Presence{From: bare, Resource: res, Status: p.Status})
 	case "subscribe":
-		c.events.push(SubscriptionRequest{From: bare})
+		c.emit(SubscriptionRequest{From: bare})
 	default: // subscribed, unsubscribe(d), probe, error: the roster push says what changed
 		c.acct.log.Debug("xmpp presence", "type", p.Type, "from", p.From)
 	}
@@ -228,26 +239,35 @@ func (c *Client) onPresence(p inPresence) {
 
 func (c *Client) onRosterPush(items []rosterItem) {
 	c.mu.Lock()
-	if c.held != nil {
+	defer c.mu.Unlock()
+	if c.connecting {
 		// The roster is being fetched: the answer may predate this push.
-		c.held = append(c.held, items)
-		c.mu.Unlock()
+		c.heldPushes = append(c.heldPushes, items)
 		return
 	}
 	c.applyPushLocked(items)
-	snap := c.snapshotLocked()
-	c.mu.Unlock()
-	c.events.push(RosterChanged{Contacts: snap})
+	c.events.push(RosterChanged{Contacts: c.snapshotLocked()})
+}
+
+// emit queues an event, or holds it while the session is being set up.
+func (c *Client) emit(ev Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.connecting {
+		c.heldEvents = append(c.heldEvents, ev)
+		return
+	}
+	c.events.push(ev)
 }
 
 // installRosterLocked takes a fetched roster and applies the pushes held
 // while it was fetched.
 func (c *Client) installRosterLocked(contacts map[string]Contact) {
 	c.roster = contacts
-	for _, items := range c.held {
+	for _, items := range c.heldPushes {
 		c.applyPushLocked(items)
 	}
-	c.held = nil
+	c.heldPushes = nil
 }
 
 func (c *Client) applyPushLocked(items []rosterItem) {

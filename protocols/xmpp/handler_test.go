@@ -86,13 +86,14 @@ func TestHandle(t *testing.T) {
 func TestPushDuringFetch(t *testing.T) {
 	c := &Client{acct: &account{log: slog.New(slog.DiscardHandler)}, events: newEventQueue()}
 	defer c.events.close()
-	c.held = [][]rosterItem{}
+	c.connecting = true
 	_, evs := handleRaw(t, c, `<iq type='set' id='p1'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' name='New'/></query></iq>`)
 	if len(evs) != 0 {
 		t.Fatalf("event before the fetch result: %v", evs)
 	}
 	c.mu.Lock()
 	c.installRosterLocked(map[string]Contact{"bob@localhost": {JID: "bob@localhost", Name: "Old", Subscription: "none"}})
+	c.connecting = false
 	c.mu.Unlock()
 	if got := c.Roster(); len(got) != 1 || got[0].Name != "New" {
 		t.Fatalf("roster %+v, want bob named New", got)

@@ -149,3 +149,43 @@ func TestIgnoreAndClose(t *testing.T) {
 	// Frank's request is still pending.
 	waitFor(t, frank, hasContact("alice@localhost", func(c xmpp.Contact) bool { return c.Asked && c.Subscription == "none" }))
 }
+
+// TestManyAccounts dials four accounts at once and passes a message round
+// a ring of them.
+func TestManyAccounts(t *testing.T) {
+	s := prosody.Start(t, prosody.Options{})
+	names := []string{"u0", "u1", "u2", "u3"}
+	for _, n := range names {
+		s.Register(t, n, n+"pass")
+	}
+	clients := make([]*xmpp.Client, len(names))
+	errs := make(chan error, len(names))
+	for i, n := range names {
+		go func() {
+			c, err := xmpp.Dial(ctxT(t), account(s, n, n+"pass"))
+			clients[i] = c
+			errs <- err
+		}()
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range clients {
+		t.Cleanup(func() { c.Close() })
+		waitFor[xmpp.Connected](t, c, nil)
+	}
+	for i, c := range clients {
+		to := names[(i+1)%len(names)] + "@localhost"
+		if err := c.SendChat(ctxT(t), to, "from "+names[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range clients {
+		from := names[(i+len(names)-1)%len(names)]
+		if m := waitFor[xmpp.Message](t, c, nil); m.From != from+"@localhost" || m.Body != "from "+from {
+			t.Errorf("%s got %+v", names[i], m)
+		}
+	}
+}
