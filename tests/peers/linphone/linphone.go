@@ -250,6 +250,26 @@ func (p *Phone) find(mark int, substr string, within time.Duration) (string, boo
 	}
 }
 
+var sasLine = regexp.MustCompile(`is fully encrypted and auth token is (\S+?)\.?$`)
+
+// WaitSAS waits for linphonec to report a ZRTP-secured call after mark and
+// returns the short authentication string it shows.
+func (p *Phone) WaitSAS(t testing.TB, mark int, within time.Duration) string {
+	t.Helper()
+	l := p.WaitForAfter(t, mark, "is fully encrypted and auth token is", within)
+	m := sasLine.FindStringSubmatch(l)
+	if m == nil {
+		t.Fatalf("cannot read the SAS from %q", l)
+	}
+	return m[1]
+}
+
+// Play makes linphonec send wav (8 or 16 kHz mono) as its microphone.
+func (p *Phone) Play(t testing.TB, wav string) { p.Send(t, "play "+wav) }
+
+// Record makes linphonec write what it hears to wav.
+func (p *Phone) Record(t testing.TB, wav string) { p.Send(t, "record "+wav) }
+
 // Console is everything linphonec printed so far.
 func (p *Phone) Console() string {
 	p.mu.Lock()

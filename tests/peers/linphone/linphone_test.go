@@ -2,6 +2,7 @@ package linphone
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,38 @@ func TestRegistersAndCallsAnother(t *testing.T) {
 	b.WaitFor(t, "ended", 5*time.Second)
 	if !strings.Contains(k.Log(), "INVITE sip:bob@127.0.0.1") {
 		t.Errorf("the call did not go through kamailio:\n%s", k.Log())
+	}
+}
+
+func TestZRTPBetweenTwoLinphonecs(t *testing.T) {
+	k := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alicepass"}, kamailio.User{Name: "bob", Password: "bobpass"})
+	a := Start(t, Config{User: "alice", Password: "alicepass", Domain: "127.0.0.1", Registrar: k.Addr, MediaEncryption: "zrtp", Mandatory: true})
+	b := Start(t, Config{User: "bob", Password: "bobpass", Domain: "127.0.0.1", Registrar: k.Addr, MediaEncryption: "zrtp", Mandatory: true, AutoAnswer: true})
+	tone, rec := filepath.Join(t.TempDir(), "tone440.wav"), filepath.Join(t.TempDir(), "bob.wav")
+	if err := WriteTone(tone, 8000, 440, 5, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	a.Play(t, tone)
+	b.Record(t, rec)
+	ma, mb := a.Mark(), b.Mark()
+	a.Send(t, "call sip:bob@127.0.0.1")
+	sa, sb := a.WaitSAS(t, ma, 10*time.Second), b.WaitSAS(t, mb, 10*time.Second)
+	if sa != sb || len(sa) != 4 {
+		t.Fatalf("SAS %q and %q", sa, sb)
+	}
+	t.Logf("SAS %s", sa)
+	// bob hears alice's tone.
+	time.Sleep(1500 * time.Millisecond) // let audio flow: the recording is the thing measured
+	a.Send(t, "terminate")
+	b.WaitForAfter(t, mb, "ended", 5*time.Second)
+	samples, rate, err := ReadWAV(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l440, l1000 := Level(samples, rate, 440), Level(samples, rate, 1000)
+	t.Logf("bob recorded %d samples at %d Hz: level at 440 Hz %.3f, at 1 kHz %.5f", len(samples), rate, l440, l1000)
+	if l440 < 0.002 || l440 < 20*l1000 {
+		t.Errorf("no 440 Hz tone in bob's recording")
 	}
 }
 
