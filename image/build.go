@@ -21,8 +21,13 @@ type Config struct {
 	// Board is the appliance's -board: gpio on a Raspberry Pi, sim under
 	// QEMU (-M virt has no GPIO).
 	Board string
-	// Audio is the appliance's -audio: null until the headset driver
-	// (malgo) is in the appliance.
+	// QEMU makes the image for qemu-system-aarch64 -M virt: the simulated
+	// board, and ALSA's default device recording silence, because QEMU's
+	// usb-audio card has no microphone and the phone opens the headset
+	// for both directions.
+	QEMU bool
+	// Audio is the appliance's -audio: malgo (the USB headset through
+	// ALSA; under QEMU an emulated USB sound card), or null.
 	Audio string
 	// Password protects gokrazy's own web interface and its update
 	// endpoints (HTTP basic auth, user "gokrazy").
@@ -66,8 +71,11 @@ func (c *Config) fill() error {
 	if c.Board == "" {
 		c.Board = "gpio"
 	}
+	if c.QEMU {
+		c.Board = "sim"
+	}
 	if c.Audio == "" {
-		c.Audio = "null"
+		c.Audio = "malgo"
 	}
 	if c.GokrazyPort == 0 {
 		c.GokrazyPort = 8080

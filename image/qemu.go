@@ -76,7 +76,8 @@ func (q *QEMU) Args(kernel, cmdline string) []string {
 		"-device", "qemu-xhci",
 	}
 	if q.WAV != "" {
-		args = append(args, "-audiodev", "wav,id=snd0,path="+q.WAV,
+		// 16 kHz mono 16-bit: the rate of the phone's own audio path.
+		args = append(args, "-audiodev", "wav,id=snd0,path="+q.WAV+",out.frequency=16000,out.channels=1,out.format=s16",
 			"-device", "usb-audio,audiodev=snd0")
 	}
 	// The virt machine's UART is a PL011: ttyAMA0.

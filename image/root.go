@@ -78,6 +78,9 @@ func stageRoot(ctx context.Context, cfg Config, dir, sysroot string, logf func(s
 		"etc/http-port.txt":  strconv.Itoa(cfg.GokrazyPort),
 		"etc/https-port.txt": strconv.Itoa(cfg.GokrazyPort + 1),
 	}
+	if cfg.QEMU {
+		files["etc/asound.conf"] = qemuALSA
+	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			return err
@@ -93,6 +96,17 @@ func stageRoot(ctx context.Context, cfg Config, dir, sysroot string, logf func(s
 	}
 	return nil
 }
+
+// qemuALSA is /etc/asound.conf of a QEMU image: the default device plays
+// to the first card (QEMU's usb-audio, which only plays) and records from
+// ALSA's null device (silence). A Raspberry Pi image has no such file: its
+// USB headset plays and records.
+const qemuALSA = `pcm.!default {
+	type asym
+	playback.pcm "plughw:0,0"
+	capture.pcm "null"
+}
+`
 
 // copyTree copies a directory tree of regular files, directories and
 // symlinks; modes are normalised (0755 for directories and executables,

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -66,7 +67,7 @@ func buildImage(t testing.TB) (image.Result, string) {
 		}
 		cfg = image.Config{
 			ModuleDir: mod, CacheDir: filepath.Join(cache, "padlock", "image"),
-			Board: "sim", Audio: "null", Password: updatePassword,
+			QEMU: true, Audio: "malgo", Password: updatePassword,
 			Epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix(),
 		}
 		var logs [2]bytes.Buffer
@@ -81,8 +82,9 @@ func buildImage(t testing.TB) (image.Result, string) {
 			}
 		}
 		if res[0].SHA256 != res[1].SHA256 {
-			buildErr = fmt.Errorf("two builds of the same tree differ: sha256 %s and %s\n%s\n%s",
-				res[0].SHA256, res[1].SHA256, logs[0].String(), logs[1].String())
+			buildErr = fmt.Errorf("two builds of the same tree differ: sha256 %s and %s, first at %s\n%s\n%s",
+				res[0].SHA256, res[1].SHA256, firstDifference(res[0].Layout, filepath.Join(buildDir, "padlock-0.img"), cfg.Out),
+				logs[0].String(), logs[1].String())
 			return
 		}
 		os.Remove(filepath.Join(buildDir, "padlock-1.img"))
@@ -93,6 +95,39 @@ func buildImage(t testing.TB) (image.Result, string) {
 		t.Fatal(buildErr)
 	}
 	return built, builtImg
+}
+
+// firstDifference says where two images first differ.
+func firstDifference(l image.Layout, a, b string) string {
+	fa, err := os.Open(a)
+	if err != nil {
+		return err.Error()
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return err.Error()
+	}
+	defer fb.Close()
+	ba, bb := make([]byte, 1<<20), make([]byte, 1<<20)
+	for off := int64(0); ; off += int64(len(ba)) {
+		na, _ := io.ReadFull(fa, ba)
+		nb, _ := io.ReadFull(fb, bb)
+		for i := range min(na, nb) {
+			if ba[i] != bb[i] {
+				at := off + int64(i)
+				for n := 1; n <= 4; n++ {
+					if start := int64(l.Start(n)) * 512; at >= start && at < start+int64(l.Size(n))*512 {
+						return fmt.Sprintf("byte %d (partition %d, offset %d in it)", at, n, at-start)
+					}
+				}
+				return fmt.Sprintf("byte %d (partition table)", at)
+			}
+		}
+		if na != nb || na < len(ba) {
+			return "nowhere in the common length"
+		}
+	}
 }
 
 func TestImageIsReproducible(t *testing.T) {
@@ -128,6 +163,7 @@ type device struct {
 	boots        chan int
 	serial       *lockedBuffer
 	done         chan error
+	wav          string // the emulated USB headset's playback
 }
 
 type lockedBuffer struct {
@@ -158,10 +194,11 @@ func boot(t testing.TB, img string) *device {
 		serial:  &lockedBuffer{},
 		done:    make(chan error, 1),
 	}
+	d.wav = filepath.Join(t.TempDir(), "headset.wav")
 	q := &image.QEMU{
 		Image:   img,
 		Forward: map[int]int{https: 443, gk: 8080},
-		WAV:     filepath.Join(t.TempDir(), "headset.wav"),
+		WAV:     d.wav,
 		Serial:  d.serial,
 		Boots:   d.boots,
 	}
@@ -332,6 +369,7 @@ func TestFirstRunRebootUpdate(t *testing.T) {
 	if loc := redirect(t, c, d.web+"/setup"); loc != "/login" {
 		t.Fatalf("after setup, /setup redirects to %q, want /login", loc)
 	}
+	d.ringInHeadset(t, c, resp.Cookies())
 
 	d.gokrazyDo(t, http.MethodPost, "/reboot")
 	d.waitBoot(t, 2, 2*time.Minute)
@@ -388,4 +426,93 @@ func redirect(t testing.TB, c *http.Client, u string) string {
 	}
 	t.Fatalf("GET %s: %v", u, last)
 	return ""
+}
+
+// ringInHeadset has the test line call the phone back and finds the ring
+// (440 + 480 Hz) in what the emulated USB headset played: the appliance's
+// malgo device, ALSA and the kernel's USB audio driver, end to end.
+func (d *device) ringInHeadset(t testing.TB, c *http.Client, cookies []*http.Cookie) {
+	t.Helper()
+	do := func(method, path string, form url.Values, csrf string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, d.web+path, strings.NewReader(form.Encode()))
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Requested-With", "fetch")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	_, home := do(http.MethodGet, "/", nil, "")
+	m := regexp.MustCompile(`<meta name="csrf" content="([0-9a-f]+)">`).FindStringSubmatch(home)
+	if m == nil {
+		t.Fatalf("no CSRF token on the home page (logged in?):\n%s", tail(home, 2000))
+	}
+	if resp, body := do(http.MethodPost, "/call/dial", url.Values{"target": {"ringback"}}, m[1]); resp.StatusCode/100 != 2 {
+		t.Fatalf("POST /call/dial: %s %s", resp.Status, body)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	var best [3]float64
+	for time.Now().Before(deadline) {
+		time.Sleep(2 * time.Second)
+		// The ring has pauses: look at quarter seconds of the last 10 s.
+		pcm := lastSamples(d.wav, 10*headsetRate)
+		const win = headsetRate / 4
+		for i := 0; i+win <= len(pcm); i += win {
+			w := pcm[i : i+win]
+			lo, hi, off := goertzel(w, headsetRate, 440), goertzel(w, headsetRate, 480), goertzel(w, headsetRate, 1000)
+			if lo+hi > best[0]+best[1] {
+				best = [3]float64{lo, hi, off}
+			}
+			if lo > 0.01 && hi > 0.01 && off < min(lo, hi)/4 {
+				t.Logf("ring in the headset: 440 Hz %.3f, 480 Hz %.3f, 1000 Hz %.4f", lo, hi, off)
+				return
+			}
+		}
+	}
+	t.Fatalf("no ring in the headset's playback (%s): at best 440 Hz %.4f, 480 Hz %.4f, 1000 Hz %.4f", d.wav, best[0], best[1], best[2])
+}
+
+// headsetRate is the QEMU wav backend's rate (image.QEMU sets 16 kHz mono).
+const headsetRate = 16000
+
+// lastSamples reads up to n samples from the end of QEMU's wav file (16-bit
+// mono; its header holds the sizes only once QEMU exits, so the data is
+// taken to run from byte 44 to the end).
+func lastSamples(name string, n int) []int16 {
+	b, err := os.ReadFile(name)
+	if err != nil || len(b) < 44 {
+		return nil
+	}
+	b = b[44:]
+	b = b[:len(b)&^1]
+	if len(b) > 2*n {
+		b = b[len(b)-2*n:]
+	}
+	pcm := make([]int16, len(b)/2)
+	for i := range pcm {
+		pcm[i] = int16(uint16(b[2*i]) | uint16(b[2*i+1])<<8)
+	}
+	return pcm
+}
+
+// goertzel is the amplitude (full scale 1) of freq in pcm.
+func goertzel(pcm []int16, rate int, freq float64) float64 {
+	w := 2 * math.Pi * freq / float64(rate)
+	c := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, x := range pcm {
+		s := float64(x)/32768 + c*s1 - s2
+		s2, s1 = s1, s
+	}
+	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
 }

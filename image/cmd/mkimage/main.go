@@ -30,18 +30,15 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	fl := flag.NewFlagSet("mkimage", flag.ContinueOnError)
 	out := fl.String("o", "padlock.img", "image file to write")
-	qemu := fl.Bool("qemu", false, "for QEMU -M virt: the simulated board (same as -board sim)")
+	qemu := fl.Bool("qemu", false, "for QEMU -M virt: the simulated board, and silence as the microphone")
 	board := fl.String("board", "gpio", "the appliance's -board: gpio (Raspberry Pi) or sim")
-	audio := fl.String("audio", "null", "the appliance's -audio: null or malgo (once the headset driver is in)")
+	audio := fl.String("audio", "malgo", "the appliance's -audio: malgo (the USB headset) or null")
 	hostname := fl.String("hostname", "padlock", "the device's hostname (also gives the partition GUIDs)")
 	size := fl.Int64("size", image.DefaultSize, "disk size in bytes")
 	pwFile := fl.String("password-file", image.DefaultPasswordFile(), "file with the password of gokrazy's update interface (made if missing)")
 	cache := fl.String("cache", image.DefaultCacheDir(), "directory for the arm64 Debian packages")
 	if err := fl.Parse(args); err != nil {
 		return err
-	}
-	if *qemu {
-		*board = "sim"
 	}
 	pw, made, err := image.Password(*pwFile)
 	if err != nil {
@@ -60,7 +57,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	res, err := image.Build(ctx, image.Config{
 		Out: *out, ModuleDir: mod, CacheDir: *cache, Hostname: *hostname,
-		Board: *board, Audio: *audio, Password: pw, Size: *size, Epoch: epoch, Log: os.Stdout,
+		Board: *board, QEMU: *qemu, Audio: *audio, Password: pw, Size: *size, Epoch: epoch, Log: os.Stdout,
 	})
 	if err != nil {
 		return err

@@ -33,9 +33,9 @@ func run(ctx context.Context, args []string) error {
 	fl := flag.NewFlagSet("update", flag.ContinueOnError)
 	host := fl.String("host", "", "gokrazy's interface on the phone: host:port (port 8080 in Padlock images)")
 	root := fl.String("root", "", "a root squashfs to push; empty: build one now")
-	qemu := fl.Bool("qemu", false, "build for QEMU (same as -board sim)")
+	qemu := fl.Bool("qemu", false, "build for QEMU (as mkimage -qemu)")
 	board := fl.String("board", "gpio", "the appliance's -board: gpio or sim")
-	audio := fl.String("audio", "null", "the appliance's -audio")
+	audio := fl.String("audio", "malgo", "the appliance's -audio: malgo (the USB headset) or null")
 	hostname := fl.String("hostname", "padlock", "the device's hostname")
 	pwFile := fl.String("password-file", image.DefaultPasswordFile(), "file with gokrazy's update password")
 	cache := fl.String("cache", image.DefaultCacheDir(), "directory for the arm64 Debian packages")
@@ -45,9 +45,6 @@ func run(ctx context.Context, args []string) error {
 	}
 	if *host == "" {
 		return fmt.Errorf("-host is required (e.g. -host 192.168.1.20:8080)")
-	}
-	if *qemu {
-		*board = "sim"
 	}
 	pw, made, err := image.Password(*pwFile)
 	if err != nil {
@@ -73,7 +70,7 @@ func run(ctx context.Context, args []string) error {
 		*root = filepath.Join(dir, "root.squashfs")
 		if _, err := image.BuildRoot(ctx, image.Config{
 			Out: *root, ModuleDir: mod, CacheDir: *cache, Hostname: *hostname,
-			Board: *board, Audio: *audio, Password: pw, Epoch: epoch, Log: os.Stdout,
+			Board: *board, QEMU: *qemu, Audio: *audio, Password: pw, Epoch: epoch, Log: os.Stdout,
 		}); err != nil {
 			return err
 		}
