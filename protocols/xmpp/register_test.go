@@ -24,6 +24,11 @@ func TestRegisterAndChangePassword(t *testing.T) {
 	if err := c.ChangePassword(ctxT(t), []byte("carolpass2")); err != nil {
 		t.Fatalf("ChangePassword: %v", err)
 	}
+	// A reconnection logs in with the new password.
+	s.Kill()
+	waitFor[xmpp.Disconnected](t, c, nil)
+	s.Restart(t)
+	waitFor[xmpp.Connected](t, c, nil)
 	c.Close()
 
 	c2 := dial(t, account(s, "carol", "carolpass2"))
