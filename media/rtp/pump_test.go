@@ -71,5 +71,5 @@ func TestStreamRun(t *testing.T) {
 	hb.tick.Stop()
 	hb.mu.Lock()
 	defer hb.mu.Unlock()
-	checkTone(t, hb.played, 16000*300/1000, 1000, 16000, 8000, 1)
+	checkToneLive(t, hb.played, 16000*300/1000, 1000, 16000, 8000, 1)
 }

@@ -179,10 +179,10 @@ func talk(t *testing.T, from, to *Stream, frames int) []int16 {
 	return out
 }
 
-// eventually polls cond until it holds or 2 s pass.
+// eventually polls cond until it holds or 5 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -225,7 +225,7 @@ func TestStreamTone(t *testing.T) {
 			if tt.loss > 0 {
 				tol = 2.5
 			}
-			checkTone(t, out, tt.f.Samples(300*time.Millisecond), 1000, float64(tt.f.SampleRate), 8000, tol)
+			checkToneLive(t, out, tt.f.Samples(300*time.Millisecond), 1000, float64(tt.f.SampleRate), 8000, tol)
 
 			// Let delayed packets land, then exchange reports: A's sender
 			// report first, so that B's answer carries LSR and DLSR.
@@ -248,7 +248,7 @@ func TestStreamTone(t *testing.T) {
 			var rep RemoteReport
 			select {
 			case rep = <-l.reportsA:
-			case <-time.After(2 * time.Second):
+			case <-time.After(5 * time.Second):
 				t.Fatal("A got no report from B")
 			}
 			sb := l.b.Stats()
@@ -262,8 +262,11 @@ func TestStreamTone(t *testing.T) {
 			if rep.RTT <= 0 || rep.RTT > time.Second {
 				t.Errorf("RTT %v from LSR/DLSR, want within (0, 1s]", rep.RTT)
 			}
-			if rep.Jitter > 30*time.Millisecond {
-				t.Errorf("reported jitter %v on loopback", rep.Jitter)
+			// Loopback has no jitter of its own, but a loaded machine
+			// delays goroutines by tens of ms: only check it is sane and
+			// agrees with what B measured.
+			if rep.Jitter > 500*time.Millisecond || rep.Jitter != sb.Receive.Jitter {
+				t.Errorf("reported jitter %v, B measured %v", rep.Jitter, sb.Receive.Jitter)
 			}
 			if tt.loss == 0 && rep.FractionLost != 0 {
 				t.Errorf("fraction lost %v without loss", rep.FractionLost)
@@ -300,7 +303,7 @@ func TestStreamDTMF(t *testing.T) {
 					if d.Duration != 60*time.Millisecond {
 						t.Errorf("digit %c lasted %v, want 60ms", d.Digit, d.Duration)
 					}
-				case <-time.After(2 * time.Second):
+				case <-time.After(5 * time.Second):
 					t.Fatalf("got digits %q, want %q", string(got), digits)
 				}
 			}
@@ -332,7 +335,7 @@ func TestStreamZRTPDemux(t *testing.T) {
 			if !bytes.Equal(got, w) {
 				t.Errorf("ZRTP packet %d\n got %x\nwant %x", i, got, w)
 			}
-		case <-time.After(2 * time.Second):
+		case <-time.After(5 * time.Second):
 			t.Fatalf("ZRTP packet %d not delivered", i)
 		}
 	}
@@ -386,7 +389,7 @@ func TestStreamPolicy(t *testing.T) {
 		// Both sides allow clear: the tone comes through.
 		l.b.AllowClear(true)
 		out = l.talk(t, 40)
-		checkTone(t, out, codec.PCMU.Samples(300*time.Millisecond), 1000, 8000, 8000, 1)
+		checkToneLive(t, out, codec.PCMU.Samples(300*time.Millisecond), 1000, 8000, 8000, 1)
 	})
 	t.Run("packets from a stranger are dropped", func(t *testing.T) {
 		t.Parallel()
@@ -484,7 +487,7 @@ func TestStreamPeriodicReportsAndBye(t *testing.T) {
 	l := &legs{a: a, b: b}
 	l.talk(t, 25)
 	// B's periodic reports reach A without anyone asking.
-	deadline := time.After(2 * time.Second)
+	deadline := time.After(5 * time.Second)
 	for {
 		var r RemoteReport
 		select {
@@ -502,7 +505,7 @@ func TestStreamPeriodicReportsAndBye(t *testing.T) {
 	a.Close()
 	select {
 	case <-bye:
-	case <-time.After(2 * time.Second):
+	case <-time.After(5 * time.Second):
 		t.Fatal("B heard no BYE when A closed")
 	}
 }
@@ -525,7 +528,7 @@ func TestStreamZRTPKeyOrder(t *testing.T) {
 		t.Fatalf("secure: A %v (want false until Conf2ACK), B %v", l.a.Secure(), l.b.Secure())
 	}
 	out := talk(t, l.b, l.a, 30) // B's SRTP reaches A
-	checkTone(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
+	checkToneLive(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
 	if st := l.a.Stats(); st.SentPackets != 0 {
 		t.Errorf("A sent %d packets before Conf2ACK under require_encrypted_calls", st.SentPackets)
 	}
@@ -533,7 +536,7 @@ func TestStreamZRTPKeyOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = talk(t, l.a, l.b, 30)
-	checkTone(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
+	checkToneLive(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
 	if a, b := l.a.Stats(), l.b.Stats(); a.DroppedAuth+b.DroppedAuth+a.DroppedClear+b.DroppedClear != 0 {
 		t.Errorf("packets dropped: A %+v, B %+v", a, b)
 	}
@@ -577,8 +580,8 @@ func TestStreamRTCPNotMuxed(t *testing.T) {
 	k := testKeys(AES256CMHMACSHA180, 9)
 	a.EnableSRTP(k)
 	b.EnableSRTP(Keys{Profile: k.Profile, LocalKey: k.RemoteKey, LocalSalt: k.RemoteSalt, RemoteKey: k.LocalKey, RemoteSalt: k.LocalSalt})
-	out := talk(t, a, b, 20)
-	checkTone(t, out, 8000*200/1000, 1000, 8000, 8000, 1.5)
+	out := talk(t, a, b, 40)
+	checkToneLive(t, out, 8000*200/1000, 1000, 8000, 8000, 1.5)
 	if err := a.SendReport(); err != nil {
 		t.Fatal(err)
 	}
@@ -595,7 +598,7 @@ func TestStreamRTCPNotMuxed(t *testing.T) {
 		if r.ExtendedHighestSeq&0xffff != uint32(a.snd.seq-1) || r.RTT <= 0 {
 			t.Errorf("report %+v", r)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(5 * time.Second):
 		t.Fatal("A got no report on its RTCP socket")
 	}
 	// RTP sent to the RTCP port is refused.
