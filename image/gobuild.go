@@ -40,7 +40,7 @@ func buildPrograms(ctx context.Context, cfg Config, root string, logf func(strin
 			ldflags += fmt.Sprintf(" -X main.buildTimestamp=%s -X main.applianceArgs=%s",
 				cfg.epoch().Format("2006-01-02T15:04:05Z"), strings.Join(cfg.applianceArgs(), ","))
 		}
-		env := []string{"GOOS=linux", "GOARCH=arm64", "GOFLAGS=-mod=mod", "CGO_ENABLED=0"}
+		env := []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
 		if p.cgo {
 			if _, err := lookTool("aarch64-linux-gnu-gcc"); err != nil {
 				return err

@@ -164,6 +164,7 @@ type device struct {
 	serial       *lockedBuffer
 	done         chan error
 	wav          string // the emulated USB headset's playback
+	stop         func() // ends QEMU (also done when the test ends)
 }
 
 type lockedBuffer struct {
@@ -204,9 +205,15 @@ func boot(t testing.TB, img string) *device {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { d.done <- q.Run(ctx) }()
+	var once sync.Once
+	d.stop = func() {
+		once.Do(func() {
+			cancel()
+			<-d.done
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		<-d.done
+		d.stop()
 		if t.Failed() {
 			t.Logf("serial console:\n%s", tail(d.serial.String(), 6000))
 		}
