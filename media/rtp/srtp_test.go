@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/padlock-phone/padlock/media/codec"
 )
 
 type hexBytes []byte
@@ -227,5 +229,23 @@ func TestZRTPProfile(t *testing.T) {
 		if got != tt.want || (err == nil) != tt.ok {
 			t.Errorf("ZRTPProfile(%q, %q) = %v, %v; want %v, ok %v", tt.cipher, tt.auth, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestSRTPSequenceWrap: the rollover counter follows the sequence number
+// past 65535 on both sides (RFC 3711 section 3.3.1), and the receiver's
+// extended highest sequence number counts the cycle.
+func TestSRTPSequenceWrap(t *testing.T) {
+	sp := newSendPath(t, codec.PCMU, AES128CMHMACSHA132)
+	sp.snd.seq = 65500
+	rp := newRecvPath(t, codec.PCMU, AES128CMHMACSHA132)
+	for range 100 {
+		rp.packet(sp.packet()) // panics if unprotect fails
+	}
+	if got, want := rp.rcv.Stats().ExtendedHighestSeq, uint32(65536+63); got != want {
+		t.Errorf("extended highest seq %d, want %d", got, want)
+	}
+	if rms(rp.out) == 0 {
+		t.Error("silence after the wrap")
 	}
 }
