@@ -55,6 +55,7 @@ type app struct {
 	client *http.Client // trusts the device certificate, keeps cookies
 	logs   *syncBuffer
 	audio  string // -audio; null when empty
+	sip    string // -sip; 127.0.0.1:0 when empty
 	stop   func() error
 }
 
@@ -75,7 +76,11 @@ func (a *app) start(t *testing.T) *app {
 	if spec == "" {
 		spec = "null"
 	}
-	args := []string{"-data", a.data, "-board", "sim", "-audio", spec, "-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-sip", "127.0.0.1:0", "-log", "debug"}
+	sipAddr := a.sip
+	if sipAddr == "" {
+		sipAddr = "127.0.0.1:0"
+	}
+	args := []string{"-data", a.data, "-board", "sim", "-audio", spec, "-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-sip", sipAddr, "-log", "debug"}
 	go func() { errc <- run(ctx, args, a.logs, ready) }()
 	select {
 	case addr := <-ready:

@@ -43,14 +43,17 @@ type desk struct {
 	csrf string
 }
 
-func newDesk(t *testing.T) *desk {
+func newDesk(t *testing.T) *desk { return newDeskOn(t, "") }
+
+// newDeskOn is newDesk with the appliance's SIP and media bound to sipAddr.
+func newDeskOn(t *testing.T, sipAddr string) *desk {
 	t.Helper()
 	kam := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alice-pw"}, kamailio.User{Name: "bob", Password: "bob-pw"})
 	bob := linphone.Start(t, linphone.Config{User: "bob", Password: "bob-pw", Domain: "127.0.0.1", Registrar: kam.Addr,
 		AutoAnswer: true, MediaEncryption: "zrtp", Mandatory: true})
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 20) // Padlock's microphone
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear, sip: sipAddr}
 	a.start(t)
 	csrf := a.setUp(t)
 
@@ -89,7 +92,9 @@ func lamps(v map[string]any) [3]string {
 // call is SRTP both ways (each side hears the other's tone), a long press
 // of SAS verifies it (LOCK lamp on), and HANGUP ends it.
 func TestSecureCallWithLinphone(t *testing.T) {
-	d := newDesk(t)
+	// Listening on every interface, as on the device: the SDP must still
+	// carry the address the call leaves through (127.0.0.1 here).
+	d := newDeskOn(t, "0.0.0.0:0")
 	a, bob, ear, csrf := d.a, d.bob, d.ear, d.csrf
 	bobTone := filepath.Join(bob.Dir, "bob.wav")
 	writeTone(t, bobTone, 440, 20)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -128,7 +129,15 @@ func (c *sipCall) end(reason string) {
 // localSDP builds our next SDP body. With answerTo nil it is an offer of
 // every format; otherwise the answer to the peer's offer. Call with mu held.
 func (c *sipCall) localSDP(dir Direction, answerTo *RemoteMedia) ([]byte, error) {
-	m := LocalMedia{Addr: c.media.Addr(), Formats: offerFormats(), EventPT: TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
+	addr := c.media.Addr()
+	if addr.Addr().IsUnspecified() {
+		// Media listening on every interface: advertise the address this
+		// account's signalling leaves through, the one the peer can reach.
+		if ip, err := netip.ParseAddr(c.a.host); err == nil {
+			addr = netip.AddrPortFrom(ip.Unmap(), addr.Port())
+		}
+	}
+	m := LocalMedia{Addr: addr, Formats: offerFormats(), EventPT: TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
 	if answerTo != nil {
 		f, ok := Choose(answerTo.Formats, offerFormats())
 		if !ok {
