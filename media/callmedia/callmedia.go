@@ -87,7 +87,11 @@ func (m *Media) NewSession(id call.ID) (sip.MediaSession, error) {
 	if m.cfg.Cache != nil {
 		cache = m.cfg.Cache
 	}
-	eng, err := zrtp.New(zrtp.Config{ZID: m.cfg.ZID, ClientID: ClientID, SSRC: binary.BigEndian.Uint32(b[:]), Cache: cache})
+	eng, err := zrtp.New(zrtp.Config{
+		ZID: m.cfg.ZID, ClientID: ClientID, SSRC: binary.BigEndian.Uint32(b[:]), Cache: cache,
+		// Only ciphers SRTP here can use: pion has no AES-192 (AES2).
+		Ciphers: []zrtp.Algo{zrtp.CipherAES1, zrtp.CipherAES3},
+	})
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -315,7 +319,7 @@ func failReason(f zrtp.Failed) string {
 
 // enableSRTP hands ZRTP's keys to the stream.
 func (s *Session) enableSRTP(k zrtp.SRTPKeys) error {
-	p, err := profileOf(k.Cipher, k.AuthTag)
+	p, err := rtp.ZRTPProfile(k.Cipher.String(), k.AuthTag.String())
 	if err != nil {
 		return err
 	}
@@ -323,22 +327,6 @@ func (s *Session) enableSRTP(k zrtp.SRTPKeys) error {
 	st := s.stream
 	s.mu.Unlock()
 	return st.EnableSRTP(rtp.Keys{Profile: p, LocalKey: k.LocalKey, LocalSalt: k.LocalSalt, RemoteKey: k.RemoteKey, RemoteSalt: k.RemoteSalt})
-}
-
-// profileOf maps ZRTP's negotiated cipher and tag to an SRTP profile
-// (RFC 6189 section 5.1.3 and 5.1.4).
-func profileOf(cipher, tag zrtp.Algo) (rtp.Profile, error) {
-	switch {
-	case cipher == zrtp.CipherAES1 && tag == zrtp.AuthHS80:
-		return rtp.AES128CMHMACSHA180, nil
-	case cipher == zrtp.CipherAES1 && tag == zrtp.AuthHS32:
-		return rtp.AES128CMHMACSHA132, nil
-	case cipher == zrtp.CipherAES3 && tag == zrtp.AuthHS80:
-		return rtp.AES256CMHMACSHA180, nil
-	case cipher == zrtp.CipherAES3 && tag == zrtp.AuthHS32:
-		return rtp.AES256CMHMACSHA132, nil
-	}
-	return 0, fmt.Errorf("no SRTP profile for %v with %v", cipher, tag)
 }
 
 // SetVerified implements sip.Verifier: the person compared the SAS.
