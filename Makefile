@@ -26,6 +26,7 @@ deps:
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 40m ./...
+	$(MAKE) fuzz FUZZTIME=2s
 
 lint:
 	$(GO) vet ./...
@@ -34,7 +35,8 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# fuzz runs every fuzz target briefly (FUZZTIME each).
+# fuzz runs every fuzz target for FUZZTIME (make test: 2 s each, so every
+# parser meets fresh random input in CI; longer runs by hand).
 FUZZTIME ?= 10s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
@@ -42,20 +44,24 @@ fuzz:
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
 
-# The gokrazy image (docs/HARDWARE.md): `make image` for a Raspberry Pi,
-# `make image QEMU=1` and `make qemu` to boot it under qemu-system-aarch64,
-# `make update HOST=ip:port` to push a new root to a running phone.
-IMG     ?= padlock.img
+# The gokrazy image (docs/HARDWARE.md): `make image` writes bin/padlock.img
+# for a Raspberry Pi, `make image QEMU=1` one for QEMU, `make qemu` boots
+# that (web admin on https://127.0.0.1:8443/, headset playback in
+# bin/padlock.wav), `make update HOST=ip:8080 [QEMU=1]` pushes a new root to
+# a running phone through gokrazy's update endpoints.
+IMG     ?= bin/padlock.img
 QEMU_HTTPS ?= 8443
 QEMU_GOKRAZY ?= 8080
 .PHONY: image qemu update
 
 image:
+	@mkdir -p $(dir $(IMG))
 	$(GO) run ./image/cmd/mkimage -o $(IMG) $(if $(QEMU),-qemu)
 
 qemu:
+	@mkdir -p $(dir $(IMG))
 	@test -f $(IMG) || $(GO) run ./image/cmd/mkimage -o $(IMG) -qemu
-	$(GO) run ./image/cmd/qemu -img $(IMG) -https $(QEMU_HTTPS) -gokrazy $(QEMU_GOKRAZY) -wav headset.wav
+	$(GO) run ./image/cmd/qemu -img $(IMG) -https $(QEMU_HTTPS) -gokrazy $(QEMU_GOKRAZY) -wav $(IMG:.img=.wav)
 
 # SOURCE_DATE_EPOCH stamps the image (gokrazy shows it as the build time): the
 # last commit's time, so the same commit gives the same image bytes.

@@ -45,7 +45,14 @@ func run(ctx context.Context, dir string, env []string, name string, args ...str
 	}
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C", "MTOOLS_SKIP_CHECK=1")
+	// Times are passed to each tool explicitly; mksquashfs refuses
+	// SOURCE_DATE_EPOCH next to its own time options.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SOURCE_DATE_EPOCH=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "TZ=UTC", "LC_ALL=C", "MTOOLS_SKIP_CHECK=1")
 	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
