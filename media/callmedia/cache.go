@@ -84,7 +84,7 @@ func encodeSecrets(s zrtp.CachedSecrets) []byte {
 
 func decodeSecrets(b []byte) (zrtp.CachedSecrets, error) {
 	var s zrtp.CachedSecrets
-	if len(b) < 2 || b[0] != 1 {
+	if len(b) < 2 || b[0] != 1 || b[1]&^1 != 0 {
 		return s, errors.New("zrtp cache entry: unknown format")
 	}
 	s.Verified = b[1]&1 != 0
