@@ -63,6 +63,7 @@ type Config struct {
 	Board     Board
 	Telephony Telephony
 	Voice     Voice
+	History   History // where finished calls are logged; nil: nowhere
 	Log       *slog.Logger
 	Now       func() time.Time // defaults to time.Now
 	TickEvery time.Duration    // how often Tick is sent; defaults to 250 ms
@@ -244,6 +245,11 @@ func (p *Phone) exec(c Command) []Event {
 	case cmdAnnounce:
 		if v != nil {
 			v.Announce(c.What)
+		}
+		return nil
+	case cmdLog:
+		if p.cfg.History != nil {
+			p.cfg.History.CallLog(c.Record)
 		}
 		return nil
 	case cmdDial:

@@ -57,17 +57,17 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 	case HangUp:
 		switch c.Status {
 		case RingingIn:
-			id := c.ID
+			id, log := c.ID, record(*c, CallRejected, "declined", now)
 			end(c, "declined", now)
-			return s, []Command{cmdRing{On: false}, cmdReject{ID: id, Reason: call.Decline}}
+			return s, []Command{cmdRing{On: false}, cmdReject{ID: id, Reason: call.Decline}, log}
 		case Dialing, RingingOut:
-			id := c.ID
+			id, log := c.ID, record(*c, CallCancelled, "cancelled", now)
 			end(c, "cancelled", now)
-			return s, []Command{cmdHangup{ID: id}}
+			return s, []Command{cmdHangup{ID: id}, log}
 		case Active, Held:
-			id := c.ID
+			id, log := c.ID, record(*c, CallAnswered, "you hung up", now)
 			end(c, "you hung up", now)
-			return s, []Command{cmdHangup{ID: id}}
+			return s, []Command{cmdHangup{ID: id}, log}
 		}
 	case Hold:
 		if c.Status == Active && ev.On {
@@ -119,7 +119,9 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 		return s, nil
 	case dialFailed:
 		if c.Status == Dialing && c.ID == "" {
+			log := record(*c, CallFailed, string(ev), now)
 			end(c, string(ev), now)
+			return s, []Command{log}
 		}
 		return s, nil
 	case dialed:
@@ -132,7 +134,8 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 	case call.Incoming:
 		if c.busy() {
 			s.Missed++
-			return s, []Command{cmdReject{ID: ev.ID, Reason: call.Busy}}
+			second := Call{Remote: ev.From, Account: ev.Account, Since: now}
+			return s, []Command{cmdReject{ID: ev.ID, Reason: call.Busy}, record(second, CallMissed, "busy in another call", now)}
 		}
 		s.Call = Call{ID: ev.ID, Status: RingingIn, Remote: ev.From, Account: ev.Account, Since: now}
 		return s, []Command{cmdRing{On: true}}
@@ -169,11 +172,17 @@ func callEvent(s State, ev call.Event, now time.Time) (State, []Command) {
 		if reason == "" {
 			reason = "the other side hung up"
 		}
+		o := unansweredOutcome(*c)
+		if !c.Connected.IsZero() {
+			o = CallAnswered
+		}
+		log := record(*c, o, reason, now)
 		end(c, reason, now)
 		if wasRinging {
 			s.Missed++
-			return s, []Command{cmdRing{On: false}}
+			return s, []Command{cmdRing{On: false}, log}
 		}
+		return s, []Command{log}
 	case call.Held:
 		c.RemoteHold = ev.On
 	case call.SecurityNegotiating:

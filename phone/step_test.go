@@ -2,6 +2,7 @@ package phone
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -94,6 +95,33 @@ func events() map[string]Event {
 type outcome struct {
 	mod  func(s *State)
 	cmds []Command
+	log  *wantLog // the call ends: the history row, after cmds
+}
+
+// wantLog is the history row a pair must log. Who, which account, which
+// direction and the security come from the starting state's call (or are
+// given whole in rec); the rest is listed per pair.
+type wantLog struct {
+	outcome  Outcome
+	reason   string
+	duration time.Duration // connected time; the states connected at t0
+	rec      *CallRecord   // a call other than the current one
+}
+
+func logged(o Outcome, reason string) *wantLog { return &wantLog{outcome: o, reason: reason} }
+
+// talked: a connected call (at t0) ending one second later.
+func talked(reason string) *wantLog {
+	return &wantLog{outcome: CallAnswered, reason: reason, duration: time.Second}
+}
+
+func (w *wantLog) command(start State) Command {
+	if w.rec != nil {
+		return cmdLog{Record: *w.rec}
+	}
+	c := start.Call
+	return cmdLog{Record: CallRecord{Remote: c.Remote, Account: c.Account, Outgoing: c.Outgoing, Start: t0,
+		Duration: w.duration, Outcome: w.outcome, Security: c.Security, Reason: w.reason}}
 }
 
 func ended(reason string) func(*State) {
@@ -161,13 +189,14 @@ func transitions() map[[2]string]outcome {
 	// (Ended -> Idle on a tick after EndedLinger: TestEndedLingers.)
 
 	// Busy: a second call gets 486 and counts as missed.
-	add(busyStates, []string{"incoming other"}, outcome{mod: busy, cmds: rejectBusy})
+	missedDave := &wantLog{rec: &CallRecord{Remote: "dave", Start: t0.Add(time.Second), Outcome: CallMissed, Reason: "busy in another call"}}
+	add(busyStates, []string{"incoming other"}, outcome{mod: busy, cmds: rejectBusy, log: missedDave})
 
 	// Dialing.
 	add([]string{"dialing"}, []string{"dialed"}, outcome{mod: func(s *State) { s.Call.ID = cur }})
-	add([]string{"dialing"}, []string{"dial failed"}, outcome{mod: ended("no route")})
-	add([]string{"dialing+id", "ringing-out"}, hangup, outcome{mod: ended("cancelled"), cmds: []Command{cmdHangup{ID: cur}}})
-	add([]string{"dialing"}, hangup, outcome{mod: ended("cancelled"), cmds: []Command{cmdHangup{ID: ""}}})
+	add([]string{"dialing"}, []string{"dial failed"}, outcome{mod: ended("no route"), log: logged(CallFailed, "no route")})
+	add([]string{"dialing+id", "ringing-out"}, hangup, outcome{mod: ended("cancelled"), cmds: []Command{cmdHangup{ID: cur}}, log: logged(CallCancelled, "cancelled")})
+	add([]string{"dialing"}, hangup, outcome{mod: ended("cancelled"), cmds: []Command{cmdHangup{ID: ""}}, log: logged(CallCancelled, "cancelled")})
 	add([]string{"dialing+id"}, []string{"ringing"}, outcome{mod: func(s *State) { s.Call.Status = RingingOut }})
 	connected := func(s *State) {
 		s.Call.Status, s.Call.Answering, s.Call.Connected, s.Call.Since = Active, false, t0.Add(time.Second), t0.Add(time.Second)
@@ -177,11 +206,12 @@ func transitions() map[[2]string]outcome {
 
 	// Ringing in: answer once, decline, caller gives up.
 	add([]string{"ringing-in"}, answer, outcome{mod: func(s *State) { s.Call.Answering = true }, cmds: []Command{cmdRing{On: false}, cmdAnswer{ID: cur}}})
-	add([]string{"ringing-in", "answering"}, hangup, outcome{mod: ended("declined"), cmds: []Command{cmdRing{On: false}, cmdReject{ID: cur, Reason: call.Decline}}})
-	add([]string{"ringing-in", "answering"}, []string{"ended"}, outcome{mod: both(ended("bye"), busy), cmds: []Command{cmdRing{On: false}}})
+	add([]string{"ringing-in", "answering"}, hangup, outcome{mod: ended("declined"), cmds: []Command{cmdRing{On: false}, cmdReject{ID: cur, Reason: call.Decline}}, log: logged(CallRejected, "declined")})
+	add([]string{"ringing-in", "answering"}, []string{"ended"}, outcome{mod: both(ended("bye"), busy), cmds: []Command{cmdRing{On: false}}, log: logged(CallMissed, "bye")})
 
 	// Remote end, remote hold, security reports: any call with an ID.
-	add([]string{"dialing+id", "ringing-out", "active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, []string{"ended"}, outcome{mod: ended("bye")})
+	add([]string{"dialing+id", "ringing-out"}, []string{"ended"}, outcome{mod: ended("bye"), log: logged(CallFailed, "bye")})
+	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, []string{"ended"}, outcome{mod: ended("bye"), log: talked("bye")})
 	add(withID, []string{"remote hold"}, outcome{mod: func(s *State) { s.Call.RemoteHold = true }})
 	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active"}, []string{"negotiating"}, outcome{mod: security(Negotiating, "")})
 	for _, st := range []string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+failed", "active+local"} {
@@ -196,7 +226,7 @@ func transitions() map[[2]string]outcome {
 	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego"}, []string{"local"}, outcome{mod: security(Local, "")})
 
 	// Talking: hang up, hold, SAS.
-	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, hangup, outcome{mod: ended("you hung up"), cmds: []Command{cmdHangup{ID: cur}}})
+	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, hangup, outcome{mod: ended("you hung up"), cmds: []Command{cmdHangup{ID: cur}}, log: talked("you hung up")})
 	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"} {
 		add([]string{st}, []string{"hold"}, outcome{mod: func(s *State) { s.Call.Status = Held }, cmds: []Command{cmdHold{ID: cur, On: true}}})
 	}
@@ -229,6 +259,9 @@ func TestStepEveryPair(t *testing.T) {
 						o.mod(&want)
 					}
 					wantCmds = o.cmds
+					if o.log != nil {
+						wantCmds = append(slices.Clone(o.cmds), o.log.command(start))
+					}
 				}
 				got, cmds := step(start, evs[en], t0.Add(time.Second))
 				if !reflect.DeepEqual(got, want) {
