@@ -35,9 +35,11 @@ var (
 	buildOnce sync.Once
 	built     image.Result
 	builtImg  string
-	buildErr  error
-	buildDir  string
-	cfg       image.Config // of the built image
+	// pristineImg is the second, identical build, never booted.
+	pristineImg string
+	buildErr    error
+	buildDir    string
+	cfg         image.Config // of the built image
 )
 
 func TestMain(m *testing.M) {
@@ -87,8 +89,9 @@ func buildImage(t testing.TB) (image.Result, string) {
 				logs[0].String(), logs[1].String())
 			return
 		}
-		os.Remove(filepath.Join(buildDir, "padlock-1.img"))
-		built, builtImg = res[0], filepath.Join(buildDir, "padlock-0.img")
+		// padlock-0.img is booted (and so changed); padlock-1.img stays as
+		// built, for the tests that read it.
+		built, builtImg, pristineImg = res[0], filepath.Join(buildDir, "padlock-0.img"), filepath.Join(buildDir, "padlock-1.img")
 		fmt.Fprintf(os.Stderr, "image: %s in %s, root %d bytes\n", res[0].SHA256, res[0].Took.Round(time.Second), res[0].RootSize)
 	})
 	if buildErr != nil {
