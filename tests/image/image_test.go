@@ -165,7 +165,8 @@ type device struct {
 	web, gokrazy string // base URLs on the host
 	boots        chan int
 	serial       *lockedBuffer
-	done         chan error
+	exited       chan struct{} // closed when QEMU's runner returns, with runErr
+	runErr       error
 	wav          string // the emulated USB headset's playback
 	stop         func() // ends QEMU (also done when the test ends)
 }
@@ -190,13 +191,31 @@ func (l *lockedBuffer) String() string {
 // boot starts QEMU on img; the returned device stops when the test ends.
 func boot(t testing.TB, img string) *device {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		d := start(t, img)
+		// A port that freePort found free may be taken before QEMU binds
+		// it (other tests run beside this one): then QEMU stops at once.
+		select {
+		case <-d.exited:
+			if attempt < 3 && strings.Contains(d.serial.String(), "forwarding") {
+				continue
+			}
+			t.Fatalf("QEMU stopped: %v\n%s", d.runErr, tail(d.serial.String(), 2000))
+		case <-time.After(3 * time.Second):
+		}
+		return d
+	}
+}
+
+// start starts QEMU on img; it stops when the test ends.
+func start(t testing.TB, img string) *device {
 	https, gk := freePort(t), freePort(t)
 	d := &device{
 		web:     fmt.Sprintf("https://127.0.0.1:%d", https),
 		gokrazy: fmt.Sprintf("http://127.0.0.1:%d", gk),
 		boots:   make(chan int, 8),
 		serial:  &lockedBuffer{},
-		done:    make(chan error, 1),
+		exited:  make(chan struct{}),
 	}
 	d.wav = filepath.Join(t.TempDir(), "headset.wav")
 	q := &image.QEMU{
@@ -207,13 +226,13 @@ func boot(t testing.TB, img string) *device {
 		Boots:   d.boots,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { d.done <- q.Run(ctx) }()
-	var once sync.Once
+	go func() {
+		d.runErr = q.Run(ctx)
+		close(d.exited)
+	}()
 	d.stop = func() {
-		once.Do(func() {
-			cancel()
-			<-d.done
-		})
+		cancel()
+		<-d.exited
 	}
 	t.Cleanup(func() {
 		d.stop()
@@ -234,7 +253,9 @@ func tail(s string, n int) string {
 // client trusts no certificate by itself; the test pins the device's.
 func client(pin string) *http.Client {
 	return &http.Client{
-		Timeout: 60 * time.Second,
+		// Generous: setting the master password runs argon2id (80 MiB)
+		// under software emulation, on a machine busy with other tests.
+		Timeout: 3 * time.Minute,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{
 			InsecureSkipVerify: true, // the certificate is checked below, against the device's own log
 			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
@@ -266,8 +287,8 @@ func (d *device) waitWeb(t testing.TB, deadline time.Duration) string {
 		}
 		last = err
 		select {
-		case err := <-d.done:
-			t.Fatalf("QEMU stopped: %v", err)
+		case <-d.exited:
+			t.Fatalf("QEMU stopped: %v", d.runErr)
 		case <-time.After(time.Second):
 		}
 	}
@@ -339,8 +360,8 @@ func (d *device) waitBoot(t testing.TB, n int, deadline time.Duration) {
 		if got != n {
 			t.Fatalf("boot %d, want %d", got, n)
 		}
-	case err := <-d.done:
-		t.Fatalf("QEMU stopped: %v", err)
+	case <-d.exited:
+		t.Fatalf("QEMU stopped: %v", d.runErr)
 	case <-time.After(deadline):
 		t.Fatalf("boot %d did not start within %s", n, deadline)
 	}
