@@ -21,6 +21,7 @@ import (
 
 	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/keyring"
+	"github.com/padlock-phone/padlock/messaging"
 	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/store"
 )
@@ -58,6 +59,8 @@ type Config struct {
 	// AccountStatus says how an account's connection stands ("registered",
 	// "not registered: wrong password…"), in plain words. May be nil.
 	AccountStatus func(store.Account) string
+	// Messaging runs the XMPP accounts; nil shows the chat pages empty.
+	Messaging *messaging.Service
 }
 
 // Server serves the web admin. Create it with New.
@@ -125,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 	s.handle("GET /security", s.securityPage)
 	s.handle("POST /security/password", s.changePassword)
 	s.handle("POST /security/keep-unlocked", s.keepUnlocked)
+	s.routeXMPP()
 	return s, nil
 }
 

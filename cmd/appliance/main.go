@@ -159,6 +159,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	post := func(ev phone.Event) { brain.Post(context.Background(), ev) }
 	var keys *keyring.Keyring
 	sipSide := newSIPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), ear, cfg.sip, post, log.With("part", "sip"))
+	xmppSide := newXMPPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), cfg.data, post, log.With("part", "xmpp"))
 
 	tests := testline.New(testline.DefaultTiming)
 	defer tests.Close()
@@ -180,6 +181,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		post(phone.VaultLocked{Locked: locked})
 		if !locked {
 			sipSide.Reload() // the passwords are readable now
+			xmppSide.Reload()
 		}
 	})
 	if err != nil && keys == nil {
@@ -194,8 +196,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 
 	web, err := webadmin.New(webadmin.Config{
 		Phone: brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web"),
-		AccountsChanged: sipSide.Reload,
-		AccountStatus:   func(a store.Account) string { return sipSide.line.Status()[a.Address()] },
+		AccountsChanged: func() { sipSide.Reload(); xmppSide.Reload() },
+		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
+		Messaging:       xmppSide.svc,
 	})
 	if err != nil {
 		return err
@@ -232,6 +235,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	wg.Go(func() { sipSide.run(runCtx, log.With("part", "sip")) })
+	wg.Go(func() { xmppSide.run(runCtx, log.With("part", "xmpp")) })
 	wg.Go(func() {
 		if err := brain.Run(runCtx); err != nil {
 			errs <- fmt.Errorf("phone: %w", err)

@@ -1,0 +1,699 @@
+// Package messaging runs the phone's XMPP accounts: one xmpp.Client per
+// enabled account whose password is known, and, per account, what the web
+// admin shows of it: roster with live presence, pending subscription
+// requests, conversations and unread counts.
+package messaging
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/padlock-phone/padlock/protocols/xmpp"
+	"github.com/padlock-phone/padlock/store"
+)
+
+// ErrPrivateRequired refuses a plain-text message while the
+// require_private_messaging setting is on: OTR is not there yet, and a
+// message must never go out in clear behind the person's back.
+var ErrPrivateRequired = errors.New("private messaging is required: OTR arrives with the next update; turn the setting off to send in clear")
+
+// ErrNoAccount is returned for an account that is not running.
+var ErrNoAccount = errors.New("this XMPP account is not connected (disabled, password not entered, or not an XMPP account)")
+
+// Passwords gives an account's password (keyring.Keyring does).
+type Passwords interface {
+	AccountPassword(ctx context.Context, id int64) ([]byte, error)
+}
+
+// Config wires the service.
+type Config struct {
+	Store     *store.Store
+	Passwords Passwords
+	// DataDir holds the packet log (xmpp-packets.log and .1).
+	DataDir string
+	Log     *slog.Logger
+	// Unread gets the number of unread messages plus pending requests
+	// whenever it changes. May be nil.
+	Unread func(n int)
+	// RootCAs verifies servers; nil means the system roots.
+	RootCAs *x509.CertPool
+	// Backoff between reconnections (zero: 1 s doubling to 60 s).
+	Backoff xmpp.Backoff
+	// PacketLogMax caps the packet log file (0: 1 MiB); one older file is kept.
+	PacketLogMax int64
+	Now          func() time.Time
+}
+
+// Line is one message of a conversation.
+type Line struct {
+	Time time.Time `json:"time"`
+	In   bool      `json:"in"`
+	Body string    `json:"body"`
+	// Held is set on a message kept only in memory: history is off, or the
+	// vault was locked when it came.
+	Held bool `json:"held"`
+}
+
+// Contact is a roster entry with its presence.
+type Contact struct {
+	xmpp.Contact
+	Online bool   `json:"online"`
+	Show   string `json:"show"`
+	Status string `json:"status"`
+	Unread int    `json:"unread"`
+}
+
+// Account is what the web admin shows of one account.
+type Account struct {
+	ID        int64     `json:"id"`
+	Address   string    `json:"address"`
+	Status    string    `json:"status"`
+	Connected bool      `json:"connected"`
+	Contacts  []Contact `json:"contacts"`
+	Groups    []string  `json:"groups"`
+	Pending   []string  `json:"pending"`
+	// Fingerprint is the certificate a server presented that did not
+	// verify, for the person to compare and pin; "" otherwise.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Service runs the accounts. Create it with New; Reload starts them.
+type Service struct {
+	cfg  Config
+	plog *rotator
+
+	reload sync.Mutex // one Reload at a time
+
+	mu       sync.Mutex
+	accts    map[int64]*acct
+	watchers map[chan struct{}]struct{}
+	lastN    int
+}
+
+// acct is one account's state; it outlives its client across reloads.
+type acct struct {
+	a        store.Account
+	password []byte
+	client   *xmpp.Client
+	cancel   context.CancelFunc
+	done     chan struct{}
+
+	status      string
+	connected   bool
+	fingerprint string
+	roster      []xmpp.Contact
+	presence    map[string]map[string]xmpp.Presence // bare -> resource
+	pending     []string
+	ignored     map[string]bool
+	groups      []string // made in the web admin, not yet used by a contact
+	held        map[string][]Line
+	unread      map[string]int
+}
+
+// New makes the service; nothing runs until Reload.
+func New(cfg Config) *Service {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PacketLogMax <= 0 {
+		cfg.PacketLogMax = 1 << 20
+	}
+	s := &Service{cfg: cfg, accts: map[int64]*acct{}, watchers: map[chan struct{}]struct{}{}}
+	if cfg.DataDir != "" {
+		s.plog = &rotator{path: filepath.Join(cfg.DataDir, PacketLogName), max: cfg.PacketLogMax}
+	}
+	return s
+}
+
+// PacketLogName is the packet log's file name in the data directory.
+const PacketLogName = "xmpp-packets.log"
+
+// ClientConfig is the xmpp.Config of a stored account.
+func ClientConfig(a store.Account, password []byte, roots *x509.CertPool) (xmpp.Config, error) {
+	c := xmpp.Config{JID: a.Address(), Password: password, RootCAs: roots}
+	if a.Transport == store.TLS {
+		c.TLS = xmpp.DirectTLS
+	}
+	port := a.Port
+	if port == 0 {
+		port = 5222
+		if c.TLS == xmpp.DirectTLS {
+			port = 5223
+		}
+	}
+	switch {
+	case a.Proxy != "":
+		if _, _, err := net.SplitHostPort(a.Proxy); err == nil {
+			c.Server = a.Proxy
+		} else {
+			c.Server = net.JoinHostPort(a.Proxy, strconv.Itoa(port))
+		}
+	case a.Port != 0:
+		c.Server = net.JoinHostPort(a.Server, strconv.Itoa(port))
+	}
+	if a.TLSFingerprint != "" {
+		fp, err := xmpp.ParseFingerprint(a.TLSFingerprint)
+		if err != nil {
+			return c, fmt.Errorf("pinned fingerprint of %s: %w", a.Address(), err)
+		}
+		c.PinnedFingerprint = fp
+	}
+	return c, nil
+}
+
+// Register creates an account on its server in-band (XEP-0077).
+// xmpp.ErrUsernameTaken and xmpp.ErrRegistrationClosed are returned as is.
+func (s *Service) Register(ctx context.Context, a store.Account, password []byte) error {
+	c, err := ClientConfig(a, password, s.cfg.RootCAs)
+	if err != nil {
+		return err
+	}
+	c.Logger = s.cfg.Log
+	c.PacketLog = s.packetLog
+	return xmpp.Register(ctx, c)
+}
+
+// ChangePassword changes the account's password on the server and returns
+// nil once the server confirmed. The caller then saves it.
+func (s *Service) ChangePassword(ctx context.Context, id int64, password []byte) error {
+	c := s.client(id)
+	if c == nil {
+		return ErrNoAccount
+	}
+	return c.ChangePassword(ctx, password)
+}
+
+// Reload follows the stored accounts: new or changed ones are (re)started,
+// removed or disabled ones stopped, unchanged ones left alone. Messages
+// held while the vault was locked are written to history if it is on.
+func (s *Service) Reload(ctx context.Context) error {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	accs, err := s.cfg.Store.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[int64]store.Account{}
+	pws := map[int64][]byte{}
+	for _, a := range accs {
+		if a.Kind != store.XMPP || !a.Enabled {
+			continue
+		}
+		pw, err := s.cfg.Passwords.AccountPassword(ctx, a.ID)
+		if err != nil || len(pw) == 0 {
+			continue
+		}
+		want[a.ID], pws[a.ID] = a, pw
+	}
+	var stop []*acct
+	var start []*acct
+	s.mu.Lock()
+	for id, ac := range s.accts {
+		a, ok := want[id]
+		if !ok {
+			stop = append(stop, ac)
+			delete(s.accts, id)
+			continue
+		}
+		if a != ac.a || string(pws[id]) != string(ac.password) {
+			stop = append(stop, &acct{cancel: ac.cancel, done: ac.done, client: ac.client})
+			ac.a, ac.password = a, pws[id]
+			start = append(start, ac)
+		}
+	}
+	for id, a := range want {
+		if _, ok := s.accts[id]; !ok {
+			ac := &acct{a: a, password: pws[id], presence: map[string]map[string]xmpp.Presence{},
+				ignored: map[string]bool{}, held: map[string][]Line{}, unread: map[string]int{}}
+			s.accts[id] = ac
+			start = append(start, ac)
+		}
+	}
+	s.mu.Unlock()
+	for _, ac := range stop {
+		if ac.cancel != nil {
+			ac.cancel()
+			<-ac.done
+		}
+	}
+	for _, ac := range start {
+		s.mu.Lock()
+		ac.client, ac.connected, ac.status, ac.fingerprint = nil, false, "connecting", ""
+		cctx, cancel := context.WithCancel(context.Background())
+		ac.cancel, ac.done = cancel, make(chan struct{})
+		cfg, err := ClientConfig(ac.a, ac.password, s.cfg.RootCAs)
+		done := ac.done
+		s.mu.Unlock()
+		if err != nil {
+			s.setStatus(ac, err.Error())
+			close(done)
+			continue
+		}
+		cfg.Logger = s.cfg.Log.With("account", ac.a.ID)
+		cfg.PacketLog = s.packetLog
+		cfg.Backoff = s.cfg.Backoff
+		go s.runAccount(cctx, ac, cfg, done)
+	}
+	s.flushHeld(ctx)
+	s.changed()
+	return nil
+}
+
+// Close stops every account.
+func (s *Service) Close() {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	s.mu.Lock()
+	var all []*acct
+	for id, ac := range s.accts {
+		all = append(all, ac)
+		delete(s.accts, id)
+	}
+	s.mu.Unlock()
+	for _, ac := range all {
+		if ac.cancel != nil {
+			ac.cancel()
+			<-ac.done
+		}
+	}
+	if s.plog != nil {
+		s.plog.close()
+	}
+}
+
+// runAccount dials (retrying while the server is unreachable) and turns
+// the client's events into state until ctx ends.
+func (s *Service) runAccount(ctx context.Context, ac *acct, cfg xmpp.Config, done chan struct{}) {
+	defer close(done)
+	wait := cfg.Backoff.Initial
+	if wait <= 0 {
+		wait = time.Second
+	}
+	var c *xmpp.Client
+	for {
+		var err error
+		c, err = xmpp.Dial(ctx, cfg)
+		if err == nil {
+			break
+		}
+		var ce *xmpp.CertificateError
+		var ae *xmpp.AuthError
+		s.mu.Lock()
+		ac.status = "not connected: " + err.Error()
+		if errors.As(err, &ce) {
+			ac.fingerprint = xmpp.FormatFingerprint(ce.Fingerprint)
+		}
+		s.mu.Unlock()
+		s.changed()
+		if errors.As(err, &ce) || errors.As(err, &ae) || ctx.Err() != nil {
+			<-ctx.Done()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 60*time.Second)
+	}
+	defer c.Close()
+	s.mu.Lock()
+	ac.client = c
+	s.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-c.Events():
+			if !ok {
+				return
+			}
+			s.apply(ac, ev)
+		}
+	}
+}
+
+func (s *Service) setStatus(ac *acct, status string) {
+	s.mu.Lock()
+	ac.status = status
+	s.mu.Unlock()
+	s.changed()
+}
+
+// apply folds one client event into the account's state.
+func (s *Service) apply(ac *acct, ev xmpp.Event) {
+	s.mu.Lock()
+	switch ev := ev.(type) {
+	case xmpp.Connected:
+		ac.connected, ac.status, ac.fingerprint = true, "connected", ""
+	case xmpp.Disconnected:
+		ac.connected = false
+		ac.presence = map[string]map[string]xmpp.Presence{}
+		if ev.GaveUp {
+			ac.status = "not connected: " + ev.Err.Error()
+		} else {
+			ac.status = fmt.Sprintf("reconnecting in %s: %v", ev.RetryIn.Round(time.Second), ev.Err)
+		}
+	case xmpp.RosterChanged:
+		ac.roster = ev.Contacts
+		// A request is settled once the contact may see our presence.
+		for _, c := range ev.Contacts {
+			if c.Subscription == "from" || c.Subscription == "both" {
+				ac.pending = slices.DeleteFunc(ac.pending, func(p string) bool { return p == c.JID })
+			}
+		}
+	case xmpp.Presence:
+		m := ac.presence[ev.From]
+		if m == nil {
+			m = map[string]xmpp.Presence{}
+			ac.presence[ev.From] = m
+		}
+		if ev.Available {
+			m[ev.Resource] = ev
+		} else {
+			delete(m, ev.Resource)
+		}
+	case xmpp.SubscriptionRequest:
+		if !slices.Contains(ac.pending, ev.From) {
+			ac.pending = append(ac.pending, ev.From)
+		}
+	case xmpp.Message:
+		if ev.Body == "" {
+			break
+		}
+		id, from, now := ac.a.ID, ev.From, s.cfg.Now()
+		ac.unread[from]++
+		s.mu.Unlock()
+		s.record(id, from, Line{Time: now, In: true, Body: ev.Body})
+		s.changed()
+		return
+	}
+	s.mu.Unlock()
+	s.changed()
+}
+
+// record logs a line to the sealed history when it is on and the vault
+// open; otherwise it is held in memory only.
+func (s *Service) record(id int64, contact string, l Line) {
+	dir := store.Out
+	if l.In {
+		dir = store.In
+	}
+	_, err := s.cfg.Store.AddHistory(context.Background(), store.HistoryEntry{
+		AccountID: id, Contact: contact, Time: l.Time, Direction: dir, Kind: store.Chat, Body: []byte(l.Body)})
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, store.ErrHistoryOff) {
+		s.cfg.Log.Info("chat message held in memory", "account", id, "why", err)
+	}
+	l.Held = true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ac := s.accts[id]; ac != nil {
+		h := append(ac.held[contact], l)
+		if len(h) > 500 {
+			h = h[len(h)-500:]
+		}
+		ac.held[contact] = h
+	}
+}
+
+// flushHeld writes held lines to history once that works (vault unlocked,
+// history on); lines that still cannot be written stay held.
+func (s *Service) flushHeld(ctx context.Context) {
+	if on, err := s.cfg.Store.Bool(ctx, store.LogChatHistory); err != nil || !on {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, ac := range s.accts {
+		for contact, lines := range ac.held {
+			var keep []Line
+			for _, l := range lines {
+				dir := store.Out
+				if l.In {
+					dir = store.In
+				}
+				if _, err := s.cfg.Store.AddHistory(ctx, store.HistoryEntry{AccountID: id, Contact: contact,
+					Time: l.Time, Direction: dir, Kind: store.Chat, Body: []byte(l.Body)}); err != nil {
+					keep = append(keep, l)
+				}
+			}
+			ac.held[contact] = keep
+		}
+	}
+}
+
+// Conversation is the stored history with a contact (when readable) and
+// the held lines, oldest first.
+func (s *Service) Conversation(ctx context.Context, id int64, contact string) []Line {
+	var out []Line
+	if hist, err := s.cfg.Store.History(ctx, store.HistoryFilter{AccountID: id, Contact: contact, Kind: store.Chat, Limit: 500}); err == nil {
+		for _, e := range hist {
+			out = append(out, Line{Time: e.Time, In: e.Direction == store.In, Body: string(e.Body)})
+		}
+	}
+	s.mu.Lock()
+	if ac := s.accts[id]; ac != nil {
+		out = append(out, ac.held[contact]...)
+	}
+	s.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}
+
+// Forget drops the held lines of a contact (purge).
+func (s *Service) Forget(id int64, contact string) {
+	s.mu.Lock()
+	if ac := s.accts[id]; ac != nil {
+		delete(ac.held, contact)
+	}
+	s.mu.Unlock()
+	s.changed()
+}
+
+// MarkRead clears a contact's unread count (its chat page was shown).
+func (s *Service) MarkRead(id int64, contact string) {
+	s.mu.Lock()
+	if ac := s.accts[id]; ac != nil {
+		delete(ac.unread, contact)
+	}
+	s.mu.Unlock()
+	s.changed()
+}
+
+// Account returns one account's state; false if it is not running.
+func (s *Service) Account(id int64) (Account, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ac := s.accts[id]
+	if ac == nil {
+		return Account{}, false
+	}
+	v := Account{ID: id, Address: ac.a.Address(), Status: ac.status, Connected: ac.connected,
+		Fingerprint: ac.fingerprint}
+	groups := map[string]bool{}
+	for _, g := range ac.groups {
+		groups[g] = true
+	}
+	for _, c := range ac.roster {
+		ct := Contact{Contact: c, Unread: ac.unread[c.JID]}
+		for _, p := range ac.presence[c.JID] {
+			ct.Online, ct.Show, ct.Status = true, p.Show, p.Status
+		}
+		for _, g := range c.Groups {
+			groups[g] = true
+		}
+		v.Contacts = append(v.Contacts, ct)
+	}
+	for g := range groups {
+		v.Groups = append(v.Groups, g)
+	}
+	sort.Strings(v.Groups)
+	for _, p := range ac.pending {
+		if !ac.ignored[p] {
+			v.Pending = append(v.Pending, p)
+		}
+	}
+	return v, true
+}
+
+// Status is the account's connection in words, "" if it is not running.
+func (s *Service) Status(id int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ac := s.accts[id]; ac != nil {
+		return ac.status
+	}
+	return ""
+}
+
+func (s *Service) client(id int64) *xmpp.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ac := s.accts[id]; ac != nil {
+		return ac.client
+	}
+	return nil
+}
+
+// Send sends a chat message, unless private messaging is required.
+func (s *Service) Send(ctx context.Context, id int64, to, body string) error {
+	// Unreadable setting: the safe side, refuse.
+	if on, err := s.cfg.Store.Bool(ctx, store.RequirePrivateMessaging); err != nil || on {
+		return ErrPrivateRequired
+	}
+	c := s.client(id)
+	if c == nil {
+		return ErrNoAccount
+	}
+	if err := c.SendChat(ctx, to, body); err != nil {
+		return err
+	}
+	s.record(id, to, Line{Time: s.cfg.Now(), Body: body})
+	s.changed()
+	return nil
+}
+
+// AddContact, RenameContact, MoveContact and RemoveContact change the roster.
+func (s *Service) AddContact(ctx context.Context, id int64, jid, name, group string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.AddContact(ctx, jid, name, group) })
+}
+
+func (s *Service) RenameContact(ctx context.Context, id int64, jid, name string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.RenameContact(ctx, jid, name) })
+}
+
+func (s *Service) MoveContact(ctx context.Context, id int64, jid, group string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.MoveContact(ctx, jid, group) })
+}
+
+func (s *Service) RemoveContact(ctx context.Context, id int64, jid string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.RemoveContact(ctx, jid) })
+}
+
+// CreateGroup adds an empty group to choose from (XMPP groups exist only
+// through their contacts, so it lasts until the appliance restarts unless a
+// contact is put in it).
+func (s *Service) CreateGroup(id int64, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ac := s.accts[id]
+	if ac == nil {
+		return ErrNoAccount
+	}
+	if !slices.Contains(ac.groups, name) {
+		ac.groups = append(ac.groups, name)
+	}
+	return nil
+}
+
+// Authorize, Deny and Ignore answer a subscription request. Ignore sends
+// nothing: the request stays pending on the server, which offers it again
+// at the next login.
+func (s *Service) Authorize(ctx context.Context, id int64, from string) error {
+	return s.answer(ctx, id, from, func(c *xmpp.Client) error { return c.Authorize(ctx, from) })
+}
+
+func (s *Service) Deny(ctx context.Context, id int64, from string) error {
+	return s.answer(ctx, id, from, func(c *xmpp.Client) error { return c.Deny(ctx, from) })
+}
+
+func (s *Service) Ignore(id int64, from string) {
+	s.mu.Lock()
+	if ac := s.accts[id]; ac != nil {
+		ac.ignored[from] = true
+	}
+	s.mu.Unlock()
+	s.changed()
+}
+
+func (s *Service) answer(ctx context.Context, id int64, from string, f func(*xmpp.Client) error) error {
+	if err := s.with(id, f); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if ac := s.accts[id]; ac != nil {
+		ac.pending = slices.DeleteFunc(ac.pending, func(p string) bool { return p == from })
+	}
+	s.mu.Unlock()
+	s.changed()
+	return nil
+}
+
+func (s *Service) with(id int64, f func(*xmpp.Client) error) error {
+	c := s.client(id)
+	if c == nil {
+		return ErrNoAccount
+	}
+	return f(c)
+}
+
+// Unread is the number of unread messages and unanswered, not ignored
+// requests over all accounts.
+func (s *Service) Unread() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unreadLocked()
+}
+
+func (s *Service) unreadLocked() int {
+	n := 0
+	for _, ac := range s.accts {
+		for _, u := range ac.unread {
+			n += u
+		}
+		for _, p := range ac.pending {
+			if !ac.ignored[p] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Watch returns a channel that receives a value after changes, and a
+// function to stop watching.
+func (s *Service) Watch() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.watchers[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		delete(s.watchers, ch)
+		s.mu.Unlock()
+	}
+}
+
+// changed wakes watchers and reports the unread count when it moved.
+func (s *Service) changed() {
+	s.mu.Lock()
+	for ch := range s.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	n := s.unreadLocked()
+	moved := n != s.lastN
+	s.lastN = n
+	s.mu.Unlock()
+	if moved && s.cfg.Unread != nil {
+		s.cfg.Unread(n)
+	}
+}
