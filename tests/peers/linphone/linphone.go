@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +35,27 @@ type Config struct {
 	MediaEncryption string
 	Mandatory       bool
 	Expires         int // registration lifetime in seconds (default 600)
+
+	// ZRTP algorithm preferences, bzrtp's short names in order of
+	// preference (empty: bzrtp's defaults, DH3k/AES1/S256/B32 first):
+	// KeyAgreements e.g. "X255", "DH3K", "EC25"; Ciphers "AES1", "AES3";
+	// Hashes "S256", "S384"; SAS "B32", "B256".
+	KeyAgreements, Ciphers, Hashes, SAS []string
+	// Codecs, when set, are the only audio codecs enabled, in order:
+	// "PCMU/8000", "PCMA/8000", "G722/8000".
+	Codecs []string
 }
+
+// Direct reports whether the phone has no registrar: it is reached at
+// sip:user@127.0.0.1:SIPPort. Beware: such a linphonec (5.1) puts the
+// address of the host's default route in its SDP, not 127.0.0.1, though
+// it sends its media from 127.0.0.1 (neither bind_address, nat_address
+// nor a non-registering proxy entry changes that).
+func (c Config) Direct() bool { return c.Registrar == "" }
+
+// knownCodecs are linphonec's audio codecs that Codecs can leave out.
+var knownCodecs = []string{"opus/48000/2", "speex/16000", "speex/8000", "PCMU/8000", "PCMA/8000", "G722/8000",
+	"GSM/8000", "iLBC/8000", "speex/32000", "L16/44100", "BV16/8000", "G729/8000", "AMR/8000", "AMR-WB/16000"}
 
 // logLine is how liblinphone's log lines on the console begin.
 var logLine = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
@@ -122,7 +143,7 @@ func Start(t testing.TB, cfg Config) *Phone {
 
 func (p *Phone) rc(cfg Config) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[sip]\nsip_port=%d\nbind_address=127.0.0.1\nsip_tcp_port=0\nsip_tls_port=0\n", p.SIPPort)
+	fmt.Fprintf(&b, "[sip]\nsip_port=%d\nbind_address=127.0.0.1\nuse_ipv6=0\nsip_tcp_port=0\nsip_tls_port=0\n", p.SIPPort)
 	if cfg.Registrar != "" {
 		b.WriteString("default_proxy=0\n")
 	} else {
@@ -131,11 +152,44 @@ func (p *Phone) rc(cfg Config) string {
 	fmt.Fprintf(&b, "guess_hostname=0\ncontact=\"%s\" <sip:%s@127.0.0.1:%d>\n", cfg.User, cfg.User, p.SIPPort)
 	fmt.Fprintf(&b, "media_encryption=%s\nmedia_encryption_mandatory=%d\n", cfg.MediaEncryption, b2i(cfg.Mandatory))
 	fmt.Fprintf(&b, "zrtp_secrets_db_uri=%s\n", filepath.Join(p.Dir, "zrtp-secrets.db"))
+	for _, s := range []struct {
+		key, prefix string
+		names       []string
+	}{
+		{"zrtp_key_agreements_suites", "MS_ZRTP_KEY_AGREEMENT_", cfg.KeyAgreements},
+		{"zrtp_cipher_suites", "MS_ZRTP_CIPHER_", cfg.Ciphers},
+		{"zrtp_hash_suites", "MS_ZRTP_HASH_", cfg.Hashes},
+		{"zrtp_sas_suites", "MS_ZRTP_SAS_", cfg.SAS},
+	} {
+		if len(s.names) == 0 {
+			continue
+		}
+		full := make([]string, len(s.names))
+		for i, n := range s.names {
+			full[i] = s.prefix + strings.ToUpper(n)
+		}
+		fmt.Fprintf(&b, "%s=%s\n", s.key, strings.Join(full, ","))
+	}
 	b.WriteString("ipv6_migration_done=1\nregister_only_when_network_is_up=0\ninc_timeout=60\n")
 	b.WriteString("\n[net]\nipv6=0\nfirewall_policy=0\nmtu=1300\n")
 	fmt.Fprintf(&b, "\n[rtp]\naudio_rtp_port=%d\nvideo_rtp_port=%d\ntext_rtp_port=%d\nrtcp_mux=0\n", p.RTPPort, p.RTPPort+2, p.RTPPort+4)
 	b.WriteString("\n[video]\nenabled=0\ncapture=0\ndisplay=0\nautomatically_initiate=0\nautomatically_accept=0\n")
 	b.WriteString("\n[sound]\nechocancellation=0\n")
+	if len(cfg.Codecs) > 0 {
+		// Listed first and enabled; every other known codec listed after,
+		// disabled (linphone enables codecs its rc does not mention).
+		n := 0
+		for _, c := range cfg.Codecs {
+			writeCodec(&b, n, c, true)
+			n++
+		}
+		for _, c := range knownCodecs {
+			if !slices.ContainsFunc(cfg.Codecs, func(x string) bool { return strings.EqualFold(x, c) }) {
+				writeCodec(&b, n, c, false)
+				n++
+			}
+		}
+	}
 	fmt.Fprintf(&b, "\n[misc]\nuuid=00000000-0000-0000-0000-%012d\n", p.SIPPort)
 	if cfg.Registrar != "" {
 		fmt.Fprintf(&b, "\n[proxy_0]\nreg_proxy=sip:%s;transport=udp\nreg_identity=\"%s\" <sip:%s@%s>\nreg_expires=%d\nreg_sendregister=1\npublish=0\n",
@@ -143,6 +197,19 @@ func (p *Phone) rc(cfg Config) string {
 		fmt.Fprintf(&b, "\n[auth_info_0]\nusername=%s\npasswd=%s\nrealm=%s\ndomain=%s\n", cfg.User, cfg.Password, cfg.Domain, cfg.Domain)
 	}
 	return b.String()
+}
+
+// writeCodec writes one [audio_codec_N] section for "mime/rate[/channels]".
+func writeCodec(b *strings.Builder, n int, codec string, enabled bool) {
+	f := strings.Split(codec, "/")
+	mime, rate, channels := f[0], "8000", "1"
+	if len(f) > 1 {
+		rate = f[1]
+	}
+	if len(f) > 2 {
+		channels = f[2]
+	}
+	fmt.Fprintf(b, "\n[audio_codec_%d]\nmime=%s\nrate=%s\nchannels=%s\nenabled=%d\n", n, mime, rate, channels, b2i(enabled))
 }
 
 func b2i(b bool) int {
@@ -263,6 +330,10 @@ func (p *Phone) WaitSAS(t testing.TB, mark int, within time.Duration) string {
 	}
 	return m[1]
 }
+
+// SetVerified types zrtp-set-verified: the person confirmed the SAS of
+// the current call.
+func (p *Phone) SetVerified(t testing.TB) { p.Send(t, "zrtp-set-verified") }
 
 // Play makes linphonec send wav (8 or 16 kHz mono) as its microphone.
 func (p *Phone) Play(t testing.TB, wav string) { p.Send(t, "play "+wav) }
