@@ -62,6 +62,9 @@ type Line struct {
 	// Held is set on a message kept only in memory: history is off, or the
 	// vault was locked when it came.
 	Held bool `json:"held"`
+	// toStore marks a line held only because the vault was locked: it goes
+	// to history on unlock. Lines that came while history was off never do.
+	toStore bool
 }
 
 // Contact is a roster entry with its presence.
@@ -419,6 +422,7 @@ func (s *Service) record(id int64, contact string, l Line) {
 	}
 	if !errors.Is(err, store.ErrHistoryOff) {
 		s.cfg.Log.Info("chat message held in memory", "account", id, "why", err)
+		l.toStore = true
 	}
 	l.Held = true
 	s.mu.Lock()
@@ -444,6 +448,10 @@ func (s *Service) flushHeld(ctx context.Context) {
 		for contact, lines := range ac.held {
 			var keep []Line
 			for _, l := range lines {
+				if !l.toStore {
+					keep = append(keep, l)
+					continue
+				}
 				dir := store.Out
 				if l.In {
 					dir = store.In

@@ -1,0 +1,384 @@
+package messaging
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/padlock-phone/padlock/crypto/vault"
+	"github.com/padlock-phone/padlock/keyring"
+	"github.com/padlock-phone/padlock/protocols/xmpp"
+	"github.com/padlock-phone/padlock/store"
+	"github.com/padlock-phone/padlock/tests/peers/prosody"
+)
+
+// peer is an independent client (the other person), with its events kept.
+type peer struct {
+	c    *xmpp.Client
+	mu   sync.Mutex
+	seen []xmpp.Event
+	wake chan struct{}
+}
+
+func dialPeer(t *testing.T, srv *prosody.Server, user, pw string) *peer {
+	t.Helper()
+	c, err := xmpp.Dial(context.Background(), xmpp.Config{JID: user + "@" + srv.Domain, Password: []byte(pw),
+		Server: srv.Addr, PinnedFingerprint: srv.Fingerprint, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("peer %s: %v", user, err)
+	}
+	p := &peer{c: c, wake: make(chan struct{}, 1)}
+	go func() {
+		for ev := range c.Events() {
+			p.mu.Lock()
+			p.seen = append(p.seen, ev)
+			p.mu.Unlock()
+			select {
+			case p.wake <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { c.Close() })
+	return p
+}
+
+// await waits until the peer has seen an event matching ok.
+func (p *peer) await(t *testing.T, what string, ok func(xmpp.Event) bool) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		p.mu.Lock()
+		found := slices.ContainsFunc(p.seen, ok)
+		p.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-p.wake:
+		case <-deadline:
+			t.Fatalf("peer never saw %s", what)
+		}
+	}
+}
+
+// await waits until the service's state satisfies ok, woken by Watch.
+func await(t *testing.T, s *Service, what string, ok func() bool) {
+	t.Helper()
+	ch, stop := s.Watch()
+	defer stop()
+	deadline := time.After(15 * time.Second)
+	for !ok() {
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func view(s *Service, id int64) Account { v, _ := s.Account(id); return v }
+
+func contact(v Account, jid string) (Contact, bool) {
+	for _, c := range v.Contacts {
+		if c.JID == jid {
+			return c, true
+		}
+	}
+	return Contact{}, false
+}
+
+type unreadLog struct {
+	mu sync.Mutex
+	n  []int
+}
+
+func (u *unreadLog) set(n int) { u.mu.Lock(); u.n = append(u.n, n); u.mu.Unlock() }
+
+// TestAgainstProsody walks the flows against a real prosody:
+// login, wrong password, requests (authorise, deny, ignore surviving a
+// restart), roster, chat both ways with history and the vault, the
+// private-messaging refusal, packet log redaction, password change and
+// in-band registration.
+func TestAgainstProsody(t *testing.T) {
+	ctx := context.Background()
+	srv := prosody.Start(t, prosody.Options{})
+	for _, u := range []string{"alice", "bob", "carol", "eve", "frank"} {
+		srv.Register(t, u, u+"-pass-7f3a")
+	}
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "padlock.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := keyring.Open(dir, st, vault.TestParams, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Setup([]byte("master password")); err != nil {
+		t.Fatal(err)
+	}
+	acc := func(user string) store.Account {
+		return store.Account{Kind: store.XMPP, User: user, Server: srv.Domain, Transport: store.TCP,
+			Proxy: srv.Addr, Enabled: true, TLSFingerprint: xmpp.FormatFingerprint(srv.Fingerprint)}
+	}
+	alice, err := keys.CreateAccount(ctx, acc("alice"), []byte("alice-pass-7f3a"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol, err := keys.CreateAccount(ctx, acc("carol"), []byte("wrong"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unread := &unreadLog{}
+	newService := func() *Service {
+		return New(Config{Store: st, Passwords: keys, DataDir: dir, Unread: unread.set,
+			Backoff: xmpp.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}})
+	}
+	s := newService()
+	defer func() { s.Close() }()
+	if err := s.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	await(t, s, "alice connected (STARTTLS, pinned certificate)", func() bool { return view(s, alice).Connected })
+	await(t, s, "carol's wrong password reported", func() bool { return strings.Contains(s.Status(carol), "wrong password") })
+
+	aliceJID := "alice@" + srv.Domain
+	bob := dialPeer(t, srv, "bob", "bob-pass-7f3a")
+	bobJID := "bob@" + srv.Domain
+
+	t.Run("authorise", func(t *testing.T) {
+		if err := bob.c.AddContact(ctx, aliceJID, "Alice", ""); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "bob's request", func() bool { return slices.Contains(view(s, alice).Pending, bobJID) })
+		if s.Unread() < 1 {
+			t.Fatalf("a pending request must count as unread, got %d", s.Unread())
+		}
+		if err := s.Authorize(ctx, alice, bobJID); err != nil {
+			t.Fatal(err)
+		}
+		bob.await(t, "alice's authorisation", func(ev xmpp.Event) bool {
+			r, ok := ev.(xmpp.RosterChanged)
+			return ok && slices.ContainsFunc(r.Contacts, func(c xmpp.Contact) bool {
+				return c.JID == aliceJID && (c.Subscription == "to" || c.Subscription == "both")
+			})
+		})
+		bob.await(t, "alice's request back", func(ev xmpp.Event) bool { r, ok := ev.(xmpp.SubscriptionRequest); return ok && r.From == aliceJID })
+		if err := bob.c.Authorize(ctx, aliceJID); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "bob online in alice's roster", func() bool { c, ok := contact(view(s, alice), bobJID); return ok && c.Online })
+	})
+
+	t.Run("roster", func(t *testing.T) {
+		dave := "dave@" + srv.Domain
+		steps := []struct {
+			name string
+			do   func() error
+			ok   func(Contact, bool) bool
+		}{
+			{"add", func() error { return s.AddContact(ctx, alice, dave, "Dave", "Work") }, func(c Contact, ok bool) bool {
+				return ok && c.Name == "Dave" && slices.Equal(c.Groups, []string{"Work"})
+			}},
+			{"rename", func() error { return s.RenameContact(ctx, alice, dave, "David") }, func(c Contact, ok bool) bool { return ok && c.Name == "David" }},
+			{"move", func() error { return s.MoveContact(ctx, alice, dave, "Family") }, func(c Contact, ok bool) bool {
+				return ok && c.Name == "David" && slices.Equal(c.Groups, []string{"Family"})
+			}},
+			{"remove", func() error { return s.RemoveContact(ctx, alice, dave) }, func(c Contact, ok bool) bool { return !ok }},
+		}
+		for _, st := range steps {
+			if err := st.do(); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			await(t, s, st.name, func() bool { return st.ok(contact(view(s, alice), dave)) })
+		}
+		if err := s.CreateGroup(alice, "Empty"); err != nil || !slices.Contains(view(s, alice).Groups, "Empty") {
+			t.Fatalf("created group not listed: %v %v", err, view(s, alice).Groups)
+		}
+	})
+
+	t.Run("chat", func(t *testing.T) {
+		if err := s.Send(ctx, alice, bobJID, "must not leave"); !errors.Is(err, ErrPrivateRequired) {
+			t.Fatalf("with private messaging required, plain send = %v, want ErrPrivateRequired", err)
+		}
+		if err := st.SetBool(ctx, store.RequirePrivateMessaging, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Send(ctx, alice, bobJID, "hello bob"); err != nil {
+			t.Fatal(err)
+		}
+		bob.await(t, "alice's message", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "hello bob" })
+		bob.mu.Lock()
+		leaked := slices.ContainsFunc(bob.seen, func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "must not leave" })
+		bob.mu.Unlock()
+		if leaked {
+			t.Fatal("a refused message reached the peer")
+		}
+		// History off (the default): held in memory only.
+		if err := bob.c.SendChat(ctx, aliceJID, "history-off-1"); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "message in conversation", func() bool { return hasLine(s.Conversation(ctx, alice, bobJID), "history-off-1", true) })
+		if h, _ := st.History(ctx, store.HistoryFilter{Kind: store.Chat}); len(h) != 0 {
+			t.Fatalf("history is off but %d entries were stored", len(h))
+		}
+		if c, _ := contact(view(s, alice), bobJID); c.Unread != 1 {
+			t.Fatalf("unread for bob = %d, want 1", c.Unread)
+		}
+		s.MarkRead(alice, bobJID)
+
+		// History on, vault locked: held, then sealed once unlocked.
+		if err := st.SetBool(ctx, store.LogChatHistory, true); err != nil {
+			t.Fatal(err)
+		}
+		keys.Lock()
+		if err := bob.c.SendChat(ctx, aliceJID, "while-locked-4b1d"); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "held while locked", func() bool { return hasLine(s.Conversation(ctx, alice, bobJID), "while-locked-4b1d", true) })
+		if err := keys.Unlock([]byte("master password")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reload(ctx); err != nil { // what the appliance does on unlock
+			t.Fatal(err)
+		}
+		h, err := st.History(ctx, store.HistoryFilter{AccountID: alice, Contact: bobJID, Kind: store.Chat})
+		if err != nil || len(h) != 1 || string(h[0].Body) != "while-locked-4b1d" {
+			t.Fatalf("held message not written to history after unlock: %v %v", h, err)
+		}
+		if !hasLine(s.Conversation(ctx, alice, bobJID), "while-locked-4b1d", false) {
+			t.Fatal("stored message not shown")
+		}
+		for _, f := range []string{"padlock.db", "padlock.db-wal"} {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			if bytes.Contains(b, []byte("while-locked-4b1d")) {
+				t.Fatalf("message text in clear in %s", f)
+			}
+		}
+	})
+
+	t.Run("deny and ignore", func(t *testing.T) {
+		eve := dialPeer(t, srv, "eve", "eve-pass-7f3a")
+		frank := dialPeer(t, srv, "frank", "frank-pass-7f3a")
+		for _, p := range []*peer{eve, frank} {
+			if err := p.c.AddContact(ctx, aliceJID, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eveJID, frankJID := "eve@"+srv.Domain, "frank@"+srv.Domain
+		await(t, s, "both requests", func() bool {
+			p := view(s, alice).Pending
+			return slices.Contains(p, eveJID) && slices.Contains(p, frankJID)
+		})
+		if err := s.Deny(ctx, alice, eveJID); err != nil {
+			t.Fatal(err)
+		}
+		s.Ignore(alice, frankJID)
+		if p := view(s, alice).Pending; len(p) != 0 {
+			t.Fatalf("pending after deny and ignore: %v", p)
+		}
+		eve.await(t, "the denial", func(ev xmpp.Event) bool {
+			r, ok := ev.(xmpp.RosterChanged)
+			return ok && slices.ContainsFunc(r.Contacts, func(c xmpp.Contact) bool { return c.JID == aliceJID && !c.Asked && c.Subscription == "none" })
+		})
+		// A reboot: the server offers the ignored request again.
+		s.Close()
+		s = newService()
+		if err := s.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "ignored request listed after restart", func() bool { return slices.Contains(view(s, alice).Pending, frankJID) })
+		if slices.Contains(view(s, alice).Pending, eveJID) {
+			t.Fatal("the denied request came back")
+		}
+	})
+
+	t.Run("password change and packet log", func(t *testing.T) {
+		logPath := filepath.Join(dir, PacketLogName)
+		if _, err := os.Stat(logPath); !os.IsNotExist(err) {
+			t.Fatalf("packet log written while off: %v", err)
+		}
+		if err := st.SetBool(ctx, store.PacketLogging, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ChangePassword(ctx, alice, []byte("alice-new-9c2e")); err != nil {
+			t.Fatal(err)
+		}
+		if err := keys.SetAccountPassword(ctx, alice, []byte("alice-new-9c2e"), true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "login with the new password", func() bool { return view(s, alice).Connected })
+		if err := s.Send(ctx, alice, bobJID, "logged-body"); err != nil {
+			t.Fatal(err)
+		}
+		bob.await(t, "message after password change", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "logged-body" })
+		b, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"alice-new-9c2e", "alice-pass-7f3a"} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Fatalf("packet log holds a password")
+			}
+		}
+		if !bytes.Contains(b, []byte("<auth")) || !bytes.Contains(b, []byte("[redacted]")) || !bytes.Contains(b, []byte("logged-body")) {
+			t.Fatalf("packet log lacks the redacted login or the message:\n%.2000s", b)
+		}
+		old := xmpp.Config{JID: aliceJID, Password: []byte("alice-pass-7f3a"), Server: srv.Addr, PinnedFingerprint: srv.Fingerprint}
+		var ae *xmpp.AuthError
+		if c, err := xmpp.Dial(ctx, old); !errors.As(err, &ae) {
+			if c != nil {
+				c.Close()
+			}
+			t.Fatalf("old password still logs in: %v", err)
+		}
+	})
+
+	t.Run("register", func(t *testing.T) {
+		a := acc("newbie")
+		if err := s.Register(ctx, a, []byte("newbie-pass")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Register(ctx, a, []byte("other")); !errors.Is(err, xmpp.ErrUsernameTaken) {
+			t.Fatalf("same name again: %v, want ErrUsernameTaken", err)
+		}
+	})
+
+	unread.mu.Lock()
+	defer unread.mu.Unlock()
+	if !slices.ContainsFunc(unread.n, func(n int) bool { return n > 0 }) || unread.n[len(unread.n)-1] < 0 {
+		t.Fatalf("unread counts reported: %v", unread.n)
+	}
+}
+
+func hasLine(lines []Line, body string, held bool) bool {
+	return slices.ContainsFunc(lines, func(l Line) bool { return l.Body == body && l.Held == held })
+}
+
+func TestRotator(t *testing.T) {
+	dir := t.TempDir()
+	r := &rotator{path: filepath.Join(dir, "log"), max: 10}
+	for _, s := range []string{"aaaaaa\n", "bbbbbb\n", "cccccc\n"} {
+		if err := r.write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.close()
+	cur, _ := os.ReadFile(filepath.Join(dir, "log"))
+	prev, _ := os.ReadFile(filepath.Join(dir, "log.1"))
+	if string(cur) != "cccccc\n" || string(prev) != "bbbbbb\n" {
+		t.Fatalf("after rotation: %q and %q", cur, prev)
+	}
+}
