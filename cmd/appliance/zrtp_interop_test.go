@@ -252,3 +252,55 @@ func TestZRTPInteropMatrix(t *testing.T) {
 		peer.Stop()
 	}
 }
+
+// TestZRTPCacheThenVerified: a first call is confirmed on both sides
+// (linphonec's zrtp-set-verified, Padlock's POST /call/confirm); the next
+// call between the same two finds its retained secret (rs1) in both caches
+// and starts Verified: /state says "verified" the moment the call is
+// secured, and the LOCK lamp is on, with no SAS to compare.
+func TestZRTPCacheThenVerified(t *testing.T) {
+	b := newBench(t)
+	bob := b.peer(t, "bob", false, nil)
+	defer b.dumpOnFailure(t, bob)
+
+	v, mark := b.call(t, bob, true, "sip:bob@127.0.0.1")
+	if v["security"] != "secured" {
+		t.Fatalf("first call: security %v, want secured (nothing cached yet)", v["security"])
+	}
+	if sas, peerSAS := v["sas"].(string), bob.WaitSAS(t, mark, 15*time.Second); !strings.EqualFold(sas, peerSAS) {
+		t.Fatalf("SAS: Padlock %q, linphonec %q", sas, peerSAS)
+	}
+	bob.SetVerified(t)
+	if r, _ := b.a.do(t, "POST", "/call/confirm", nil, b.csrf); r.StatusCode != 204 {
+		t.Fatalf("confirm: %s", r.Status)
+	}
+	v = b.a.waitState(t, "security", "verified")
+	if l := lamps(v); l[0] != "on" {
+		t.Errorf("LOCK lamp after confirming: %v", l)
+	}
+	b.hangup(t, bob, mark)
+
+	for _, outgoing := range []bool{true, false} {
+		target := "sip:bob@127.0.0.1"
+		if !outgoing {
+			target = "sip:alice@127.0.0.1"
+		}
+		v, mark = b.call(t, bob, outgoing, target)
+		if v["security"] != "verified" {
+			t.Fatalf("call after confirming (outgoing %v): security %v, want verified at once (state %v)", outgoing, v["security"], v)
+		}
+		if l := lamps(v); l != [3]string{"on", "off", "on"} {
+			t.Errorf("lamps of a call that starts verified: %v", l)
+		}
+		// The SAS is new (it hashes this call's DH result), both agree on it.
+		if sas, peerSAS := v["sas"].(string), bob.WaitSAS(t, mark, 15*time.Second); !strings.EqualFold(sas, peerSAS) {
+			t.Fatalf("SAS: Padlock %q, linphonec %q", sas, peerSAS)
+		}
+		b.hangup(t, bob, mark)
+	}
+	// The engine says Verified only when rs1 matched and both sides had
+	// the verified flag: that is the cache hit, as Padlock logs it.
+	if n := strings.Count(b.a.logs.String(), "verified=true"); n < 2 {
+		t.Errorf("%d calls logged as secured with a verified cache entry, want 2", n)
+	}
+}
