@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -12,6 +17,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/media/audio"
+	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"
 )
@@ -302,5 +308,178 @@ func TestZRTPCacheThenVerified(t *testing.T) {
 	// the verified flag: that is the cache hit, as Padlock logs it.
 	if n := strings.Count(b.a.logs.String(), "verified=true"); n < 2 {
 		t.Errorf("%d calls logged as secured with a verified cache entry, want 2", n)
+	}
+}
+
+// capture is tshark recording one UDP port on the loopback interface.
+type capture struct {
+	cmd  *exec.Cmd
+	file string
+}
+
+// startCapture runs tshark (as root, on lo, capture filter on port only)
+// and waits until it captures.
+func startCapture(t *testing.T, port int) *capture {
+	t.Helper()
+	bin, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Fatal("tshark not found: install it with `echo \"wireshark-common wireshark-common/install-setuid boolean false\" | debconf-set-selections; apt-get install -y tshark` (or `make deps`)")
+	}
+	c := &capture{file: filepath.Join(t.TempDir(), "call.pcap")}
+	c.cmd = exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("udp port %d", port), "-w", c.file)
+	var stderr syncBuffer
+	c.cmd.Stderr = &stderr
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	t.Cleanup(func() { c.stop() })
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "Capturing on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("tshark did not start capturing:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return c
+}
+
+// stop ends the capture (SIGINT lets tshark finish the file).
+func (c *capture) stop() {
+	if c.cmd.Process == nil || c.cmd.ProcessState != nil {
+		return
+	}
+	c.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// payloads are the captured UDP payloads, in order.
+func (c *capture) payloads(t *testing.T) [][]byte {
+	t.Helper()
+	c.stop()
+	out, err := exec.Command("tshark", "-r", c.file, "-T", "fields", "-e", "udp.payload").Output()
+	if err != nil {
+		t.Fatalf("tshark -r: %v", err)
+	}
+	var ps [][]byte
+	for _, l := range strings.Fields(string(out)) {
+		p, err := hex.DecodeString(strings.ReplaceAll(l, ":", ""))
+		if err != nil {
+			t.Fatalf("tshark payload %q: %v", l, err)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// toneInPCMU is the first second of the tone writeTone makes, in PCMU.
+func toneInPCMU(t *testing.T, freq float64) []byte {
+	t.Helper()
+	pcm := make([]int16, 8000)
+	for i := range pcm {
+		pcm[i] = int16(0.4 * 32767 * math.Sin(2*math.Pi*freq*float64(i)/8000))
+	}
+	c, err := codec.New(codec.PCMU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Encode(nil, pcm)
+}
+
+// TestZRTPCaptureHasNoClearAudio records one call's RTP port with tshark
+// (linphonec's audio port: both directions of the call's RTP and ZRTP)
+// while each side sends a tone, and checks the capture: ZRTP is there;
+// every RTP packet is SRTP (PCMU's 160-byte payload plus a 4- or 10-byte
+// auth tag, never the bare 160 bytes of clear RTP); no payload looks like
+// G.711 audio (a tone or silence uses few distinct byte values, ciphertext
+// nearly all of them); and no 12-byte run of either tone's PCMU encoding
+// appears anywhere.
+func TestZRTPCaptureHasNoClearAudio(t *testing.T) {
+	b := newBench(t)
+	bob := b.peer(t, "bob", false, nil)
+	defer b.dumpOnFailure(t, bob)
+	capt := startCapture(t, bob.RTPPort)
+
+	v, mark := b.call(t, bob, true, "sip:bob@127.0.0.1")
+	if v["security"] != "secured" {
+		t.Fatalf("security %v", v["security"])
+	}
+	tone := filepath.Join(bob.Dir, "tone.wav")
+	writeTone(t, tone, 440, 20)
+	bob.Play(t, tone)
+	b.heard(t, 440)
+	time.Sleep(time.Second) // a second more of both tones on the wire
+	b.hangup(t, bob, mark)
+
+	ps := capt.payloads(t)
+	var zrtpN, srtpN int
+	tones := [][]byte{toneInPCMU(t, 700), toneInPCMU(t, 440)}
+	for _, enc := range tones { // the checks below do catch clear audio
+		if d := map[byte]bool{}; func() int {
+			for _, c := range enc[800:960] {
+				d[c] = true
+			}
+			return len(d)
+		}() >= 80 {
+			t.Fatalf("a clear tone packet has %d distinct bytes: the test cannot tell", len(d))
+		}
+	}
+	for i, p := range ps {
+		if len(p) >= 12 && p[0] == 0x10 && string(p[4:8]) == "ZRTP" {
+			zrtpN++
+			continue
+		}
+		if len(p) >= 20 && p[0]>>6 == 0 && bytes.Equal(p[4:8], []byte{0x21, 0x12, 0xa4, 0x42}) {
+			continue // linphonec's STUN binding request (ICE's keep-alive)
+		}
+		if len(p) < 12 || p[0]>>6 != 2 {
+			t.Errorf("packet %d is neither RTP nor ZRTP: % x", i, p[:min(len(p), 16)])
+			continue
+		}
+		if p[1] >= 200 && p[1] <= 204 {
+			// RTCP on the RTP port (a BYE as the call ends): SRTCP has
+			// the E flag set in the word before its auth tag (10 or 4
+			// bytes).
+			if !(len(p) > 22 && p[len(p)-14]&0x80 != 0) && !(len(p) > 16 && p[len(p)-8]&0x80 != 0) {
+				t.Errorf("packet %d: RTCP without the SRTCP E flag: % x", i, p)
+			}
+			continue
+		}
+		if pt := p[1] & 0x7f; pt != 0 {
+			t.Errorf("packet %d: RTP payload type %d, want 0 (PCMU)", i, pt)
+			continue
+		}
+		srtpN++
+		body := p[12:]
+		if tag := len(body) - 160; tag != 4 && tag != 10 {
+			t.Errorf("packet %d: %d payload bytes: not PCMU 20 ms + an SRTP auth tag", i, len(body))
+		}
+		distinct := map[byte]bool{}
+		for _, c := range body[:min(len(body), 160)] {
+			distinct[c] = true
+		}
+		if len(distinct) < 80 {
+			t.Errorf("packet %d: only %d distinct byte values in its payload: looks like clear audio", i, len(distinct))
+		}
+		for _, enc := range tones {
+			for off := 0; off+12 <= 160; off += 4 {
+				if bytes.Contains(body, enc[off:off+12]) {
+					t.Fatalf("packet %d carries the tone's PCMU bytes % x in clear", i, enc[off:off+12])
+				}
+			}
+		}
+	}
+	t.Logf("captured %d packets: %d ZRTP, %d SRTP", len(ps), zrtpN, srtpN)
+	if zrtpN < 6 {
+		t.Errorf("%d ZRTP packets captured, want a whole handshake (at least 6)", zrtpN)
+	}
+	if srtpN < 100 {
+		t.Errorf("%d SRTP packets captured, want at least 100 (2 s of audio both ways)", srtpN)
 	}
 }
