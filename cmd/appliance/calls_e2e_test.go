@@ -1,0 +1,439 @@
+package main
+
+import (
+	"database/sql"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/padlock-phone/padlock/media/audio"
+	"github.com/padlock-phone/padlock/tests/peers/kamailio"
+	"github.com/padlock-phone/padlock/tests/peers/linphone"
+)
+
+// These tests drive the whole appliance through its web admin against
+// kamailio and linphonec for what the secure-call tests do not cover:
+// reject, busy, CANCEL, hold, DTMF, audio by content with PCMU and G.722,
+// call history. linphonec runs with media_encryption=none, but liblinphone
+// 5.1 still starts ZRTP whenever the offer or answer carries a=zrtp-hash,
+// as Padlock's always do: these calls end up secured, and nothing here
+// depends on whether they are.
+
+const callWait = 10 * time.Second
+
+// clearDesk is the appliance registered to kamailio as alice, with bob
+// (linphonec, no media encryption, auto-answer unless ring is set) and
+// the file headset; carol (a second linphonec) is started on demand.
+type clearDesk struct {
+	*desk
+	kam *kamailio.Server
+}
+
+type clearOpts struct {
+	codecs    []string // bob's only codecs; empty: linphonec's defaults
+	ring      bool     // bob does not auto-answer
+	requireOn bool     // keep require_encrypted_calls on (the default)
+}
+
+func newClearDesk(t *testing.T, o clearOpts) *clearDesk {
+	t.Helper()
+	kam := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alice-pw"}, kamailio.User{Name: "bob", Password: "bob-pw"},
+		kamailio.User{Name: "carol", Password: "carol-pw"})
+	bob := linphone.Start(t, linphone.Config{User: "bob", Password: "bob-pw", Domain: "127.0.0.1", Registrar: kam.Addr,
+		AutoAnswer: !o.ring, Codecs: o.codecs})
+	ear := t.TempDir()
+	writeTone(t, filepath.Join(ear, "in.wav"), 440, 30) // Padlock's microphone
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a.start(t)
+	csrf := a.setUp(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("appliance log:\n%s\nbob:\n%s", a.logs, bob.Console())
+		}
+	})
+	if !o.requireOn {
+		// Clear audio allowed, should ZRTP not come up. Every privacy
+		// switch is on the form; absent means off. Call history stays on.
+		if r, body := a.do(t, "POST", "/settings", url.Values{"log_call_history": {"on"}}, csrf); r.StatusCode != 204 && r.StatusCode != 303 {
+			t.Fatalf("settings: %s %s", r.Status, body)
+		}
+	}
+	_, port, _ := strings.Cut(kam.Addr, ":")
+	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {port}, "transport": {"udp"},
+		"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}}
+	if r, body := a.do(t, "POST", "/accounts", form, csrf); r.StatusCode != 204 {
+		t.Fatalf("add account: %s %s", r.Status, body)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, body := a.do(t, "GET", "/accounts", nil, "")
+		if strings.Contains(body, `data-status="registered"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alice never registered:\n%s", a.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return &clearDesk{desk: &desk{a: a, bob: bob, ear: ear, csrf: csrf}, kam: kam}
+}
+
+func (d *clearDesk) post(t *testing.T, path string, form url.Values) {
+	t.Helper()
+	if r, body := d.a.do(t, "POST", path, form, d.csrf); r.StatusCode != 204 {
+		t.Fatalf("POST %s: %s %s", path, r.Status, body)
+	}
+}
+
+// missed is the missed-call count the web admin shows.
+func missed(v map[string]any) int {
+	n, _ := v["missed"].(float64)
+	return int(n)
+}
+
+// historyRows reads the call history rows (direction and contact, the
+// parts stored in clear) straight from the appliance's database.
+func historyRows(t *testing.T, a *app) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(a.data, "padlock.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT direction, contact, length(body) FROM history WHERE kind = 'call' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var dir, contact string
+		var n int
+		if err := rows.Scan(&dir, &contact, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Errorf("history row with %s has an empty body", contact)
+		}
+		out = append(out, dir+" "+contact)
+	}
+	return out
+}
+
+func waitHistory(t *testing.T, a *app, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(callWait)
+	for {
+		rows := historyRows(t, a)
+		if len(rows) >= n || time.Now().After(deadline) {
+			return rows
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIncomingRejectBusyCancel: HANGUP on a ringing call declines it
+// (linphonec sees 603); a second call while busy gets 486 and counts as
+// missed; a caller who gives up while it rings (CANCEL) leaves Padlock idle
+// with one more missed call. Each call leaves one history row.
+func TestIncomingRejectBusyCancel(t *testing.T) {
+	d := newClearDesk(t, clearOpts{ring: true})
+	a, bob := d.a, d.bob
+
+	// Declined with HANGUP.
+	mark := bob.Mark()
+	bob.Send(t, "call sip:alice@127.0.0.1")
+	a.waitState(t, "status", "ringing-in")
+	d.post(t, "/call/hangup", nil)
+	bob.WaitForAfter(t, mark, "ended (Call declined)", callWait)
+	if v := a.waitState(t, "status", "ended"); missed(v) != 0 {
+		t.Errorf("a declined call counted as missed: %v", v["missed"])
+	}
+	a.waitState(t, "status", "idle")
+
+	// Busy: Padlock calls bob, bob answers; carol's call gets 486.
+	carol := linphone.Start(t, linphone.Config{User: "carol", Password: "carol-pw", Domain: "127.0.0.1", Registrar: d.kam.Addr})
+	mark = bob.Mark()
+	d.post(t, "/call/dial", url.Values{"target": {"sip:bob@127.0.0.1"}})
+	bob.WaitForAfter(t, mark, "Receiving new incoming call", callWait)
+	bob.Send(t, "answer")
+	a.waitState(t, "status", "active")
+	cmark := carol.Mark()
+	carol.Send(t, "call sip:alice@127.0.0.1")
+	// linphonec prints only "error" for a 486; kamailio's log shows the code.
+	carol.WaitForAfter(t, cmark, "alice@127.0.0.1 error.", callWait)
+	waitKamailio(t, d.kam, "486 Busy Here")
+	v := a.state(t)
+	if v["status"] != "active" || missed(v) != 1 {
+		t.Errorf("after a call while busy: status %v, missed %v (want active, 1)", v["status"], v["missed"])
+	}
+	d.post(t, "/call/hangup", nil)
+	bob.WaitForAfter(t, mark, "ended", callWait)
+	a.waitState(t, "status", "idle")
+
+	// CANCEL: bob gives up while Padlock rings.
+	mark = bob.Mark()
+	bob.Send(t, "call sip:alice@127.0.0.1")
+	a.waitState(t, "status", "ringing-in")
+	bob.WaitForAfter(t, mark, "ringing", callWait)
+	bob.Send(t, "terminate")
+	v = a.waitState(t, "status", "ended")
+	if missed(v) != 2 {
+		t.Errorf("missed after CANCEL: %v, want 2", v["missed"])
+	}
+	if l := lamps(v); l[2] != "on" {
+		t.Errorf("STATUS lamp after the caller gave up: %v", l)
+	}
+	a.waitState(t, "status", "idle")
+
+	// History: declined, busy (carol), the answered outgoing call, cancelled.
+	want := []string{"in bob@127.0.0.1", "in carol@127.0.0.1", "out sip:bob@127.0.0.1", "in bob@127.0.0.1"}
+	if got := waitHistory(t, a, len(want)); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("call history rows:\n got  %q\n want %q", got, want)
+	}
+}
+
+// waitKamailio waits until kamailio's log mentions what.
+func waitKamailio(t *testing.T, k *kamailio.Server, what string) {
+	t.Helper()
+	deadline := time.Now().Add(callWait)
+	for !strings.Contains(k.Log(), what) {
+		if time.Now().After(deadline) {
+			t.Fatalf("kamailio never logged %q", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestClearCallHoldDTMFAudio: a clear call from the web admin; the tone
+// each side sends is found at 440 Hz in what the other recorded; hold and
+// resume reach linphonec; keypad digits reach linphonec as RFC 4733 tones.
+func TestClearCallHoldDTMFAudio(t *testing.T) {
+	d := newClearDesk(t, clearOpts{})
+	a, bob := d.a, d.bob
+	bobTone := filepath.Join(bob.Dir, "bob.wav")
+	writeTone(t, bobTone, 440, 30)
+
+	mark := bob.Mark()
+	d.post(t, "/call/dial", url.Values{"target": {"sip:bob@127.0.0.1"}})
+	a.waitState(t, "status", "active")
+	bob.WaitForAfter(t, mark, "connected", callWait)
+	bob.Play(t, bobTone)
+	bob.Record(t, filepath.Join(bob.Dir, "heard.wav"))
+
+	// Padlock hears bob's tone (out.wav grows while the call is up).
+	waitTone(t, filepath.Join(d.ear, "out.wav"), "bob's tone in Padlock's headset")
+
+	// Keypad.
+	d.post(t, "/call/dtmf", url.Values{"digits": {"123#"}})
+	for _, digit := range []string{"1", "2", "3", "#"} {
+		bob.WaitForAfter(t, mark, "Receiving tone "+digit, callWait)
+	}
+
+	// Hold and resume.
+	hmark := bob.Mark()
+	d.post(t, "/call/hold", nil)
+	a.waitState(t, "status", "held")
+	bob.WaitForAfter(t, hmark, "has been paused by", callWait)
+	callState(t, bob, "PausedByRemote")
+	rmark := bob.Mark()
+	d.post(t, "/call/resume", nil)
+	a.waitState(t, "status", "active")
+	// linphonec prints no word for a resume; it restarts the streams and
+	// its call list shows the state.
+	bob.WaitForAfter(t, rmark, "Media streams established", callWait)
+	callState(t, bob, "StreamsRunning")
+
+	time.Sleep(time.Second) // audio after the resume, for the recording
+	d.post(t, "/call/hangup", nil)
+	bob.WaitForAfter(t, mark, "ended", callWait)
+	checkTone(t, filepath.Join(bob.Dir, "heard.wav"), true, "Padlock's tone in linphonec's recording")
+}
+
+// TestG722Call: linphonec offers only G.722; the call uses it, Padlock's
+// 440 Hz reaches linphonec, and linphonec's silence is not taken for a tone.
+func TestG722Call(t *testing.T) {
+	d := newClearDesk(t, clearOpts{codecs: []string{"G722/8000"}})
+	a, bob := d.a, d.bob
+	quiet := filepath.Join(bob.Dir, "silence.wav")
+	writeSilence(t, quiet, 16000, 30)
+
+	mark := bob.Mark()
+	d.post(t, "/call/dial", url.Values{"target": {"sip:bob@127.0.0.1"}})
+	a.waitState(t, "status", "active")
+	bob.WaitForAfter(t, mark, "connected", callWait)
+	bob.Play(t, quiet)
+	bob.Record(t, filepath.Join(bob.Dir, "heard.wav"))
+	time.Sleep(3 * time.Second) // three seconds of call audio
+	d.post(t, "/call/hangup", nil)
+	bob.WaitForAfter(t, mark, "ended", callWait)
+	if !strings.Contains(strings.ToUpper(a.logs.String()), "G722") {
+		t.Errorf("the appliance's log does not show G.722 in use")
+	}
+	checkTone(t, filepath.Join(bob.Dir, "heard.wav"), true, "Padlock's tone in linphonec's G.722 recording")
+	checkTone(t, filepath.Join(d.ear, "out.wav"), false, "linphonec's silence in Padlock's headset")
+}
+
+// callState waits until linphonec's call list ("calls") shows state.
+func callState(t *testing.T, p *linphone.Phone, state string) {
+	t.Helper()
+	deadline := time.Now().Add(callWait)
+	for {
+		mark := p.Mark()
+		p.Send(t, "calls")
+		time.Sleep(100 * time.Millisecond)
+		if p.Seen(mark, "| "+state) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("linphonec's call list never showed %s:\n%s", state, p.Console())
+		}
+	}
+}
+
+func writeSilence(t *testing.T, path string, rate, seconds int) {
+	t.Helper()
+	w, err := audio.CreateWAV(path, rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(make([]int16, rate*seconds)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// toneLevel is the level a 0.4 full-scale sine reaches in dominantTone;
+// a tone counts from a quarter of it.
+const minToneLevel = 0.1
+
+// waitTone waits until the wav at path holds a 440 Hz tone.
+func waitTone(t *testing.T, path, what string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		pcm, rate, err := audio.ReadWAV(path)
+		if err == nil {
+			if f, level := dominantTone(pcm, rate); level >= minToneLevel && math.Abs(f-440) <= 5 {
+				t.Logf("%s: %.1f Hz at level %.2f", what, f, level)
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			f, level := dominantTone(pcm, rate)
+			t.Fatalf("%s: strongest tone %.1f Hz at level %.3f (%v), want 440 ± 5 Hz", what, f, level, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// checkTone checks that the wav at path holds a 440 Hz tone (want) or no
+// tone at all.
+func checkTone(t *testing.T, path string, want bool, what string) {
+	t.Helper()
+	pcm, rate, err := audio.ReadWAV(path)
+	if err != nil {
+		if !want && os.IsNotExist(err) {
+			return
+		}
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	f, level := dominantTone(pcm, rate)
+	t.Logf("%s: %d samples at %d Hz, strongest tone %.1f Hz at level %.3f", what, len(pcm), rate, f, level)
+	switch {
+	case want && (level < minToneLevel || math.Abs(f-440) > 5):
+		t.Errorf("%s: strongest tone %.1f Hz at level %.3f, want 440 ± 5 Hz", what, f, level)
+	case !want && bestLevel(pcm, rate, 440) >= minToneLevel:
+		t.Errorf("%s: 440 Hz at level %.3f where there should be none", what, bestLevel(pcm, rate, 440))
+	}
+}
+
+// dominantTone estimates the strongest pure tone in pcm. It takes the
+// loudest 1 s window at 440 Hz (stepped by a quarter second), finds the
+// rough peak from 100 to 3500 Hz in 5 Hz steps on a Hann-windowed tenth of
+// it (whose wide main lobe cannot fall between steps), then refines it to
+// 0.25 Hz over the whole second. level is the amplitude (1: full scale).
+func dominantTone(pcm []int16, rate int) (freq, level float64) {
+	if rate == 0 || len(pcm) < rate {
+		return 0, 0
+	}
+	best, bestStart := -1.0, 0
+	for start := 0; start+rate <= len(pcm); start += rate / 4 {
+		if l := goertzel(pcm[start:start+rate], rate, 440); l > best {
+			best, bestStart = l, start
+		}
+	}
+	win := pcm[bestStart : bestStart+rate]
+	short := make([]int16, rate/10)
+	for i := range short {
+		short[i] = int16(float64(win[i]) * 0.5 * (1 - math.Cos(2*math.Pi*float64(i)/float64(len(short)-1))))
+	}
+	rough, roughLevel := 0.0, 0.0
+	for f := 100.0; f <= 3500; f += 5 {
+		if l := goertzel(short, rate, f); l > roughLevel {
+			rough, roughLevel = f, l
+		}
+	}
+	for f := rough - 15; f <= rough+15; f += 0.25 {
+		if l := goertzel(win, rate, f); l > level {
+			freq, level = f, l
+		}
+	}
+	return freq, level
+}
+
+// TestDominantTone: the estimator the call tests rely on finds a tone's
+// frequency to well within 5 Hz, and finds nothing in silence or noise.
+func TestDominantTone(t *testing.T) {
+	sine := func(rate int, freq, amp float64) []int16 {
+		pcm := make([]int16, 2*rate)
+		for i := range pcm {
+			pcm[i] = int16(amp * 32767 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+		}
+		return pcm
+	}
+	noise := make([]int16, 16000)
+	x := uint32(1)
+	for i := range noise {
+		x = x*1664525 + 1013904223
+		noise[i] = int16(x>>16) / 8
+	}
+	for _, tc := range []struct {
+		name     string
+		pcm      []int16
+		rate     int
+		freq     float64 // 0: no tone expected
+		minLevel float64
+	}{
+		{"440 Hz at 8 kHz", sine(8000, 440, 0.4), 8000, 440, 0.35},
+		{"443 Hz at 8 kHz", sine(8000, 443, 0.4), 8000, 443, 0.35},
+		{"436 Hz at 16 kHz", sine(16000, 436, 0.1), 16000, 436, 0.08},
+		{"447.5 Hz", sine(8000, 447.5, 0.4), 8000, 447.5, 0.3},
+		{"1 kHz", sine(8000, 1000, 0.4), 8000, 1000, 0.35},
+		{"silence", make([]int16, 16000), 8000, 0, 0},
+		{"white noise", noise, 8000, 0, 0},
+		{"too short", sine(8000, 440, 0.4)[:100], 8000, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, level := dominantTone(tc.pcm, tc.rate)
+			if tc.freq == 0 {
+				if level >= minToneLevel {
+					t.Errorf("found %.1f Hz at level %.3f in no tone", f, level)
+				}
+				return
+			}
+			if math.Abs(f-tc.freq) > 1 || level < tc.minLevel {
+				t.Errorf("got %.2f Hz at level %.3f, want %.0f Hz at >= %.2f", f, level, tc.freq, tc.minLevel)
+			}
+		})
+	}
+}
