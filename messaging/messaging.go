@@ -484,11 +484,16 @@ func (s *Service) Conversation(ctx context.Context, id int64, contact string) []
 	return out
 }
 
-// Forget drops the held lines of a contact (purge).
-func (s *Service) Forget(id int64, contact string) {
+// Forget drops the lines held in memory with a contact on every account,
+// or with everyone when contact is "" (history purged).
+func (s *Service) Forget(contact string) {
 	s.mu.Lock()
-	if ac := s.accts[id]; ac != nil {
-		delete(ac.held, contact)
+	for _, ac := range s.accts {
+		if contact == "" {
+			clear(ac.held)
+		} else {
+			delete(ac.held, contact)
+		}
 	}
 	s.mu.Unlock()
 	s.changed()

@@ -116,6 +116,9 @@ func (s *Server) historyPurge(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if s.cfg.Messaging != nil {
+		s.cfg.Messaging.Forget(contact) // the lines held in memory go too
+	}
 	seeOther(w, r, "/settings", fmt.Sprintf("History purged: %d entries deleted.", n))
 }
 
