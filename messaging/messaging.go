@@ -500,13 +500,19 @@ func (s *Service) Forget(contact string) {
 }
 
 // MarkRead clears a contact's unread count (its chat page was shown).
+// Nothing changes (and no watcher wakes) when there was nothing unread, so
+// a chat page's event stream that marks read on every change settles.
 func (s *Service) MarkRead(id int64, contact string) {
 	s.mu.Lock()
-	if ac := s.accts[id]; ac != nil {
+	ac := s.accts[id]
+	had := ac != nil && ac.unread[contact] > 0
+	if had {
 		delete(ac.unread, contact)
 	}
 	s.mu.Unlock()
-	s.changed()
+	if had {
+		s.changed()
+	}
 }
 
 // Account returns one account's state; false if it is not running.

@@ -180,6 +180,9 @@ func TestAgainstProsody(t *testing.T) {
 	})
 
 	t.Run("roster", func(t *testing.T) {
+		// alice on another device sees every change the server made.
+		other := dialPeer(t, srv, "alice", "alice-pass-7f3a")
+		defer other.c.Close()
 		dave := "dave@" + srv.Domain
 		steps := []struct {
 			name string
@@ -200,6 +203,17 @@ func TestAgainstProsody(t *testing.T) {
 				t.Fatalf("%s: %v", st.name, err)
 			}
 			await(t, s, st.name, func() bool { return st.ok(contact(view(s, alice), dave)) })
+			other.await(t, st.name+" on another device", func(ev xmpp.Event) bool {
+				r, ok := ev.(xmpp.RosterChanged)
+				if !ok {
+					return false
+				}
+				i := slices.IndexFunc(r.Contacts, func(c xmpp.Contact) bool { return c.JID == dave })
+				if i < 0 {
+					return st.ok(Contact{}, false)
+				}
+				return st.ok(Contact{Contact: r.Contacts[i]}, true)
+			})
 		}
 		if err := s.CreateGroup(alice, "Empty"); err != nil || !slices.Contains(view(s, alice).Groups, "Empty") {
 			t.Fatalf("created group not listed: %v %v", err, view(s, alice).Groups)
@@ -235,6 +249,14 @@ func TestAgainstProsody(t *testing.T) {
 			t.Fatalf("unread for bob = %d, want 1", c.Unread)
 		}
 		s.MarkRead(alice, bobJID)
+		ch, stop := s.Watch()
+		s.MarkRead(alice, bobJID) // nothing unread: must not wake anyone
+		select {
+		case <-ch:
+			t.Fatal("MarkRead with nothing unread woke the watchers (a chat page's stream would spin)")
+		default:
+		}
+		stop()
 
 		// History on, vault locked: held, then sealed once unlocked.
 		if err := st.SetBool(ctx, store.LogChatHistory, true); err != nil {
@@ -346,6 +368,16 @@ func TestAgainstProsody(t *testing.T) {
 		}
 	})
 
+	t.Run("server restart", func(t *testing.T) {
+		srv.Restart(t)
+		await(t, s, "reconnected after the server restarted", func() bool { return view(s, alice).Connected && view(s, alice).Status == "connected" })
+		bob2 := dialPeer(t, srv, "bob", "bob-pass-7f3a")
+		if err := bob2.c.SendChat(ctx, aliceJID, "after-restart"); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "message after restart", func() bool { return hasLine(s.Conversation(ctx, alice, bobJID), "after-restart", false) })
+	})
+
 	t.Run("register", func(t *testing.T) {
 		a := acc("newbie")
 		if err := s.Register(ctx, a, []byte("newbie-pass")); err != nil {
@@ -380,5 +412,38 @@ func TestRotator(t *testing.T) {
 	prev, _ := os.ReadFile(filepath.Join(dir, "log.1"))
 	if string(cur) != "cccccc\n" || string(prev) != "bbbbbb\n" {
 		t.Fatalf("after rotation: %q and %q", cur, prev)
+	}
+}
+
+func TestRegistrationClosed(t *testing.T) {
+	srv := prosody.Start(t, prosody.Options{RegistrationClosed: true})
+	s := New(Config{})
+	a := store.Account{Kind: store.XMPP, User: "newbie", Server: srv.Domain, Transport: store.TCP, Proxy: srv.Addr,
+		TLSFingerprint: xmpp.FormatFingerprint(srv.Fingerprint)}
+	if err := s.Register(context.Background(), a, []byte("pw-12345")); !errors.Is(err, xmpp.ErrRegistrationClosed) {
+		t.Fatalf("registration on a closed server: %v", err)
+	}
+}
+
+func TestClientConfig(t *testing.T) {
+	for _, c := range []struct {
+		a      store.Account
+		server string
+		tls    xmpp.TLSMode
+	}{
+		{store.Account{User: "a", Server: "example.org", Transport: store.TCP}, "", xmpp.StartTLS},
+		{store.Account{User: "a", Server: "example.org", Transport: store.TLS}, "", xmpp.DirectTLS},
+		{store.Account{User: "a", Server: "example.org", Transport: store.TCP, Port: 5299}, "example.org:5299", xmpp.StartTLS},
+		{store.Account{User: "a", Server: "example.org", Transport: store.TCP, Proxy: "127.0.0.2"}, "127.0.0.2:5222", xmpp.StartTLS},
+		{store.Account{User: "a", Server: "example.org", Transport: store.TLS, Proxy: "127.0.0.2"}, "127.0.0.2:5223", xmpp.DirectTLS},
+		{store.Account{User: "a", Server: "example.org", Transport: store.TCP, Proxy: "127.0.0.2:7000"}, "127.0.0.2:7000", xmpp.StartTLS},
+	} {
+		got, err := ClientConfig(c.a, []byte("pw"), nil)
+		if err != nil || got.Server != c.server || got.TLS != c.tls || got.JID != "a@example.org" {
+			t.Errorf("%+v: got server %q tls %v jid %q err %v", c.a, got.Server, got.TLS, got.JID, err)
+		}
+	}
+	if _, err := ClientConfig(store.Account{User: "a", Server: "b", TLSFingerprint: "zz"}, []byte("pw"), nil); err == nil {
+		t.Error("a bad pinned fingerprint was accepted")
 	}
 }
