@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -13,11 +15,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/padlock-phone/padlock/media/audio"
+	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/codec"
+	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"
 )
@@ -70,6 +76,8 @@ func newBench(t *testing.T) *bench {
 	}
 	return &bench{a: a, kam: kam, ear: ear, csrf: csrf, sipPort: port}
 }
+
+var netipLoopback = netip.MustParseAddr("127.0.0.1")
 
 // freeUDP is a free UDP port on 127.0.0.1.
 func freeUDP(t *testing.T) int {
@@ -481,5 +489,189 @@ func TestZRTPCaptureHasNoClearAudio(t *testing.T) {
 	}
 	if srtpN < 100 {
 		t.Errorf("%d SRTP packets captured, want at least 100 (2 s of audio both ways)", srtpN)
+	}
+}
+
+// relay is a SIP phone in the test, registered to kamailio as carol, with
+// Padlock's own call media (callmedia: one ZRTP engine per call, its own
+// ZID, no cache): the man in the middle. Calls to it are answered; with
+// forward set it then calls forward itself, so it holds two calls, each
+// with ZRTP terminated separately. It does not copy audio between them:
+// nothing in ZRTP depends on that, and a real attacker's doing so would
+// not change either SAS. tamper makes the answer's a=zrtp-hash wrong, as
+// a relay rewriting the SDP would.
+type relay struct {
+	d       *sip.Driver
+	secured chan call.Secured
+	failed  chan call.SecurityFailed
+}
+
+func startRelay(t *testing.T, b *bench, forward string, tamper bool) *relay {
+	t.Helper()
+	var zid [12]byte
+	rand.Read(zid[:])
+	r := &relay{secured: make(chan call.Secured, 4), failed: make(chan call.SecurityFailed, 4)}
+	m, err := callmedia.New(callmedia.Config{ZID: zid, BindIP: netipLoopback, Emit: func(ev call.Event) {
+		switch ev := ev.(type) {
+		case call.Secured:
+			r.secured <- ev
+		case call.SecurityFailed:
+			r.failed <- ev
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var media sip.Media = m
+	if tamper {
+		media = tamperedMedia{m}
+	}
+	registered := make(chan struct{})
+	var once sync.Once
+	d, err := sip.New(sip.Config{
+		Accounts: []sip.Account{{User: "carol", Password: "carol-pw", Domain: "127.0.0.1", Registrar: b.kam.Addr, Listen: "127.0.0.1:0"}},
+		Media:    media,
+		OnStatus: func(s sip.AccountStatus) {
+			if s.Registered {
+				once.Do(func() { close(registered) })
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.d = d
+	d.Start()
+	t.Cleanup(func() { d.Close() })
+	select {
+	case <-registered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay did not register")
+	}
+	go func() {
+		var in, out call.ID
+		for ev := range d.Events() {
+			switch ev := ev.(type) {
+			case call.Incoming:
+				in = ev.ID
+				d.Answer(in)
+				if forward != "" {
+					out, _ = d.Dial(forward)
+				}
+			case call.Ended:
+				if ev.ID == in && out != "" {
+					d.Hangup(out)
+				}
+			}
+		}
+	}()
+	return r
+}
+
+// tamperedMedia changes the last digit of every a=zrtp-hash it gives.
+type tamperedMedia struct{ sip.Media }
+
+func (m tamperedMedia) NewSession(id call.ID) (sip.MediaSession, error) {
+	s, err := m.Media.NewSession(id)
+	return tamperedSession{s}, err
+}
+
+type tamperedSession struct{ sip.MediaSession }
+
+func (s tamperedSession) Attributes() []string {
+	attrs := s.MediaSession.Attributes()
+	for i, a := range attrs {
+		if strings.HasPrefix(a, "zrtp-hash:") {
+			last := a[len(a)-1]
+			flip := byte('0')
+			if last == '0' {
+				flip = '1'
+			}
+			attrs[i] = a[:len(a)-1] + string(flip)
+		}
+	}
+	return attrs
+}
+
+// TestZRTPManInTheMiddle: Padlock and linphonec (bob) first verify each
+// other (a confirmed call, so both caches say "verified"). Then Padlock's
+// call reaches a relay that terminates ZRTP separately toward each side
+// and calls bob itself. Each leg's SAS matches its own end (the relay is
+// a correct ZRTP peer to each), but Padlock's SAS and bob's differ: read
+// aloud over the phone, the two people would catch it. Padlock never
+// shows this call as verified (the relay's ZID has no verified cache
+// entry), even though it has verified bob before.
+func TestZRTPManInTheMiddle(t *testing.T) {
+	b := newBench(t)
+	bob := b.peer(t, "bob", false, nil)
+	defer b.dumpOnFailure(t, bob)
+
+	v, mark := b.call(t, bob, true, "sip:bob@127.0.0.1")
+	bob.WaitSAS(t, mark, 15*time.Second)
+	bob.SetVerified(t)
+	b.a.do(t, "POST", "/call/confirm", nil, b.csrf)
+	b.a.waitState(t, "security", "verified")
+	b.hangup(t, bob, mark)
+
+	r := startRelay(t, b, "sip:bob@127.0.0.1", false)
+	mark = bob.Mark()
+	v, _ = b.call(t, bob, true, "sip:carol@127.0.0.1")
+	if v["security"] != "secured" {
+		t.Fatalf("call through the relay: security %v, want secured (not verified)", v["security"])
+	}
+	padlockSAS := v["sas"].(string)
+	bobSAS := bob.WaitSAS(t, mark, 15*time.Second)
+	legs := map[string]bool{}
+	for range 2 {
+		select {
+		case s := <-r.secured:
+			legs[strings.ToLower(s.SAS)] = true
+		case f := <-r.failed:
+			t.Fatalf("a relay leg failed: %s", f.Reason)
+		case <-time.After(15 * time.Second):
+			t.Fatal("the relay's two legs were not both secured")
+		}
+	}
+	t.Logf("SAS: Padlock %q, linphonec %q, relay's legs %v", padlockSAS, bobSAS, legs)
+	if strings.EqualFold(padlockSAS, bobSAS) {
+		t.Errorf("Padlock and linphonec show the same SAS %q through a relay that holds two ZRTP sessions", bobSAS)
+	}
+	if !legs[strings.ToLower(padlockSAS)] || !legs[strings.ToLower(bobSAS)] {
+		t.Errorf("the relay's legs %v should each match one end (Padlock %q, linphonec %q)", legs, padlockSAS, bobSAS)
+	}
+	// Never verified while it lasts (a few polls over half a second).
+	for range 10 {
+		v := b.a.state(t)
+		if v["security"] == "verified" || lamps(v)[0] == "on" {
+			t.Fatalf("the relayed call is shown as verified: %v", v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.hangup(t, bob, mark)
+}
+
+// TestZRTPWrongHashFails: the relay answers Padlock with an a=zrtp-hash
+// that does not match its Hello (SDP rewritten on the way): Padlock ends
+// the negotiation, reports security failed and lights ALERT.
+func TestZRTPWrongHashFails(t *testing.T) {
+	b := newBench(t)
+	r := startRelay(t, b, "", true)
+	if rr, _ := b.a.do(t, "POST", "/call/dial", url.Values{"target": {"sip:carol@127.0.0.1"}}, b.csrf); rr.StatusCode != 204 {
+		t.Fatalf("dial: %s", rr.Status)
+	}
+	v := b.waitSecurity(t)
+	if v["security"] != "failed" {
+		t.Fatalf("security %v with a forged zrtp-hash, want failed (state %v)", v["security"], v)
+	}
+	if l := lamps(v); l[1] != "on" || l[0] != "off" {
+		t.Errorf("lamps after a forged zrtp-hash: %v, want ALERT on, LOCK off", l)
+	}
+	if r, _ := v["reason"].(string); !strings.Contains(r, "zrtp-hash") {
+		t.Errorf("reason %q does not name the zrtp-hash", r)
+	}
+	select {
+	case s := <-r.secured:
+		t.Errorf("the relay's leg was secured (SAS %s) despite the forged hash", s.SAS)
+	case <-time.After(500 * time.Millisecond):
 	}
 }

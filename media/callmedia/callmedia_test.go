@@ -214,7 +214,7 @@ func TestForgedHelloHashFails(t *testing.T) {
 	a, b := newSide(t, 0), newSide(t, 0)
 	connect(t, a, b, "c1", "1.10 "+strings.Repeat("ab", 32))
 	ev := a.ev.find(t, func(ev call.Event) bool { _, ok := ev.(call.SecurityFailed); return ok })
-	if r := ev.(call.SecurityFailed).Reason; !strings.Contains(r, "not encrypted") {
+	if r := ev.(call.SecurityFailed).Reason; !strings.Contains(r, "not encrypted") || !strings.Contains(r, "zrtp-hash") {
 		t.Errorf("reason %q", r)
 	}
 	for _, e := range a.ev.evs {
