@@ -9,6 +9,8 @@ package main
 import (
 	"context"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/padlock-phone/padlock/messaging"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
@@ -128,6 +131,7 @@ func TestXMPPInChromium(t *testing.T) {
 	srv := prosody.Start(t, prosody.Options{})
 	srv.Register(t, "bob", "bob-pass-51e0")
 	srv.Register(t, "carol", "carol-pass-51e0")
+	srv.Register(t, "eve", "eve-pass-51e0")
 	a := startAppliance(t)
 	b := a.openBrowser(t)
 	b.setUpVault(testPassword)
@@ -234,5 +238,47 @@ func TestXMPPInChromium(t *testing.T) {
 	if n := b.count("#lines li"); n != 0 {
 		t.Fatalf("%d lines after purge", n)
 	}
-	a.wantNoSecretInLog(t, "alice-pass-51e0", "not-carols", "hello-bob-2c9", "hello-alice-7d1")
+
+	// eve's request is ignored: gone from the page, still pending on the
+	// server, so listed again after the reboot below.
+	eve := dialXMPPPeer(t, srv, "eve", "eve-pass-51e0")
+	if err := eve.c.AddContact(context.Background(), aliceJID, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	b.reloadUntil(alicePage, "eve's request listed", `document.querySelector('#requests li[data-from="eve@localhost"]') !== null`)
+	b.submit(`#requests li[data-from="eve@localhost"] .req-ignore`)
+	if b.has(`#requests li`) {
+		t.Fatal("the ignored request is still listed")
+	}
+
+	// Change alice's password in-band: saved only after the server agreed,
+	// then a fresh login with it.
+	b.open(alicePage)
+	b.fill("#np", "alice-new-8e44", "#np2", "alice-new-8e44")
+	b.submit("#xmpp-password-submit")
+	b.wantText("#flash", "Password changed")
+	b.waitFor("logged in again", `document.getElementById("xmpp-status").textContent === "connected"`)
+	for _, c := range []struct {
+		pw string
+		ok bool
+	}{{"alice-new-8e44", true}, {"alice-pass-51e0", false}} {
+		cl, err := xmpp.Dial(context.Background(), xmpp.Config{JID: aliceJID, Password: []byte(c.pw), Server: srv.Addr, PinnedFingerprint: srv.Fingerprint})
+		if cl != nil {
+			cl.Close()
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("login with %q after the change: %v", c.pw, err)
+		}
+	}
+	// The sealed password is the new one: after a reboot and login the
+	// account comes up with it.
+	a.restart(t)
+	b.open("/login")
+	b.login(testPassword)
+	b.reloadUntil(alicePage, "connected after reboot", `document.getElementById("xmpp-status").textContent === "connected"`)
+	b.reloadUntil(alicePage, "ignored request listed after reboot", `document.querySelector('#requests li[data-from="eve@localhost"]') !== null`)
+	if _, err := os.Stat(filepath.Join(a.data, messaging.PacketLogName)); !os.IsNotExist(err) {
+		t.Errorf("packet log written though packet logging is off by default: %v", err)
+	}
+	a.wantNoSecretInLog(t, "alice-pass-51e0", "alice-new-8e44", "not-carols", "hello-bob-2c9", "hello-alice-7d1")
 }
