@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -673,5 +674,72 @@ func TestZRTPWrongHashFails(t *testing.T) {
 	case s := <-r.secured:
 		t.Errorf("the relay's leg was secured (SAS %s) despite the forged hash", s.SAS)
 	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// logTime reads the time= of an appliance log line.
+var logTime = regexp.MustCompile(`^time=(\S+)`)
+
+// spans are the times from each line containing from to the next
+// "call secured" line, in logs.
+func spans(t *testing.T, logs, from string) []time.Duration {
+	t.Helper()
+	var out []time.Duration
+	var start time.Time
+	for _, l := range strings.Split(logs, "\n") {
+		m := logTime.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil {
+			t.Fatalf("log time %q: %v", m[1], err)
+		}
+		switch {
+		case strings.Contains(l, from):
+			start = at
+		case strings.Contains(l, `msg="call secured"`) && !start.IsZero():
+			out = append(out, at.Sub(start))
+			start = time.Time{}
+		}
+	}
+	return out
+}
+
+// TestZRTPAnswerToSecuredTime measures, and only reports, how long a
+// call takes from being answered to secured against linphonec on
+// loopback through kamailio: incoming (ANSWER pressed -> SRTP keys) and
+// outgoing (linphonec's 200 OK reaches the phone -> SRTP keys), per key
+// agreement, from the appliance's own log timestamps (1 ms resolution).
+// The figures are in docs/BENCHMARKS.md.
+func TestZRTPAnswerToSecuredTime(t *testing.T) {
+	n := 3 // each call also waits out the ended screen (~2 s)
+	if testing.Short() {
+		n = 1
+	}
+	b := newBench(t)
+	for _, ka := range []struct{ name, user string }{{"DH3K", "bob"}, {"X255", "carol"}} {
+		peer := b.peer(t, ka.user, false, func(c *linphone.Config) { c.KeyAgreements = []string{ka.name} })
+		for _, outgoing := range []bool{false, true} {
+			from, target, what := `event="press answer"`, "sip:alice@127.0.0.1", "incoming: ANSWER -> secured"
+			if outgoing {
+				from, target, what = "event=call.Answered", "sip:"+ka.user+"@127.0.0.1", "outgoing: 200 OK -> secured"
+			}
+			before := len(b.a.logs.String())
+			for range n {
+				v, mark := b.call(t, peer, outgoing, target)
+				if v["security"] != "secured" {
+					t.Fatalf("security %v", v["security"])
+				}
+				b.hangup(t, peer, mark)
+			}
+			d := spans(t, b.a.logs.String()[before:], from)
+			if len(d) != n {
+				t.Fatalf("%d spans in the log, want %d", len(d), n)
+			}
+			slices.Sort(d)
+			t.Logf("%s %s: median %v, min %v, max %v (n=%d)", ka.name, what, d[len(d)/2], d[0], d[len(d)-1], n)
+		}
+		peer.Stop()
 	}
 }
