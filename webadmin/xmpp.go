@@ -361,11 +361,12 @@ func (s *Server) xmppSend(w http.ResponseWriter, r *http.Request) {
 // xmppRegister creates an account on its server in-band, then saves it.
 // Nothing is saved unless the server created it.
 func (s *Server) xmppRegister(w http.ResponseWriter, r *http.Request) {
-	a, err := parseAccount(r, store.Account{Kind: store.XMPP})
-	a.Kind = store.XMPP
-	if a.Transport == "" || a.Transport == store.UDP {
-		a.Transport = store.TCP
+	r.ParseForm()
+	r.PostForm.Set("kind", string(store.XMPP))
+	if t := r.PostForm.Get("transport"); t != string(store.TLS) {
+		r.PostForm.Set("transport", string(store.TCP)) // STARTTLS unless direct TLS was asked for
 	}
+	a, err := parseAccount(r, store.Account{Kind: store.XMPP})
 	pw := r.PostFormValue("password")
 	if err == nil && pw == "" {
 		err = errors.New("enter the new account's password")

@@ -1,0 +1,70 @@
+package webadmin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/padlock-phone/padlock/store"
+)
+
+// TestXMPPFormsValidated: every XMPP form is checked on the server before
+// anything is sent, and needs the CSRF token. (The flows against a real
+// server are in messaging and cmd/appliance.)
+func TestXMPPFormsValidated(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	c.setUp()
+	ctx := context.Background()
+	id, err := a.keys.CreateAccount(ctx, store.Account{Kind: store.XMPP, User: "alice", Server: "localhost", Transport: store.TCP, Enabled: true}, []byte("pw"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sipID, err := a.keys.CreateAccount(ctx, store.Account{Kind: store.SIP, User: "bob", Server: "localhost", Transport: store.UDP, Enabled: true}, []byte("pw"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := fmt.Sprintf("/xmpp/%d", id)
+	for _, tc := range []struct {
+		name   string
+		path   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"empty contact", x + "/contacts", url.Values{"jid": {""}}, 400, "user@server"},
+		{"contact without @", x + "/contacts", url.Values{"jid": {"bob"}}, 400, "user@server"},
+		{"contact with markup", x + "/contacts", url.Values{"jid": {"<b>@x"}}, 400, "user@server"},
+		{"name on two lines", x + "/contacts", url.Values{"jid": {"bob@localhost"}, "name": {"a\nb"}}, 400, "single line"},
+		{"group too long", x + "/contacts", url.Values{"jid": {"bob@localhost"}, "group": {strings.Repeat("g", 101)}}, 400, "too long"},
+		{"rename bad address", x + "/contacts/rename", url.Values{"jid": {"x"}, "name": {"n"}}, 400, "user@server"},
+		{"unknown contact action", x + "/contacts/steal", url.Values{"jid": {"bob@localhost"}}, 404, ""},
+		{"authorise bad address", x + "/requests/authorize", url.Values{"jid": {""}}, 400, "user@server"},
+		{"empty group", x + "/groups", url.Values{"group": {" "}}, 400, "enter the group"},
+		{"passwords differ", x + "/password", url.Values{"new_password": {"a1"}, "new_password_again": {"a2"}}, 400, "differ"},
+		{"empty password", x + "/password", url.Values{}, 400, "enter the new password"},
+		{"bad fingerprint", x + "/pin", url.Values{"fingerprint": {"zz"}}, 400, "not a SHA-256"},
+		{"chat without contact", x + "/chat", url.Values{"body": {"hi"}}, 400, "no contact"},
+		{"empty message", x + "/chat", url.Values{"with": {"bob@localhost"}, "body": {"  "}}, 400, "type a message"},
+		{"SIP account", fmt.Sprintf("/xmpp/%d/contacts", sipID), url.Values{"jid": {"bob@localhost"}}, 404, "not an XMPP account"},
+		{"register without user", "/xmpp/register", url.Values{"server": {"localhost"}, "password": {"p"}, "password_again": {"p"}}, 400, "user name"},
+		{"register passwords differ", "/xmpp/register", url.Values{"user": {"n"}, "server": {"localhost"}, "password": {"p"}, "password_again": {"q"}}, 400, "differ"},
+		{"valid, chat not running", x + "/contacts", url.Values{"jid": {"bob@localhost"}}, 503, "chat is not running"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.post(tc.path, tc.form, true)
+			if r.StatusCode != tc.status || !strings.Contains(r.body, tc.want) {
+				t.Fatalf("%s: %s, want %d with %q\n%.600s", tc.path, r.Status, tc.status, tc.want, r.body)
+			}
+		})
+	}
+	if r := c.post(x+"/contacts", url.Values{"jid": {"bob@localhost"}}, false); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("without the CSRF token: %s", r.Status)
+	}
+	if r := c.get(x); r.StatusCode != 200 || !strings.Contains(r.body, "chat is not running") {
+		t.Fatalf("contacts page without the service: %s", r.Status)
+	}
+}
