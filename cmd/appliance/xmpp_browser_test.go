@@ -201,6 +201,17 @@ func TestXMPPInChromium(t *testing.T) {
 	a.waitLamp(t, "off")
 	b.waitFor("bob online", `document.querySelector('#contacts tr[data-jid="bob@localhost"] .presence').textContent.startsWith("online")`)
 
+	// Rename bob, make a group and move him into it.
+	row := `#contacts tr[data-jid="bob@localhost"]`
+	b.fill(row+` input[name="name"]`, "Robert")
+	b.submit(row + " .rename")
+	b.waitFor("renamed", `document.querySelector('#contacts tr[data-jid="bob@localhost"] .name').textContent === "Robert"`)
+	b.fill("#g-name", "Work")
+	b.submit("#create-group button")
+	b.act(chromedp.SetValue(row+` select[name="group"]`, "Work", chromedp.ByQuery))
+	b.submit(row + " .move")
+	b.waitFor("moved", `document.querySelector('#contacts tr[data-jid="bob@localhost"] .group').textContent.trim() === "Work"`)
+
 	// Private messaging required (the default): nothing leaves in clear.
 	b.open(alicePage + "/chat?with=" + bobJID)
 	b.fill("#body", "clear-text-must-not-leave")
