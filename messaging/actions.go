@@ -1,0 +1,101 @@
+package messaging
+
+import (
+	"context"
+	"slices"
+
+	"github.com/padlock-phone/padlock/protocols/xmpp"
+	"github.com/padlock-phone/padlock/store"
+)
+
+// Send sends a chat message, unless private messaging is required.
+func (s *Service) Send(ctx context.Context, id int64, to, body string) error {
+	// Unreadable setting: the safe side, refuse.
+	if on, err := s.cfg.Store.Bool(ctx, store.RequirePrivateMessaging); err != nil || on {
+		return ErrPrivateRequired
+	}
+	c := s.client(id)
+	if c == nil {
+		return ErrNoAccount
+	}
+	if err := c.SendChat(ctx, to, body); err != nil {
+		return err
+	}
+	s.record(id, to, Line{Time: s.cfg.Now(), Body: body})
+	s.changed()
+	return nil
+}
+
+// AddContact, RenameContact, MoveContact and RemoveContact change the roster.
+func (s *Service) AddContact(ctx context.Context, id int64, jid, name, group string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.AddContact(ctx, jid, name, group) })
+}
+
+func (s *Service) RenameContact(ctx context.Context, id int64, jid, name string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.RenameContact(ctx, jid, name) })
+}
+
+func (s *Service) MoveContact(ctx context.Context, id int64, jid, group string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.MoveContact(ctx, jid, group) })
+}
+
+func (s *Service) RemoveContact(ctx context.Context, id int64, jid string) error {
+	return s.with(id, func(c *xmpp.Client) error { return c.RemoveContact(ctx, jid) })
+}
+
+// CreateGroup adds an empty group to choose from (XMPP groups exist only
+// through their contacts, so it lasts until the appliance restarts unless a
+// contact is put in it).
+func (s *Service) CreateGroup(id int64, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ac := s.accts[id]
+	if ac == nil {
+		return ErrNoAccount
+	}
+	if !slices.Contains(ac.groups, name) {
+		ac.groups = append(ac.groups, name)
+	}
+	return nil
+}
+
+// Authorize, Deny and Ignore answer a subscription request. Ignore sends
+// nothing: the request stays pending on the server, which offers it again
+// at the next login.
+func (s *Service) Authorize(ctx context.Context, id int64, from string) error {
+	return s.answer(ctx, id, from, func(c *xmpp.Client) error { return c.Authorize(ctx, from) })
+}
+
+func (s *Service) Deny(ctx context.Context, id int64, from string) error {
+	return s.answer(ctx, id, from, func(c *xmpp.Client) error { return c.Deny(ctx, from) })
+}
+
+func (s *Service) Ignore(id int64, from string) {
+	s.mu.Lock()
+	if ac := s.accts[id]; ac != nil {
+		ac.ignored[from] = true
+	}
+	s.mu.Unlock()
+	s.changed()
+}
+
+func (s *Service) answer(ctx context.Context, id int64, from string, f func(*xmpp.Client) error) error {
+	if err := s.with(id, f); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if ac := s.accts[id]; ac != nil {
+		ac.pending = slices.DeleteFunc(ac.pending, func(p string) bool { return p == from })
+	}
+	s.mu.Unlock()
+	s.changed()
+	return nil
+}
+
+func (s *Service) with(id int64, f func(*xmpp.Client) error) error {
+	c := s.client(id)
+	if c == nil {
+		return ErrNoAccount
+	}
+	return f(c)
+}
