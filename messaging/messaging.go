@@ -85,6 +85,8 @@ type Account struct {
 	Contacts  []Contact `json:"contacts"`
 	Groups    []string  `json:"groups"`
 	Pending   []string  `json:"pending"`
+	// Strangers wrote to us but are not in the roster, with unread counts.
+	Strangers map[string]int `json:"strangers"`
 	// Fingerprint is the certificate a server presented that did not
 	// verify, for the person to compare and pin; "" otherwise.
 	Fingerprint string `json:"fingerprint"`
@@ -434,6 +436,14 @@ func (s *Service) Account(id int64) (Account, bool) {
 	}
 	for g := range groups {
 		v.Groups = append(v.Groups, g)
+	}
+	for from, n := range ac.unread {
+		if !slices.ContainsFunc(ac.roster, func(c xmpp.Contact) bool { return c.JID == from }) {
+			if v.Strangers == nil {
+				v.Strangers = map[string]int{}
+			}
+			v.Strangers[from] = n
+		}
 	}
 	sort.Strings(v.Groups)
 	for _, p := range ac.pending {

@@ -378,6 +378,19 @@ func TestAgainstProsody(t *testing.T) {
 		await(t, s, "message after restart", func() bool { return hasLine(s.Conversation(ctx, alice, bobJID), "after-restart", false) })
 	})
 
+	t.Run("stranger", func(t *testing.T) {
+		carolPeer := dialPeer(t, srv, "carol", "carol-pass-7f3a")
+		carolJID := "carol@" + srv.Domain
+		if err := carolPeer.c.SendChat(ctx, aliceJID, "who am i"); err != nil {
+			t.Fatal(err)
+		}
+		await(t, s, "a stranger's message listed", func() bool { return view(s, alice).Strangers[carolJID] == 1 })
+		s.MarkRead(alice, carolJID)
+		if _, ok := view(s, alice).Strangers[carolJID]; ok {
+			t.Fatal("a read stranger is still listed")
+		}
+	})
+
 	t.Run("register", func(t *testing.T) {
 		a := acc("newbie")
 		if err := s.Register(ctx, a, []byte("newbie-pass")); err != nil {

@@ -28,6 +28,8 @@ function xmppAccount(a) {
   }
   const rows = document.querySelectorAll("#contacts tbody tr").length;
   const reqs = document.querySelectorAll("#requests li").length;
+  const strangers = document.querySelectorAll("#strangers li").length;
+  if (strangers !== Object.keys(a.strangers || {}).length) xmppStale();
   if (document.getElementById("contacts") && (rows !== (a.contacts || []).length || reqs !== (a.pending || []).length)) {
     xmppStale();
   }
