@@ -98,6 +98,9 @@ type Service struct {
 	plog *rotator
 
 	reload sync.Mutex // one Reload at a time
+	// unread serialises computing and reporting the count, so reports
+	// cannot overtake each other and leave the lamp on a stale number.
+	unread sync.Mutex
 
 	mu       sync.Mutex
 	accts    map[int64]*acct
@@ -519,6 +522,10 @@ func (s *Service) changed() {
 		default:
 		}
 	}
+	s.mu.Unlock()
+	s.unread.Lock()
+	defer s.unread.Unlock()
+	s.mu.Lock()
 	n := s.unreadLocked()
 	moved := n != s.lastN
 	s.lastN = n
