@@ -3,10 +3,16 @@ package main
 import (
 	"database/sql"
 	"math"
+	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,9 +42,8 @@ type clearDesk struct {
 }
 
 type clearOpts struct {
-	codecs    []string // bob's only codecs; empty: linphonec's defaults
-	ring      bool     // bob does not auto-answer
-	requireOn bool     // keep require_encrypted_calls on (the default)
+	codecs []string // bob's only codecs; empty: linphonec's defaults
+	ring   bool     // bob does not auto-answer
 }
 
 func newClearDesk(t *testing.T, o clearOpts) *clearDesk {
@@ -57,12 +62,10 @@ func newClearDesk(t *testing.T, o clearOpts) *clearDesk {
 			t.Logf("appliance log:\n%s\nbob:\n%s", a.logs, bob.Console())
 		}
 	})
-	if !o.requireOn {
-		// Clear audio allowed, should ZRTP not come up. Every privacy
-		// switch is on the form; absent means off. Call history stays on.
-		if r, body := a.do(t, "POST", "/settings", url.Values{"log_call_history": {"on"}}, csrf); r.StatusCode != 204 && r.StatusCode != 303 {
-			t.Fatalf("settings: %s %s", r.Status, body)
-		}
+	// Clear audio allowed, should ZRTP not come up. Every privacy switch
+	// is on the form; absent means off. Call history stays on.
+	if r, body := a.do(t, "POST", "/settings", url.Values{"log_call_history": {"on"}}, csrf); r.StatusCode != 204 && r.StatusCode != 303 {
+		t.Fatalf("settings: %s %s", r.Status, body)
 	}
 	_, port, _ := strings.Cut(kam.Addr, ":")
 	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {port}, "transport": {"udp"},
@@ -271,13 +274,15 @@ func TestG722Call(t *testing.T) {
 	bob.Play(t, quiet)
 	bob.Record(t, filepath.Join(bob.Dir, "heard.wav"))
 	time.Sleep(3 * time.Second) // three seconds of call audio
+	// out.wav is the call's while the call is up (a prompt after it
+	// starts a new one).
+	checkTone(t, filepath.Join(d.ear, "out.wav"), false, "linphonec's silence in Padlock's headset")
 	d.post(t, "/call/hangup", nil)
 	bob.WaitForAfter(t, mark, "ended", callWait)
 	if !strings.Contains(strings.ToUpper(a.logs.String()), "G722") {
 		t.Errorf("the appliance's log does not show G.722 in use")
 	}
 	checkTone(t, filepath.Join(bob.Dir, "heard.wav"), true, "Padlock's tone in linphonec's G.722 recording")
-	checkTone(t, filepath.Join(d.ear, "out.wav"), false, "linphonec's silence in Padlock's headset")
 }
 
 // callState waits until linphonec's call list ("calls") shows state.
@@ -345,6 +350,10 @@ func checkTone(t *testing.T, path string, want bool, what string) {
 			return
 		}
 		t.Errorf("%s: %v", what, err)
+		return
+	}
+	if len(pcm) < 2*rate {
+		t.Errorf("%s: only %d samples at %d Hz, too short to tell", what, len(pcm), rate)
 		return
 	}
 	f, level := dominantTone(pcm, rate)
@@ -436,4 +445,215 @@ func TestDominantTone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRequireEncryptionBlocksClear: with require_encrypted_calls on (the
+// default) and no ZRTP with the peer, the ALERT lamp lights and no audio
+// passes either way. linphonec 5.1 answers ZRTP whatever its rc says (it
+// even runs it when no a=zrtp-hash is in either SDP), so here the network
+// is what refuses it: Padlock's account points at a small relay (its
+// registrar and proxy) in front of a linphonec without an account; the
+// relay routes the call's media through itself and drops every ZRTP
+// packet, passing RTP. To Padlock, the far end never answers ZRTP.
+func TestRequireEncryptionBlocksClear(t *testing.T) {
+	bob := linphone.Start(t, linphone.Config{User: "bob", Domain: "127.0.0.1", AutoAnswer: true})
+	r := zrtpDroppingRelay(t, bob.SIPPort)
+	ear := t.TempDir()
+	writeTone(t, filepath.Join(ear, "in.wav"), 440, 30)
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a.start(t)
+	csrf := a.setUp(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("appliance log:\n%s\nbob:\n%s", a.logs, bob.Console())
+		}
+	})
+	_, port, _ := strings.Cut(r.Addr, ":")
+	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {port}, "transport": {"udp"},
+		"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}}
+	if r, body := a.do(t, "POST", "/accounts", form, csrf); r.StatusCode != 204 {
+		t.Fatalf("add account: %s %s", r.Status, body)
+	}
+	d := &clearDesk{desk: &desk{a: a, bob: bob, ear: ear, csrf: csrf}}
+	a.waitState(t, "lastDialed", "") // the web admin answers; the account registers with the relay
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, body := a.do(t, "GET", "/accounts", nil, ""); strings.Contains(body, `data-status="registered"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("alice never registered with the relay")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	bobTone := filepath.Join(bob.Dir, "bob.wav")
+	writeTone(t, bobTone, 440, 30)
+
+	mark := bob.Mark()
+	d.post(t, "/call/dial", url.Values{"target": {"sip:bob@127.0.0.1"}})
+	bob.WaitForAfter(t, mark, "connected", callWait)
+	bob.Play(t, bobTone)
+	bob.Record(t, filepath.Join(bob.Dir, "heard.wav"))
+	v := a.waitState(t, "security", "failed")
+	if l := lamps(v); l[1] != "on" {
+		t.Errorf("ALERT lamp of a call that could not be encrypted: %v", l)
+	}
+	t.Logf("Padlock says: %v", v["reason"])
+	time.Sleep(2 * time.Second) // two more seconds in which nothing may pass
+	checkTone(t, filepath.Join(ear, "out.wav"), false, "linphonec's tone in Padlock's headset")
+	d.post(t, "/call/hangup", nil)
+	bob.WaitForAfter(t, mark, "ended", callWait)
+	if bob.Seen(mark, "fully encrypted") {
+		t.Fatal("linphonec encrypted the call after all: the test proves nothing")
+	}
+	// linphonec's audio did reach Padlock's socket (it was there to
+	// play), and Padlock sent none.
+	t.Logf("RTP packets through the relay: %d from linphonec, %d from Padlock", r.FromBob.Load(), r.FromPadlock.Load())
+	if n := r.FromBob.Load(); n < 50 {
+		t.Errorf("only %d RTP packets from linphonec reached Padlock: the test proves nothing", n)
+	}
+	if n := r.FromPadlock.Load(); n != 0 {
+		t.Errorf("Padlock sent %d RTP packets in a call it could not encrypt", n)
+	}
+	// With no RTP from Padlock linphonec records little; what it has must
+	// hold no tone.
+	if pcm, rate, err := audio.ReadWAV(filepath.Join(bob.Dir, "heard.wav")); err == nil && rate > 0 && len(pcm) >= rate {
+		if l := bestLevel(pcm, rate, 440); l >= minToneLevel {
+			t.Errorf("Padlock's 440 Hz in linphonec's recording at level %.3f", l)
+		}
+	}
+}
+
+var (
+	zrtpHashLine  = regexp.MustCompile(`(?m)^a=zrtp-hash:[^\r\n]*\r?\n`)
+	mAudio        = regexp.MustCompile(`(?m)^m=audio (\d+) `)
+	contentLength = regexp.MustCompile(`(?mi)^(Content-Length|l)[ \t]*:[ \t]*\d+`)
+)
+
+// zrtpDroppingRelay relays SIP over UDP between Padlock (whoever sends
+// first) and the linphonec at port. It accepts every REGISTER itself, takes
+// a=zrtp-hash out of every body, and points each side's m=audio at one of
+// its own sockets, through which RTP passes and ZRTP does not (RFC 6189
+// section 5: first byte 0x10, magic cookie "ZRTP" at offset 4). It returns
+// it.
+func zrtpDroppingRelay(t *testing.T, port int) *mediaRelay {
+	t.Helper()
+	listen := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sipConn, toPadlock, toBob := listen(), listen(), listen()
+	r := &mediaRelay{Addr: sipConn.LocalAddr().String()}
+	var mu sync.Mutex
+	var padlockRTP, bobRTP netip.AddrPort // where each side wants its media
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		sipConn.Close()
+		toPadlock.Close()
+		toBob.Close()
+		wg.Wait()
+	})
+	// media: what arrives on one socket leaves by the other, to the side
+	// behind it; ZRTP is dropped.
+	media := func(in, out *net.UDPConn, dest *netip.AddrPort, rtpCount *atomic.Int64) {
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := in.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if n >= 8 && buf[0] == 0x10 && string(buf[4:8]) == "ZRTP" {
+				continue
+			}
+			if pt := buf[1] & 0x7f; n >= 12 && buf[0]>>6 == 2 && (pt < 72 || pt > 76) {
+				rtpCount.Add(1) // RTP, not RTCP (RFC 5761 section 4)
+			}
+			mu.Lock()
+			to := *dest
+			mu.Unlock()
+			if to.IsValid() {
+				out.WriteToUDPAddrPort(buf[:n], to)
+			}
+		}
+	}
+	wg.Go(func() { media(toPadlock, toBob, &bobRTP, &r.FromPadlock) })
+	wg.Go(func() { media(toBob, toPadlock, &padlockRTP, &r.FromBob) })
+	port16 := func(c *net.UDPConn) int { return c.LocalAddr().(*net.UDPAddr).Port }
+	bob := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+	wg.Go(func() {
+		var padlock netip.AddrPort
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := sipConn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			msg := string(buf[:n])
+			if strings.HasPrefix(msg, "REGISTER ") {
+				sipConn.WriteToUDPAddrPort([]byte(registered(msg)), from)
+				continue
+			}
+			to, wants, via := bob, &padlockRTP, toBob
+			if from == bob {
+				to, wants, via = padlock, &bobRTP, toPadlock
+			} else {
+				padlock = from
+			}
+			msg = rewriteSDP(msg, func(p int) int {
+				mu.Lock()
+				*wants = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(p))
+				mu.Unlock()
+				return port16(via)
+			})
+			if to.IsValid() {
+				sipConn.WriteToUDPAddrPort([]byte(msg), to)
+			}
+		}
+	})
+	return r
+}
+
+// mediaRelay is a running zrtpDroppingRelay: its SIP address and how many RTP
+// packets it passed each way.
+type mediaRelay struct {
+	Addr                 string
+	FromPadlock, FromBob atomic.Int64
+}
+
+// rewriteSDP takes a=zrtp-hash out of a SIP message's body, replaces its
+// m=audio port p with media(p), and corrects Content-Length.
+func rewriteSDP(msg string, media func(p int) int) string {
+	head, body, ok := strings.Cut(msg, "\r\n\r\n")
+	if !ok || body == "" {
+		return msg
+	}
+	body = zrtpHashLine.ReplaceAllString(body, "")
+	body = mAudio.ReplaceAllStringFunc(body, func(m string) string {
+		p, _ := strconv.Atoi(mAudio.FindStringSubmatch(m)[1])
+		return "m=audio " + strconv.Itoa(media(p)) + " "
+	})
+	head = contentLength.ReplaceAllString(head, "Content-Length: "+strconv.Itoa(len(body)))
+	return head + "\r\n\r\n" + body
+}
+
+// registered is a 200 OK to a REGISTER: its Via, From, To, Call-ID, CSeq
+// and Contact, with a tag on To.
+func registered(req string) string {
+	head, _, _ := strings.Cut(req, "\r\n\r\n")
+	var b strings.Builder
+	b.WriteString("SIP/2.0 200 OK\r\n")
+	for _, line := range strings.Split(head, "\r\n")[1:] {
+		name, _, _ := strings.Cut(line, ":")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "via", "v", "from", "f", "call-id", "i", "cseq", "contact", "m":
+			b.WriteString(line + "\r\n")
+		case "to", "t":
+			b.WriteString(line + ";tag=relay\r\n")
+		}
+	}
+	b.WriteString("Expires: 600\r\nContent-Length: 0\r\n\r\n")
+	return b.String()
 }
