@@ -200,6 +200,24 @@ func TestIncomingRejectBusyCancel(t *testing.T) {
 	if got := waitHistory(t, a, len(want)); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("call history rows:\n got  %q\n want %q", got, want)
 	}
+
+	// log_call_history off (every switch off): a call leaves no row, and
+	// the store's refusal is not logged as a failure.
+	if r, body := a.do(t, "POST", "/settings", url.Values{}, d.csrf); r.StatusCode != 204 && r.StatusCode != 303 {
+		t.Fatalf("settings: %s %s", r.Status, body)
+	}
+	mark = bob.Mark()
+	bob.Send(t, "call sip:alice@127.0.0.1")
+	a.waitState(t, "status", "ringing-in")
+	d.post(t, "/call/hangup", nil)
+	bob.WaitForAfter(t, mark, "ended (Call declined)", callWait)
+	a.waitState(t, "status", "ended")
+	if got := historyRows(t, a); len(got) != len(want) {
+		t.Errorf("with log_call_history off the history grew: %q", got)
+	}
+	if strings.Contains(a.logs.String(), "call not logged") {
+		t.Errorf("the setting's refusal was logged as a failure")
+	}
 }
 
 // waitKamailio waits until kamailio's log mentions what.
