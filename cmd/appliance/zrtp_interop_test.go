@@ -43,19 +43,23 @@ type bench struct {
 	ear     string
 	csrf    string
 	sipPort int
+	host    string // the appliance's SIP and media address
 }
 
 // users are the kamailio accounts: alice is Padlock, the rest linphonecs.
 var users = []kamailio.User{{Name: "alice", Password: "alice-pw"}, {Name: "bob", Password: "bob-pw"},
 	{Name: "carol", Password: "carol-pw"}, {Name: "dave", Password: "dave-pw"}}
 
-func newBench(t *testing.T) *bench {
+func newBench(t *testing.T) *bench { return newBenchOn(t, "127.0.0.1") }
+
+// newBenchOn is newBench with the appliance's SIP and media on host.
+func newBenchOn(t *testing.T, host string) *bench {
 	t.Helper()
 	kam := kamailio.Start(t, users...)
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 5)
 	port := freeUDP(t)
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: "127.0.0.1:" + strconv.Itoa(port)}
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: net.JoinHostPort(host, strconv.Itoa(port))}
 	a.start(t)
 	csrf := a.setUp(t)
 	_, kport, _ := strings.Cut(kam.Addr, ":")
@@ -75,7 +79,7 @@ func newBench(t *testing.T) *bench {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return &bench{a: a, kam: kam, ear: ear, csrf: csrf, sipPort: port}
+	return &bench{a: a, kam: kam, ear: ear, csrf: csrf, sipPort: port, host: host}
 }
 
 var netipLoopback = netip.MustParseAddr("127.0.0.1")
@@ -227,11 +231,7 @@ func TestZRTPInteropMatrix(t *testing.T) {
 	if testing.Short() {
 		kas = kas[:1]
 	}
-	// Direct calls (no registrar) are left out: the appliance sends every
-	// call through its account's registrar (protocols/sip outOfDialog),
-	// and a linphonec without a registrar advertises the host's
-	// default-route address in its SDP while sending from 127.0.0.1, which
-	// media/rtp rightly drops (media only from the SDP's address).
+	// Direct calls (no registrar) are in TestZRTPInteropDirect.
 	hz := 300.0 // each call's peer tone is new, as out.wav keeps them all
 	for _, ka := range kas {
 		peer := b.peer(t, ka.user, false, func(c *linphone.Config) { c.KeyAgreements = []string{ka.name} })
@@ -752,5 +752,58 @@ func TestZRTPAnswerToSecuredTime(t *testing.T) {
 			t.Logf("%s %s: median %v, min %v, max %v (n=%d)", ka.name, what, d[len(d)/2], d[0], d[len(d)-1], n)
 		}
 		peer.Stop()
+	}
+}
+
+// defaultRouteIP is the host's address toward the default route: what a
+// linphonec without a registrar puts in its SDP. (Connecting a UDP socket
+// sends nothing.)
+func defaultRouteIP(t *testing.T) string {
+	t.Helper()
+	c, err := net.Dial("udp4", "192.0.2.255:9")
+	if err != nil {
+		t.Fatalf("no IPv4 default route, which linphonec needs for direct calls: %v", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).IP.String()
+}
+
+// TestZRTPInteropDirect: linphonec with no registrar at all calls the
+// appliance's SIP port directly (sip:alice@<host>:<port>), per key
+// agreement; same checks as the matrix. A linphonec (5.1) without a proxy
+// puts the address of the host's default route in its SDP, whatever its
+// bind_address, and media/rtp accepts media only from the SDP's address,
+// so here the appliance listens on that host address (the packets still
+// never leave the machine). The other direction is not possible: the
+// appliance sends every call through its account's registrar
+// (protocols/sip's outOfDialog), it has no registrar-less dialling.
+func TestZRTPInteropDirect(t *testing.T) {
+	b := newBenchOn(t, defaultRouteIP(t))
+	hz := 1000.0
+	for _, ka := range []string{"DH3K", "X255"} {
+		t.Run(ka, func(t *testing.T) {
+			peer := b.peer(t, "erin", true, func(c *linphone.Config) { c.KeyAgreements = []string{ka} })
+			defer peer.Stop()
+			defer b.dumpOnFailure(t, peer)
+			hz += 60
+			v, mark := b.call(t, peer, false, fmt.Sprintf("sip:alice@%s:%d", b.host, b.sipPort))
+			if v["security"] != "secured" {
+				t.Fatalf("security %v (state %v)", v["security"], v)
+			}
+			if sas, peerSAS := v["sas"].(string), peer.WaitSAS(t, mark, 15*time.Second); !strings.EqualFold(sas, peerSAS) {
+				t.Fatalf("SAS: Padlock %q, linphonec %q", sas, peerSAS)
+			}
+			if got := lastKeyAgreement(b.a.logs.String()); !strings.EqualFold(got, ka) {
+				t.Errorf("key agreement %q, want %s", got, ka)
+			}
+			tone := filepath.Join(peer.Dir, "tone.wav")
+			writeTone(t, tone, hz, 20)
+			rec := filepath.Join(peer.Dir, "heard.wav")
+			peer.Play(t, tone)
+			peer.Record(t, rec)
+			b.heard(t, hz)
+			b.hangup(t, peer, mark)
+			peerHeard(t, rec)
+		})
 	}
 }
