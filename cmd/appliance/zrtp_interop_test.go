@@ -768,20 +768,25 @@ func defaultRouteIP(t *testing.T) string {
 	return c.LocalAddr().(*net.UDPAddr).IP.String()
 }
 
-// TestZRTPInteropDirect: linphonec with no registrar at all calls the
-// appliance's SIP port directly (sip:alice@<host>:<port>), per key
-// agreement; same checks as the matrix. A linphonec (5.1) without a proxy
-// puts the address of the host's default route in its SDP, whatever its
-// bind_address, and media/rtp accepts media only from the SDP's address,
+// TestZRTPInteropDirect: calls with no registrar, per key agreement, with
+// the matrix's checks (same SAS, key agreement, audio both ways).
+//
+// linphonec -> Padlock: a linphonec without any account calls the
+// appliance's SIP port (sip:alice@<host>:<port>). Such a linphonec (5.1)
+// puts the address of the host's default route in its SDP offer whatever
+// its bind_address, and media/rtp takes media only from the SDP's address,
 // so here the appliance listens on that host address (the packets still
-// never leave the machine). The other direction is not possible: the
-// appliance sends every call through its account's registrar
-// (protocols/sip's outOfDialog), it has no registrar-less dialling.
+// never leave the machine).
+//
+// Padlock -> linphonec: the appliance has no registrar-less account, so
+// its account's server is linphonec itself (127.0.0.1:<linphonec's SIP
+// port>): linphonec answers the REGISTERs 405 and the account shows
+// unregistered, but calls go straight to it, all on 127.0.0.1.
 func TestZRTPInteropDirect(t *testing.T) {
 	b := newBenchOn(t, defaultRouteIP(t))
 	hz := 1000.0
 	for _, ka := range []string{"DH3K", "X255"} {
-		t.Run(ka, func(t *testing.T) {
+		t.Run(ka+"/linphonec->Padlock", func(t *testing.T) {
 			peer := b.peer(t, "erin", true, func(c *linphone.Config) { c.KeyAgreements = []string{ka} })
 			defer peer.Stop()
 			defer b.dumpOnFailure(t, peer)
@@ -805,5 +810,56 @@ func TestZRTPInteropDirect(t *testing.T) {
 			b.hangup(t, peer, mark)
 			peerHeard(t, rec)
 		})
+		t.Run(ka+"/Padlock->linphonec", func(t *testing.T) {
+			peer := linphone.Start(t, linphone.Config{User: "erin", Domain: "127.0.0.1", AutoAnswer: true,
+				MediaEncryption: "zrtp", Mandatory: true, Codecs: []string{"PCMU/8000"}, KeyAgreements: []string{ka}})
+			defer peer.Stop()
+			d := newPeerAccountApp(t, peer.SIPPort)
+			defer d.dumpOnFailure(t, peer)
+			hz += 60
+			v, mark := d.call(t, peer, true, fmt.Sprintf("sip:erin@127.0.0.1:%d", peer.SIPPort))
+			if v["security"] != "secured" {
+				t.Fatalf("security %v (state %v)", v["security"], v)
+			}
+			if sas, peerSAS := v["sas"].(string), peer.WaitSAS(t, mark, 15*time.Second); !strings.EqualFold(sas, peerSAS) {
+				t.Fatalf("SAS: Padlock %q, linphonec %q", sas, peerSAS)
+			}
+			if got := lastKeyAgreement(d.a.logs.String()); !strings.EqualFold(got, ka) {
+				t.Errorf("key agreement %q, want %s", got, ka)
+			}
+			tone := filepath.Join(peer.Dir, "tone.wav")
+			writeTone(t, tone, hz, 20)
+			rec := filepath.Join(peer.Dir, "heard.wav")
+			peer.Play(t, tone)
+			peer.Record(t, rec)
+			d.heard(t, hz)
+			d.hangup(t, peer, mark)
+			peerHeard(t, rec)
+		})
 	}
+}
+
+// newPeerAccountApp is an appliance on 127.0.0.1 whose one SIP account's
+// server is the peer at 127.0.0.1:port (no registrar).
+func newPeerAccountApp(t *testing.T, port int) *bench {
+	t.Helper()
+	ear := t.TempDir()
+	writeTone(t, filepath.Join(ear, "in.wav"), 700, 5)
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: "127.0.0.1:0"}
+	a.start(t)
+	csrf := a.setUp(t)
+	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {strconv.Itoa(port)}, "transport": {"udp"},
+		"enabled": {"on"}, "password": {"unused"}, "save_password": {"on"}}
+	if r, body := a.do(t, "POST", "/accounts", form, csrf); r.StatusCode != 204 {
+		t.Fatalf("add account: %s %s", r.Status, body)
+	}
+	// The account is up (though unregistered) once its REGISTER was refused.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(a.logs.String(), "registration failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the account never tried to register:\n%s", a.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &bench{a: a, ear: ear, csrf: csrf, host: "127.0.0.1"}
 }
