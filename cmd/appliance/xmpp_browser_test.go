@@ -241,6 +241,17 @@ func TestXMPPInChromium(t *testing.T) {
 		t.Fatalf("%d chat history entries, want 2", n)
 	}
 
+	// A message while no chat page is open: counted unread on the contacts
+	// page, STATUS blinks slowly until the chat is opened.
+	b.open(alicePage)
+	if err := bob.c.SendChat(context.Background(), aliceJID, "unread-one"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("unread shown", `document.querySelector('#contacts tr[data-jid="bob@localhost"] .unread').textContent === "1"`)
+	a.waitLamp(t, "slow")
+	b.open(alicePage + "/chat?with=" + bobJID)
+	a.waitLamp(t, "off")
+
 	// Purge the conversation from the privacy page.
 	if r, body := a.do(t, "POST", "/history/purge", url.Values{"account": {strings.TrimPrefix(alicePage, "/xmpp/")}, "contact": {bobJID}}, a.csrf(t)); r.StatusCode >= 400 {
 		t.Fatalf("purge: %s %s", r.Status, body)
