@@ -85,7 +85,11 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	with := r.URL.Query().Get("with")
+	with := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("with")))
+	if len(with) > 300 {
+		http.Error(w, "no such contact", http.StatusBadRequest)
+		return
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	ch, stop := s.cfg.Messaging.Watch()
