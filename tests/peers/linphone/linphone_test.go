@@ -81,3 +81,41 @@ func TestMissingBinaryGivesInstallHint(t *testing.T) {
 		t.Errorf("message %q lacks the install hint", rec.msg)
 	}
 }
+
+// TestRC checks the linphonerc written for each option.
+func TestRC(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string
+		not  []string
+	}{
+		{"registrar", Config{User: "bob", Password: "pw", Domain: "127.0.0.1", Registrar: "127.0.0.1:5060", Expires: 60},
+			[]string{"default_proxy=0\n", "reg_proxy=sip:127.0.0.1:5060;transport=udp\n", "reg_expires=60\n", "passwd=pw\n"},
+			[]string{"zrtp_key_agreements_suites", "[audio_codec_0]"}},
+		{"direct", Config{User: "erin", Domain: "127.0.0.1"},
+			[]string{"default_proxy=-1\n", "use_ipv6=0\n"}, []string{"[proxy_0]", "[auth_info_0]"}},
+		{"suites", Config{User: "bob", KeyAgreements: []string{"x255", "DH3K"}, Ciphers: []string{"AES3"}, Hashes: []string{"S384"}, SAS: []string{"B256"}},
+			[]string{"zrtp_key_agreements_suites=MS_ZRTP_KEY_AGREEMENT_X255,MS_ZRTP_KEY_AGREEMENT_DH3K\n",
+				"zrtp_cipher_suites=MS_ZRTP_CIPHER_AES3\n", "zrtp_hash_suites=MS_ZRTP_HASH_S384\n", "zrtp_sas_suites=MS_ZRTP_SAS_B256\n"}, nil},
+		{"codecs", Config{User: "bob", Codecs: []string{"PCMU/8000"}},
+			[]string{"[audio_codec_0]\nmime=PCMU\nrate=8000\nchannels=1\nenabled=1\n", "mime=opus\nrate=48000\nchannels=2\nenabled=0\n",
+				"mime=PCMA\nrate=8000\nchannels=1\nenabled=0\n"},
+			[]string{"mime=PCMU\nrate=8000\nchannels=1\nenabled=0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Phone{SIPPort: 5072, RTPPort: 7078, Dir: "/tmp/x"}
+			rc := p.rc(tc.cfg)
+			for _, w := range tc.want {
+				if !strings.Contains(rc, w) {
+					t.Errorf("rc lacks %q:\n%s", w, rc)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(rc, n) {
+					t.Errorf("rc has %q:\n%s", n, rc)
+				}
+			}
+		})
+	}
+}
