@@ -755,61 +755,20 @@ func TestZRTPAnswerToSecuredTime(t *testing.T) {
 	}
 }
 
-// defaultRouteIP is the host's address toward the default route: what a
-// linphonec without a registrar puts in its SDP. (Connecting a UDP socket
-// sends nothing.)
-func defaultRouteIP(t *testing.T) string {
-	t.Helper()
-	c, err := net.Dial("udp4", "192.0.2.255:9")
-	if err != nil {
-		t.Fatalf("no IPv4 default route, which linphonec needs for direct calls: %v", err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).IP.String()
-}
-
 // TestZRTPInteropDirect: calls with no registrar, per key agreement, with
 // the matrix's checks (same SAS, key agreement, audio both ways).
-//
-// linphonec -> Padlock: a linphonec without any account calls the
-// appliance's SIP port (sip:alice@<host>:<port>). Such a linphonec (5.1)
-// puts the address of the host's default route in its SDP offer whatever
-// its bind_address, and media/rtp takes media only from the SDP's address,
-// so here the appliance listens on that host address (the packets still
-// never leave the machine).
 //
 // Padlock -> linphonec: the appliance has no registrar-less account, so
 // its account's server is linphonec itself (127.0.0.1:<linphonec's SIP
 // port>): linphonec answers the REGISTERs 405 and the account shows
 // unregistered, but calls go straight to it, all on 127.0.0.1.
+//
+// linphonec -> Padlock direct is not tested: a linphonec 5.1 without an
+// account puts the host's default-route address in its SDP whatever its
+// bind_address, and the tests send nothing to any address but loopback.
 func TestZRTPInteropDirect(t *testing.T) {
-	b := newBenchOn(t, defaultRouteIP(t))
 	hz := 1000.0
 	for _, ka := range []string{"DH3K", "X255"} {
-		t.Run(ka+"/linphonec->Padlock", func(t *testing.T) {
-			peer := b.peer(t, "erin", true, func(c *linphone.Config) { c.KeyAgreements = []string{ka} })
-			defer peer.Stop()
-			defer b.dumpOnFailure(t, peer)
-			hz += 60
-			v, mark := b.call(t, peer, false, fmt.Sprintf("sip:alice@%s:%d", b.host, b.sipPort))
-			if v["security"] != "secured" {
-				t.Fatalf("security %v (state %v)", v["security"], v)
-			}
-			if sas, peerSAS := v["sas"].(string), peer.WaitSAS(t, mark, 15*time.Second); !strings.EqualFold(sas, peerSAS) {
-				t.Fatalf("SAS: Padlock %q, linphonec %q", sas, peerSAS)
-			}
-			if got := lastKeyAgreement(b.a.logs.String()); !strings.EqualFold(got, ka) {
-				t.Errorf("key agreement %q, want %s", got, ka)
-			}
-			tone := filepath.Join(peer.Dir, "tone.wav")
-			writeTone(t, tone, hz, 20)
-			rec := filepath.Join(peer.Dir, "heard.wav")
-			peer.Play(t, tone)
-			peer.Record(t, rec)
-			b.heard(t, hz)
-			b.hangup(t, peer, mark)
-			peerHeard(t, rec)
-		})
 		t.Run(ka+"/Padlock->linphonec", func(t *testing.T) {
 			peer := linphone.Start(t, linphone.Config{User: "erin", Domain: "127.0.0.1", AutoAnswer: true,
 				MediaEncryption: "zrtp", Mandatory: true, Codecs: []string{"PCMU/8000"}, KeyAgreements: []string{ka}})
