@@ -8,22 +8,16 @@ import (
 	"github.com/padlock-phone/padlock/store"
 )
 
-// Send sends a chat message, unless private messaging is required.
+// Send sends a chat message: over OTR when the conversation is private.
+// When it is not and private messaging is required (the default), the
+// message is held back, OTR is started, and it goes out once private
+// (Private says so); without an OTR key it is refused (ErrPrivateRequired).
 func (s *Service) Send(ctx context.Context, id int64, to, body string) error {
-	// Unreadable setting: the safe side, refuse.
-	if on, err := s.cfg.Store.Bool(ctx, store.RequirePrivateMessaging); err != nil || on {
-		return ErrPrivateRequired
-	}
-	c := s.client(id)
-	if c == nil {
-		return ErrNoAccount
-	}
-	if err := c.SendChat(ctx, to, body); err != nil {
-		return err
-	}
-	s.record(id, to, Line{Time: s.cfg.Now(), Body: body})
+	// Unreadable setting: the safe side, require.
+	on, err := s.cfg.Store.Bool(ctx, store.RequirePrivateMessaging)
+	err = s.sendOTR(ctx, id, to, body, err != nil || on)
 	s.changed()
-	return nil
+	return err
 }
 
 // AddContact, RenameContact, MoveContact and RemoveContact change the roster.

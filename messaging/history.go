@@ -78,6 +78,7 @@ func (s *Service) Conversation(ctx context.Context, id int64, contact string) []
 		out = append(out, ac.held[contact]...)
 	}
 	s.mu.Unlock()
+	out = append(out, s.pendingLines(id, contact)...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out
 }

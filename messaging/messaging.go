@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -22,10 +23,10 @@ import (
 	"github.com/padlock-phone/padlock/store"
 )
 
-// ErrPrivateRequired refuses a plain-text message while the
-// require_private_messaging setting is on: OTR is not there yet, and a
-// message must never go out in clear behind the person's back.
-var ErrPrivateRequired = errors.New("private messaging is required: OTR arrives with the next update; turn the setting off to send in clear")
+// ErrPrivateRequired refuses a message that could only go out in clear
+// while the require_private_messaging setting is on (the account has no
+// OTR key): a message must never go out in clear behind the person's back.
+var ErrPrivateRequired = errors.New("private messaging is required, so nothing was sent in clear")
 
 // ErrNoAccount is returned for an account that is not running.
 var ErrNoAccount = errors.New("this XMPP account is not connected (disabled, password not entered, or not an XMPP account)")
@@ -52,6 +53,9 @@ type Config struct {
 	// PacketLogMax caps the packet log file (0: 1 MiB); one older file is kept.
 	PacketLogMax int64
 	Now          func() time.Time
+	// Rand is the randomness for OTR (keys, instance tags, the engine);
+	// nil means crypto/rand.
+	Rand io.Reader
 }
 
 // Line is one message of a conversation.
@@ -62,6 +66,9 @@ type Line struct {
 	// Held is set on a message kept only in memory: history is off, or the
 	// vault was locked when it came.
 	Held bool `json:"held"`
+	// Pending is set on a message typed while the conversation was not
+	// private (and privacy is required): held back, sent once OTR is up.
+	Pending bool `json:"pending"`
 	// toStore marks a line held only because the vault was locked: it goes
 	// to history on unlock. Lines that came while history was off never do.
 	toStore bool
@@ -106,6 +113,8 @@ type Service struct {
 	accts    map[int64]*acct
 	watchers map[chan struct{}]struct{}
 	lastN    int
+	keys     map[int64]*otrKey   // OTR keys read or made, by account
+	keygen   map[int64]KeyStatus // key generation in progress or failed
 }
 
 // acct is one account's state; it outlives its client across reloads.
@@ -126,6 +135,12 @@ type acct struct {
 	groups      []string // made in the web admin, not yet used by a contact
 	held        map[string][]Line
 	unread      map[string]int
+
+	// otrMu serialises the OTR conversations (the engine is not safe for
+	// concurrent use) and what they put on the wire, in order. Taken
+	// before mu, never while holding it.
+	otrMu sync.Mutex
+	convs map[string]*otrConv
 }
 
 // New makes the service; nothing runs until Reload.
@@ -139,7 +154,8 @@ func New(cfg Config) *Service {
 	if cfg.PacketLogMax <= 0 {
 		cfg.PacketLogMax = 1 << 20
 	}
-	s := &Service{cfg: cfg, accts: map[int64]*acct{}, watchers: map[chan struct{}]struct{}{}}
+	s := &Service{cfg: cfg, accts: map[int64]*acct{}, watchers: map[chan struct{}]struct{}{},
+		keys: map[int64]*otrKey{}, keygen: map[int64]KeyStatus{}}
 	if cfg.DataDir != "" {
 		s.plog = &rotator{path: filepath.Join(cfg.DataDir, PacketLogName), max: cfg.PacketLogMax}
 	}
@@ -245,7 +261,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	for id, a := range want {
 		if _, ok := s.accts[id]; !ok {
 			ac := &acct{a: a, password: pws[id], presence: map[string]map[string]xmpp.Presence{},
-				ignored: map[string]bool{}, held: map[string][]Line{}, unread: map[string]int{}}
+				ignored: map[string]bool{}, held: map[string][]Line{}, unread: map[string]int{}, convs: map[string]*otrConv{}}
 			s.accts[id] = ac
 			start = append(start, ac)
 		}
@@ -402,11 +418,8 @@ func (s *Service) apply(ac *acct, ev xmpp.Event) {
 		if ev.Body == "" {
 			break
 		}
-		id, from, now := ac.a.ID, ev.From, s.cfg.Now()
-		ac.unread[from]++
 		s.mu.Unlock()
-		s.record(id, from, Line{Time: now, In: true, Body: ev.Body})
-		s.changed()
+		s.receiveOTR(ac, ev.From, ev.Body)
 		return
 	}
 	s.mu.Unlock()
