@@ -273,12 +273,11 @@ func (s *Service) account(id int64) *acct {
 // Private returns the privacy state of the conversation with a contact.
 func (s *Service) Private(ctx context.Context, id int64, contact string) OTRState {
 	ac := s.account(id)
-	if ac == nil {
-		return OTRState{Lock: LockPlaintext}
+	if ac != nil {
+		ac.otrMu.Lock()
+		defer ac.otrMu.Unlock()
 	}
-	ac.otrMu.Lock()
-	defer ac.otrMu.Unlock()
-	if cv := ac.convs[contact]; cv != nil {
+	if cv := ac.conv0(contact); cv != nil {
 		st := cv.state
 		if n := len(cv.pending); n > 0 {
 			st.Held = fmt.Sprintf("%d message(s) held back: private messaging is required and the conversation is not private yet. Padlock asked %s to start OTR; a client without OTR never answers, and nothing is sent in clear.", n, contact)
@@ -547,6 +546,15 @@ func (s *Service) withConv(ctx context.Context, id int64, contact string, f func
 	return err
 }
 
+// conv0 is the conversation with a contact if there is one; call with
+// ac.otrMu held (or ac nil).
+func (ac *acct) conv0(contact string) *otrConv {
+	if ac == nil {
+		return nil
+	}
+	return ac.convs[contact]
+}
+
 // pendingLines are the messages typed to a contact and held back.
 func (s *Service) pendingLines(id int64, contact string) []Line {
 	ac := s.account(id)
@@ -562,3 +570,26 @@ func (s *Service) pendingLines(id int64, contact string) []Line {
 }
 
 func otrGenerate(s *Service) (*otr.PrivateKey, error) { return otr.GenerateKey(s.cfg.Rand) }
+
+// KnownFingerprint is a contact's OTR key as last seen, and its trust.
+type KnownFingerprint struct {
+	Contact     string `json:"contact"`
+	Fingerprint string `json:"fingerprint"`
+	Verified    bool   `json:"verified"`
+}
+
+// Fingerprints lists the contacts' fingerprints the account has seen.
+func (s *Service) Fingerprints(ctx context.Context, id int64) ([]KnownFingerprint, error) {
+	keys, err := s.cfg.Store.Keys(ctx, id, KindOTRFingerprint)
+	if err != nil {
+		return nil, err
+	}
+	var out []KnownFingerprint
+	for _, k := range keys {
+		var t trust
+		if json.Unmarshal(k.Blob, &t) == nil {
+			out = append(out, KnownFingerprint{Contact: k.Name, Fingerprint: t.Fingerprint, Verified: t.Verified})
+		}
+	}
+	return out, nil
+}

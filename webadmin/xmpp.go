@@ -29,6 +29,7 @@ func (s *Server) routeXMPP() {
 	s.handle("POST /xmpp/{id}/pin", s.xmppPin)
 	s.handle("GET /xmpp/{id}/chat", s.xmppChatPage)
 	s.handle("POST /xmpp/{id}/chat", s.xmppSend)
+	s.routeOTR()
 }
 
 // xmppAccount loads the XMPP account named by {id}, answering itself when
@@ -100,8 +101,11 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 		msg := struct {
 			Account messaging.Account `json:"account"`
 			Lines   []messaging.Line  `json:"lines,omitempty"`
+			OTR     *otrView          `json:"otr,omitempty"`
 		}{Account: v}
 		if with != "" {
+			ov := s.otrViewOf(r.Context(), a.ID, with)
+			msg.OTR = &ov
 			msg.Lines = s.cfg.Messaging.Conversation(r.Context(), a.ID, with)
 			s.cfg.Messaging.MarkRead(a.ID, with)
 		}
@@ -309,6 +313,7 @@ type chatData struct {
 	With    string
 	Name    string
 	Lines   []messaging.Line
+	OTR     otrView
 }
 
 func (s *Server) xmppChatPage(w http.ResponseWriter, r *http.Request) {
@@ -325,7 +330,7 @@ func (s *Server) xmppChatPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, a store.Account, with, errMsg string) {
-	d := chatData{Account: a, With: with, Name: with}
+	d := chatData{Account: a, With: with, Name: with, OTR: s.otrViewOf(r.Context(), a.ID, with)}
 	if s.cfg.Messaging != nil {
 		d.Lines = s.cfg.Messaging.Conversation(r.Context(), a.ID, with)
 		s.cfg.Messaging.MarkRead(a.ID, with)

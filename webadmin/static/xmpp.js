@@ -9,7 +9,7 @@ function xmppLines(lines) {
   ol.replaceChildren();
   for (const l of lines || []) {
     const li = document.createElement("li");
-    li.className = (l.in ? "in" : "out") + (l.held ? " held" : "");
+    li.className = (l.in ? "in" : "out") + (l.held ? " held" : "") + (l.pending ? " pending" : "");
     li.textContent = l.body;
     ol.appendChild(li);
   }
@@ -55,6 +55,7 @@ function xmppConnect() {
   es.addEventListener("xmpp", (e) => {
     const m = JSON.parse(e.data);
     if (chat) xmppLines(m.lines); else xmppAccount(m.account);
+    if (chat && m.otr && typeof otrShow === "function") otrShow(m.otr);
   });
   const form = document.getElementById("send-form");
   if (form) {
