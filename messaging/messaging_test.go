@@ -370,7 +370,13 @@ func TestAgainstProsody(t *testing.T) {
 
 	t.Run("server restart", func(t *testing.T) {
 		srv.Restart(t)
+		restarted := time.Now()
 		await(t, s, "reconnected after the server restarted", func() bool { return view(s, alice).Connected && view(s, alice).Status == "connected" })
+		// The promise: back within 10 s of the server's return
+		// (the backoff starts at 1 s and doubles).
+		if d := time.Since(restarted); d > 10*time.Second {
+			t.Errorf("reconnected %v after the server came back, want within 10 s", d.Round(time.Millisecond))
+		}
 		bob2 := dialPeer(t, srv, "bob", "bob-pass-7f3a")
 		if err := bob2.c.SendChat(ctx, aliceJID, "after-restart"); err != nil {
 			t.Fatal(err)
