@@ -7,7 +7,7 @@ package main
 // echoes back encrypted; SMP succeeds with the right secret (asked by
 // either side) and fails with a wrong one. A second session of mcabber's
 // account sees what prosody delivers: only OTR v3 messages, checked with
-// otr_parse (libotr5-bin).
+// otr_parse (libotr5-bin). The chat page in chromium shows the lock live.
 
 import (
 	"context"
@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/peers/mcabber"
@@ -123,7 +125,23 @@ func TestOTRAgainstMcabber(t *testing.T) {
 		}
 	}
 
-	// 4. On the wire: only OTR, v3, with one sender tag for Padlock.
+	// 4. The chat page in a real browser follows the lock state live: end
+	// the private conversation, type a message (held, OTR restarted by
+	// Padlock), and the verified lock comes back with the echo.
+	b := a.openBrowser(t)
+	b.open(chat)
+	b.login(testPassword)
+	b.waitFor("verified lock shown", `document.getElementById("otr-lock").textContent === "Private and verified"`)
+	b.waitFor("both fingerprints in the dialog", `document.getElementById("otr-ours").textContent === `+jsString(ours[1])+
+		` && /^[0-9A-F]{8}( [0-9A-F]{8}){4}$/.test(document.getElementById("otr-theirs").textContent)`)
+	b.act(chromedp.Click("#otr-end", chromedp.ByQuery))
+	b.waitFor("plaintext lock shown", `document.getElementById("otr-lock").textContent.startsWith("Not private")`)
+	b.fill("#body", "third-over-otr-3")
+	b.act(chromedp.Click("#send", chromedp.ByQuery))
+	b.waitFor("echo after OTR restarted, verified again", `[...document.querySelectorAll("#lines li.in")].some(l => l.textContent === "echo: third-over-otr-3")
+		&& document.getElementById("otr-lock").textContent === "Private and verified" && document.getElementById("otr-held").hidden`)
+
+	// 5. On the wire: only OTR, v3, with one sender tag for Padlock.
 	msgs := observer.fromPadlock(deskJID)
 	var data []string
 	tags := map[uint32]bool{}
