@@ -115,6 +115,7 @@ type Service struct {
 	lastN    int
 	keys     map[int64]*otrKey   // OTR keys read or made, by account
 	keygen   map[int64]KeyStatus // key generation in progress or failed
+	bg       sync.WaitGroup      // key generations, waited for by Close
 }
 
 // acct is one account's state; it outlives its client across reloads.
@@ -313,6 +314,7 @@ func (s *Service) Close() {
 			<-ac.done
 		}
 	}
+	s.bg.Wait()
 	if s.plog != nil {
 		s.plog.close()
 	}

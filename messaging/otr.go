@@ -131,9 +131,11 @@ func (s *Service) GenerateOTRKey(id int64) error {
 		return nil
 	}
 	s.keygen[id] = KeyStatus{Generating: true}
+	s.bg.Add(1)
 	s.mu.Unlock()
 	s.changed()
 	go func() {
+		defer s.bg.Done()
 		err := s.generateKey(id)
 		st := KeyStatus{}
 		if err != nil {
