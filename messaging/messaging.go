@@ -251,6 +251,7 @@ func (s *Service) Reload(ctx context.Context) error {
 		if !ok {
 			stop = append(stop, ac)
 			delete(s.accts, id)
+			delete(s.keys, id) // the account (and its sealed key) may be gone
 			continue
 		}
 		if a != ac.a || string(pws[id]) != string(ac.password) {
