@@ -224,69 +224,57 @@ func (s *Server) accountUpdate(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, "/accounts", "Account "+a.Address()+" saved.")
 }
 
-func (s *Server) accountDelete(w http.ResponseWriter, r *http.Request) {
+// accountChange runs one change to the account named by {id}; on success
+// the drivers are told and the person goes back to page with msg.
+func (s *Server) accountChange(w http.ResponseWriter, r *http.Request, page string, change func(a store.Account) (msg string, err error)) {
 	a, ok := s.accountFromPath(w, r)
 	if !ok {
 		return
 	}
-	if err := s.cfg.Keyring.DeleteAccount(r.Context(), a.ID); err != nil {
+	msg, err := change(a)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.cfg.AccountsChanged()
-	seeOther(w, r, "/accounts", "Account "+a.Address()+" removed.")
+	seeOther(w, r, page, msg)
+}
+
+func (s *Server) accountDelete(w http.ResponseWriter, r *http.Request) {
+	s.accountChange(w, r, "/accounts", func(a store.Account) (string, error) {
+		return "Account " + a.Address() + " removed.", s.cfg.Keyring.DeleteAccount(r.Context(), a.ID)
+	})
 }
 
 func (s *Server) accountEnabled(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.accountFromPath(w, r)
-	if !ok {
-		return
-	}
-	a.Enabled = r.PostFormValue("enabled") == "1"
-	if err := s.cfg.Store.UpdateAccount(r.Context(), a); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.cfg.AccountsChanged()
-	verb := "disabled"
-	if a.Enabled {
-		verb = "enabled"
-	}
-	seeOther(w, r, "/accounts", "Account "+a.Address()+" "+verb+".")
+	s.accountChange(w, r, "/accounts", func(a store.Account) (string, error) {
+		a.Enabled = r.PostFormValue("enabled") == "1"
+		verb := "disabled"
+		if a.Enabled {
+			verb = "enabled"
+		}
+		return "Account " + a.Address() + " " + verb + ".", s.cfg.Store.UpdateAccount(r.Context(), a)
+	})
 }
 
 // accountPassword takes the password of an account whose password is not
 // saved (asked after each unlock), or sets a new one.
 func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.accountFromPath(w, r)
-	if !ok {
-		return
-	}
 	pw := r.PostFormValue("password")
 	if pw == "" {
 		http.Error(w, "enter the password", http.StatusBadRequest)
 		return
 	}
 	save := r.PostFormValue("save_password") != ""
-	if err := s.cfg.Keyring.SetAccountPassword(r.Context(), a.ID, []byte(pw), save); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.cfg.AccountsChanged()
-	seeOther(w, r, "/accounts", "Password for "+a.Address()+" taken.")
+	s.accountChange(w, r, "/accounts", func(a store.Account) (string, error) {
+		return "Password for " + a.Address() + " taken.", s.cfg.Keyring.SetAccountPassword(r.Context(), a.ID, []byte(pw), save)
+	})
 }
 
 func (s *Server) accountForgetPassword(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.accountFromPath(w, r)
-	if !ok {
-		return
-	}
-	if err := s.cfg.Keyring.UnsavePassword(r.Context(), a.ID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.cfg.AccountsChanged()
-	seeOther(w, r, "/passwords", "Saved password of "+a.Address()+" removed.")
+	s.accountChange(w, r, "/passwords", func(a store.Account) (string, error) {
+		return "Saved password of " + a.Address() + " removed.", s.cfg.Keyring.UnsavePassword(r.Context(), a.ID)
+	})
 }
 
 func (s *Server) passwordsPage(w http.ResponseWriter, r *http.Request) {
