@@ -39,6 +39,7 @@ func TestOTRAgainstMcabber(t *testing.T) {
 	srv := prosody.Start(t, prosody.Options{})
 	srv.Register(t, "desk", "desk-pass-0a9d")
 	srv.Register(t, "eve", "eve-pass-0a9d")
+	srv.Register(t, "carol", "carol-pass-0a9d")
 	deskJID, eveJID := "desk@"+srv.Domain, "eve@"+srv.Domain
 
 	a := startAppliance(t)
@@ -141,7 +142,29 @@ func TestOTRAgainstMcabber(t *testing.T) {
 	b.waitFor("echo after OTR restarted, verified again", `[...document.querySelectorAll("#lines li.in")].some(l => l.textContent === "echo: third-over-otr-3")
 		&& document.getElementById("otr-lock").textContent === "Private and verified" && document.getElementById("otr-held").hidden`)
 
-	// 5. On the wire: only OTR, v3, with one sender tag for Padlock.
+	// 5. A contact whose client has no OTR gets only the OTR request, never
+	// the text, and the chat page says why the message waits.
+	carol := newWireObserver(t, srv, "carol", "carol-pass-0a9d")
+	carolJID := "carol@" + srv.Domain
+	if r, b := a.do(t, "POST", x+"/chat", url.Values{"with": {carolJID}, "body": {"not-for-clear-4"}}, csrf); r.StatusCode >= 400 {
+		t.Fatalf("send to carol: %s %s", r.Status, b)
+	}
+	a.pollPage(t, x+"/chat?with="+url.QueryEscape(carolJID), "why the message is held", func(body string) bool {
+		return strings.Contains(body, `<p id="otr-held" class="error">1 message(s) held back: private messaging is required`) &&
+			strings.Contains(body, `class="out pending">not-for-clear-4<`)
+	})
+	for end := time.Now().Add(wait); len(carol.fromPadlock(deskJID)) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("carol never got the request to start OTR")
+		}
+	}
+	for _, m := range carol.fromPadlock(deskJID) {
+		if !strings.HasPrefix(m, "?OTRv") || strings.Contains(m, "not-for-clear-4") {
+			t.Fatalf("carol (no OTR) received %q", m)
+		}
+	}
+
+	// 6. On the wire: only OTR, v3, with one sender tag for Padlock.
 	msgs := observer.fromPadlock(deskJID)
 	var data []string
 	tags := map[uint32]bool{}
