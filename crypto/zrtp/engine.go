@@ -66,7 +66,8 @@ type Config struct {
 
 	// PeerHelloHash is the peer's SDP a=zrtp-hash ("1.10 <hex>" or just
 	// the hex), when signalling gave it before media; SetPeerHelloHash
-	// sets it later. A Hello that does not match it is dropped.
+	// sets it later. A Hello that does not match it is dropped; if no
+	// matching one comes, the session fails with ErrHelloHashMismatch.
 	PeerHelloHash string
 }
 
@@ -206,6 +207,8 @@ type Engine struct {
 
 	peerConfirm []byte
 	helloHash   *[32]byte // the peer's a=zrtp-hash, if known
+	// helloMismatch: a Hello that did not match helloHash was dropped
+	helloMismatch bool
 
 	cached     CachedSecrets // as looked up when the peer's Hello came
 	cacheFound bool
@@ -327,8 +330,13 @@ func (e *Engine) Tick(now time.Time) []Output {
 		if e.state == stFailed { // our Error went unacknowledged; nothing more to do
 			return nil
 		}
+		err := t.onExpiry
+		if e.state == stDiscovery && e.peer == nil && e.helloMismatch {
+			// only Hellos the signalled a=zrtp-hash did not announce came
+			err = fmt.Errorf("%w (and no Hello that matched it came)", ErrHelloHashMismatch)
+		}
 		e.state = stFailed
-		return []Output{Failed{Err: t.onExpiry}}
+		return []Output{Failed{Err: err}}
 	}
 	t.left--
 	t.interval = min(2*t.interval, t.cap)
@@ -365,8 +373,11 @@ func (e *Engine) fail(now time.Time, code ErrorCode, err error) []Output {
 
 // Receive handles one packet from the media socket. It returns what to send
 // and what happened; a non-nil error means the packet was dropped (not ZRTP,
-// damaged, malformed, failing a check, or unexpected) and the session goes
-// on as before.
+// damaged, malformed, failing a hash-chain or Hello-hash check, or
+// unexpected) and the session goes on as before. Checks that only a man in
+// the middle can fail (a DHPart2 that breaks the Commit's hvi, a Confirm
+// with a bad MAC) are fatal instead: the engine sends an Error (0x62,
+// 0x70), resends it until ErrorACK, and reports Failed.
 func (e *Engine) Receive(pkt []byte, now time.Time) ([]Output, error) {
 	if e.state == stIdle {
 		return nil, ErrNotStarted

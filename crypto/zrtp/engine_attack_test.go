@@ -3,6 +3,7 @@ package zrtp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -111,7 +112,11 @@ func TestEngineRejectsSwappedDHPart2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := &link{t: t, a: a, b: b, tamper: func(from *endpoint, typ MessageType, pkt []byte) []byte {
+			var codes []ErrorCode
+			l := &link{t: t, a: a, b: b, settle: true, tamper: func(from *endpoint, typ MessageType, pkt []byte) []byte {
+				if code, ok := sentErrorCode(pkt); ok {
+					codes = append(codes, code)
+				}
 				if typ != MsgDHPart2 {
 					return pkt
 				}
@@ -135,13 +140,22 @@ func TestEngineRejectsSwappedDHPart2(t *testing.T) {
 			if len(ini.secured) != 0 || len(ini.failed) != 1 || ini.failed[0].Code != ErrCodeBadHVI || !ini.failed[0].FromPeer {
 				t.Fatalf("initiator: secured %d failed %v", len(ini.secured), ini.failed)
 			}
+			// RFC 6189 §5.9 0x62 "DH Error: hvi != hashed data", sent once
+			// and ACKed
+			if len(codes) != 1 || codes[0] != ErrCodeBadHVI || resp.failed[0].FromPeer {
+				t.Fatalf("Error codes sent %v, responder failed %+v", codes, resp.failed[0])
+			}
+			if _, on := resp.e.Deadline(); on {
+				t.Fatal("responder still resending its Error after the ErrorACK")
+			}
 		})
 	}
 }
 
 func TestEngineDropsForgeries(t *testing.T) {
 	// Each forgery must be dropped (Receive errors) and the genuine exchange
-	// must still succeed.
+	// must still succeed: these checks fail for anyone who is not the peer,
+	// so failing the session on them would hand a DoS to any sender.
 	tests := []struct {
 		name string
 		typ  MessageType
@@ -151,8 +165,6 @@ func TestEngineDropsForgeries(t *testing.T) {
 		{"Commit H2 not in the Hello's chain", MsgCommit, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrHashChain},
 		{"DHPart1 H1 not in the Hello's chain", MsgDHPart1, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrHashChain},
 		{"DHPart2 H1 not in the Commit's chain", MsgDHPart2, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrHashChain},
-		{"Confirm1 bad MAC", MsgConfirm1, func(m []byte) { m[len(m)-1] ^= 1 }, ErrConfirmMAC},
-		{"Confirm2 bad MAC", MsgConfirm2, func(m []byte) { m[messageHeaderLen] ^= 1 }, ErrConfirmMAC},
 		{"DHPart1 wrong length", MsgDHPart1, nil, ErrMalformed},
 	}
 	for _, tc := range tests {
@@ -189,6 +201,131 @@ func TestEngineDropsForgeries(t *testing.T) {
 			checkAgreement(t, a, b)
 		})
 	}
+}
+
+// sentErrorCode is the code of pkt if it is an Error message.
+func sentErrorCode(pkt []byte) (ErrorCode, bool) {
+	p, err := ParsePacket(pkt)
+	if err != nil {
+		return 0, false
+	}
+	m, err := ParseMessage(p.Message)
+	if e, ok := m.(*ErrorMsg); ok && err == nil {
+		return e.Code, true
+	}
+	return 0, false
+}
+
+// TestEngineFailsOnBadConfirm: a Confirm whose MAC fails, or whose H0 does
+// not open the peer's DHPart, ends the session at once with Error 0x70
+// (RFC 6189 §5.9), resent until ErrorACK; the peer learns it from the Error.
+func TestEngineFailsOnBadConfirm(t *testing.T) {
+	// reseal replaces a Confirm's H0 and seals it again with the sender's
+	// own keys: the MAC is right, the hash chain is not.
+	reseal := func(from *endpoint, which int) func(m []byte) []byte {
+		return func(m []byte) []byte {
+			e := from.e
+			zk, mk := e.keys.zrtpKeyR, e.keys.macKeyR
+			if which == 2 {
+				zk, mk = e.keys.zrtpKeyI, e.keys.macKeyI
+			}
+			c, err := ParseMessage(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := OpenConfirm(c.(*Confirm), e.hash, zk, mk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.H0[0] ^= 1
+			forged, err := SealConfirm(which, e.hash, zk, mk, c.(*Confirm).IV, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return Marshal(forged)
+		}
+	}
+	tests := []struct {
+		name string
+		typ  MessageType
+		edit func(from *endpoint) func(m []byte) []byte
+		want error
+	}{
+		{"Confirm1 encrypted part changed", MsgConfirm1, func(*endpoint) func([]byte) []byte {
+			return func(m []byte) []byte { m[len(m)-1] ^= 1; return m }
+		}, ErrConfirmMAC},
+		{"Confirm2 confirm_mac changed", MsgConfirm2, func(*endpoint) func([]byte) []byte {
+			return func(m []byte) []byte { m[messageHeaderLen] ^= 1; return m }
+		}, ErrConfirmMAC},
+		{"Confirm1 H0 not opening DHPart1", MsgConfirm1, func(from *endpoint) func([]byte) []byte { return reseal(from, 1) }, ErrHashChain},
+		{"Confirm2 H0 not opening DHPart2", MsgConfirm2, func(from *endpoint) func([]byte) []byte { return reseal(from, 2) }, ErrHashChain},
+	}
+	for _, tc := range tests {
+		for _, loseACK := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/ErrorACK lost %v", tc.name, loseACK), func(t *testing.T) {
+				a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+				var victim *endpoint
+				var codes []ErrorCode
+				l := &link{t: t, a: a, b: b, settle: true}
+				l.tamper = func(from *endpoint, typ MessageType, pkt []byte) []byte {
+					if code, ok := sentErrorCode(pkt); ok {
+						codes = append(codes, code)
+					}
+					if typ != tc.typ || victim != nil {
+						return pkt
+					}
+					victim = l.other(from)
+					edit := tc.edit(from)
+					p, _ := ParsePacket(pkt)
+					p.Message = edit(bytes.Clone(p.Message))
+					return p.Marshal()
+				}
+				l.drop = func(from *endpoint, typ MessageType) bool { return loseACK && typ == MsgErrorACK }
+				l.run()
+				if victim == nil {
+					t.Fatalf("no %v was forged", tc.typ)
+				}
+				peer := l.other(victim)
+				if len(victim.secured) != 0 || len(victim.failed) != 1 {
+					t.Fatalf("%s: secured %d failed %v", victim.name, len(victim.secured), victim.failed)
+				}
+				f := victim.failed[0]
+				if f.Code != ErrCodeBadConfirmMAC || f.FromPeer || !errors.Is(f.Err, tc.want) {
+					t.Fatalf("%s failed %+v, want code %v from us wrapping %v", victim.name, f, ErrCodeBadConfirmMAC, tc.want)
+				}
+				if len(peer.failed) != 1 || peer.failed[0].Code != ErrCodeBadConfirmMAC || !peer.failed[0].FromPeer {
+					t.Fatalf("%s failed %v, want the Error from %s", peer.name, peer.failed, victim.name)
+				}
+				if tc.typ == MsgConfirm1 && len(peer.secured) != 0 {
+					t.Fatalf("%s secured before Confirm2", peer.name)
+				}
+				wantErrors := 1
+				if loseACK {
+					wantErrors = 1 + t2Retries
+				}
+				if len(codes) != wantErrors {
+					t.Fatalf("Error sent %d times (%v), want %d", len(codes), codes, wantErrors)
+				}
+				for _, c := range codes {
+					if c != ErrCodeBadConfirmMAC {
+						t.Fatalf("Error codes %v", codes)
+					}
+				}
+				if _, on := victim.e.Deadline(); on {
+					t.Fatal("Error still being resent after the exchange settled")
+				}
+				if _, err := victim.e.Receive(mustPacket(t, Ack{Of: MsgErrorACK}), l.now); err != nil {
+					t.Fatalf("a late ErrorACK: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// mustPacket frames a message as a ZRTP packet.
+func mustPacket(t *testing.T, m Message) []byte {
+	t.Helper()
+	return Packet{Sequence: 1, SSRC: 9, Message: Marshal(m)}.Marshal()
 }
 
 func TestEngineFatalErrors(t *testing.T) {

@@ -3,6 +3,7 @@ package zrtp
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -21,7 +22,11 @@ func (e *Engine) onHello(now time.Time, msg []byte, h *Hello) ([]Output, error) 
 		return nil, fmt.Errorf("%w: Hello", ErrUnexpected)
 	}
 	if e.helloHash != nil && sha256.Sum256(msg) != *e.helloHash {
-		// dropped, not fatal: the real peer's Hello can still come
+		// Dropped, not fatal (as bzrtp does): the Hello carries no MAC we
+		// can check yet, so anyone on the path could send one, and the
+		// real peer's Hello can still come. If none does, the discovery
+		// timer fails the session naming the mismatch (see Tick).
+		e.helloMismatch = true
 		return nil, ErrHelloHashMismatch
 	}
 	if string(h.Version[:3]) != "1.1" {
@@ -225,6 +230,21 @@ func (e *Engine) openConfirm(c *Confirm, zrtpKey, macKey []byte, peerDHPart []by
 	return p, nil
 }
 
+// confirmErrorCode is the Error code for a Confirm that cannot be opened.
+// A bad confirm_mac, or an H0 that does not open the peer's DHPart, is
+// fatal (RFC 6189 §5.9 code 0x70, as ZRTPCPP and libzrtp do): by now both
+// sides hold keys from one DH exchange, so a Confirm that fails is either
+// a man in the middle whose DH differs from ours or a forgery, and waiting
+// for a better one only delays the alarm. A forger on the path gains
+// nothing he did not have already: he can always send an Error, or drop
+// packets.
+func confirmErrorCode(err error) ErrorCode {
+	if errors.Is(err, ErrConfirmMAC) || errors.Is(err, ErrHashChain) {
+		return ErrCodeBadConfirmMAC
+	}
+	return ErrCodeMalformed // a good MAC over a plaintext we cannot parse
+}
+
 func (e *Engine) onConfirm1(now time.Time, msg []byte, c *Confirm) ([]Output, error) {
 	if e.state >= stConfirm2Sent && bytes.Equal(msg, e.peerConfirm) {
 		return nil, nil // a repeat
@@ -232,11 +252,9 @@ func (e *Engine) onConfirm1(now time.Time, msg []byte, c *Confirm) ([]Output, er
 	if e.state != stDHPart2Sent {
 		return nil, fmt.Errorf("%w: Confirm1", ErrUnexpected)
 	}
-	// A Confirm that fails its MAC is dropped, not fatal: anyone can send
-	// one, and the real one comes again when we resend DHPart2.
 	p, err := e.openConfirm(c, e.keys.zrtpKeyR, e.keys.macKeyR, e.dhPart1)
 	if err != nil {
-		return nil, err
+		return e.fail(now, confirmErrorCode(err), err), nil
 	}
 	e.peerV = p.SASVerified
 	e.peerConfirm = msg
@@ -257,7 +275,7 @@ func (e *Engine) onConfirm2(now time.Time, msg []byte, c *Confirm) ([]Output, er
 	}
 	p, err := e.openConfirm(c, e.keys.zrtpKeyI, e.keys.macKeyI, e.dhPart2)
 	if err != nil {
-		return nil, err
+		return e.fail(now, confirmErrorCode(err), err), nil
 	}
 	e.peerV = p.SASVerified
 	e.peerConfirm = msg

@@ -64,6 +64,9 @@ type link struct {
 	// lossPct and duplicates dupPct percent of them.
 	chaos           *mrand.Rand
 	lossPct, dupPct int
+	// settle keeps the link running after both endpoints are done, until
+	// the wire is empty and no timer runs (Error resends, ErrorACKs).
+	settle bool
 }
 
 func newEndpoint(t testing.TB, name string, cfg Config) *endpoint {
@@ -105,7 +108,7 @@ func (l *link) run() {
 	queue = l.emit(l.a, l.a.e.Start(l.now), queue)
 	queue = l.emit(l.b, l.b.e.Start(l.now), queue)
 	for steps := 0; steps < 10000; steps++ {
-		if l.a.done() && l.b.done() {
+		if l.a.done() && l.b.done() && !l.settle {
 			return
 		}
 		if len(queue) > 0 {

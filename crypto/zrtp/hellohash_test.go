@@ -2,6 +2,7 @@ package zrtp
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,36 @@ func TestSetPeerHelloHashLate(t *testing.T) {
 	}
 	if _, err := a.e.SetPeerHelloHash("nonsense"); err == nil {
 		t.Fatal("bad hash accepted")
+	}
+}
+
+// TestPeerHelloHashOnlyForgedHellos: when every Hello that comes fails the
+// signalled a=zrtp-hash, each is dropped and the discovery timer fails the
+// session naming the mismatch, not as a peer that does not speak ZRTP.
+func TestPeerHelloHashOnlyForgedHellos(t *testing.T) {
+	for _, acked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("our Hello ACKed %v", acked), func(t *testing.T) {
+			b := newEndpoint(t, "b", testConfig(2))
+			ca := testConfig(1)
+			ca.PeerHelloHash = "1.10 " + strings.Repeat("ab", 32) // what a forged SDP says
+			a := newEndpoint(t, "a", ca)
+			l := &link{t: t, a: a, b: b}
+			if !acked {
+				l.drop = func(from *endpoint, typ MessageType) bool { return typ == MsgHelloACK }
+			}
+			l.run()
+			if len(a.secured) != 0 || len(a.failed) != 1 || !errors.Is(a.failed[0].Err, ErrHelloHashMismatch) {
+				t.Fatalf("a: secured %d failed %v", len(a.secured), a.failed)
+			}
+			dropped := 0
+			for _, err := range l.errs {
+				if errors.Is(err, ErrHelloHashMismatch) {
+					dropped++
+				}
+			}
+			if dropped == 0 {
+				t.Fatalf("no Hello was dropped for its hash: %v", l.errs)
+			}
+		})
 	}
 }
