@@ -240,10 +240,10 @@ func waitKamailio(t *testing.T, k *kamailio.Server, what string) {
 // digits reach linphonec as RFC 4733 tones. Then a second call: hold and
 // resume reach linphonec, and Padlock hears linphonec again after resume.
 //
-// Open question (see the session note): linphonec's recording of a call
-// that was held and resumed holds silence, not Padlock's tone; whether its
-// recorder restarts with the streams or our audio does not reach it after
-// a resume is not settled, so the recording is checked on the first call.
+// linphonec's recorder records silence once its streams restart: it must be
+// started after ZRTP has switched the call to SRTP (seen here), and a resume
+// restarts the streams again, so the recording is checked on the first
+// call and the resumed call is checked from Padlock's side.
 func TestClearCallHoldDTMFAudio(t *testing.T) {
 	d := newClearDesk(t, clearOpts{})
 	a, bob := d.a, d.bob
@@ -254,6 +254,9 @@ func TestClearCallHoldDTMFAudio(t *testing.T) {
 	d.post(t, "/call/dial", url.Values{"target": {"sip:bob@127.0.0.1"}})
 	a.waitState(t, "status", "active")
 	bob.WaitForAfter(t, mark, "connected", callWait)
+	// linphonec's recorder started before its ZRTP switched the stream to
+	// SRTP records silence; start it once the call is secured.
+	bob.WaitSAS(t, mark, callWait)
 	bob.Play(t, bobTone)
 	bob.Record(t, filepath.Join(bob.Dir, "heard.wav"))
 
