@@ -310,6 +310,7 @@ func TestG722Call(t *testing.T) {
 	d.post(t, "/call/dial", url.Values{"target": {"sip:bob@127.0.0.1"}})
 	a.waitState(t, "status", "active")
 	bob.WaitForAfter(t, mark, "connected", callWait)
+	bob.WaitSAS(t, mark, callWait) // see TestClearCallHoldDTMFAudio: record once secured
 	bob.Play(t, quiet)
 	bob.Record(t, filepath.Join(bob.Dir, "heard.wav"))
 	time.Sleep(3 * time.Second) // three seconds of call audio
