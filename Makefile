@@ -39,6 +39,7 @@ bench:
 # parser meets fresh random input in CI; longer runs by hand).
 FUZZTIME ?= 10s
 fuzz:
+	$(GO) clean -fuzzcache # start from the checked-in seeds only: a big cached corpus can eat the whole FUZZTIME
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
