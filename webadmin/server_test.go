@@ -441,3 +441,41 @@ func TestSaveMemoryPassword(t *testing.T) {
 		t.Fatalf("save with no password known: %s", r.Status)
 	}
 }
+
+// TestHistoryPage: logged calls and messages are listed, opened from their
+// sealed bodies and put into words.
+func TestHistoryPage(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	c.setUp()
+	ctx := context.Background()
+	id, err := a.keys.CreateAccount(ctx, store.Account{Kind: store.SIP, User: "alice", Server: "127.0.0.9", Transport: store.UDP, Enabled: true}, []byte("pw"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.st.SetBool(ctx, store.LogChatHistory, true); err != nil {
+		t.Fatal(err)
+	}
+	when := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	for _, e := range []store.HistoryEntry{
+		{AccountID: id, Contact: "bob@127.0.0.9", Time: when, Direction: store.Out, Kind: store.Call,
+			Body: []byte(`{"outcome":"answered","duration_ms":65000,"security":"verified"}`)},
+		{AccountID: id, Contact: "carol@127.0.0.9", Time: when.Add(time.Minute), Direction: store.In, Kind: store.Chat, Body: []byte("see you at noon")},
+	} {
+		if _, err := a.st.AddHistory(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := c.get("/history")
+	for _, want := range []string{"answered, 1m5s, verified", "bob@127.0.0.9", "see you at noon", "alice@127.0.0.9"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("history page lacks %q", want)
+		}
+	}
+	if r := c.get("/history?kind=call"); strings.Contains(r.body, "see you at noon") {
+		t.Error("the calls-only view lists a message")
+	}
+	if r := a.client(t).get("/history"); !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Errorf("history without a session: %s", r.Status)
+	}
+}

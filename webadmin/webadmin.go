@@ -125,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 	s.handle("GET /settings", s.settingsPage)
 	s.handle("POST /settings", s.settingsSave)
 	s.handle("POST /history/purge", s.historyPurge)
+	s.handle("GET /history", s.historyPage)
 	s.handle("GET /security", s.securityPage)
 	s.handle("POST /security/password", s.changePassword)
 	s.handle("POST /security/keep-unlocked", s.keepUnlocked)
