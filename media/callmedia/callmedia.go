@@ -115,9 +115,6 @@ type Session struct {
 	// Owned by loop.
 	eng     *zrtp.Engine
 	secured bool
-	// forgedHello: a Hello that does not match the peer's a=zrtp-hash
-	// came (the engine drops it and waits for the real one).
-	forgedHello bool
 
 	mu      sync.Mutex
 	stream  *rtp.Stream
@@ -235,9 +232,6 @@ func (s *Session) zrtpIn(pkt []byte) {
 		if err != nil {
 			s.log.Debug("ZRTP packet refused", "err", err)
 		}
-		if errors.Is(err, zrtp.ErrHelloHashMismatch) {
-			s.forgedHello = true
-		}
 		s.handle(out)
 	}:
 	default: // a flood: ZRTP retransmits, dropping is safe
@@ -298,12 +292,7 @@ func (s *Session) handle(out []zrtp.Output) {
 			s.m.cfg.Emit(call.Secured{ID: s.id, SAS: o.SAS, Verified: o.Verified})
 		case zrtp.Failed:
 			s.log.Warn("ZRTP failed", "code", o.Code, "from_peer", o.FromPeer, "err", o.Err)
-			reason := failReason(o)
-			if o.Code == 0 && s.forgedHello {
-				// The timeout came after Hellos signalling did not vouch for.
-				reason = "the other phone's ZRTP Hello does not match the call's signalling (a=zrtp-hash): someone may be in the middle; this call is not encrypted"
-			}
-			s.m.cfg.Emit(call.SecurityFailed{ID: s.id, Reason: reason})
+			s.m.cfg.Emit(call.SecurityFailed{ID: s.id, Reason: failReason(o)})
 		case zrtp.CacheMismatch:
 			s.log.Warn("ZRTP cache mismatch: the peer's retained secret changed")
 			s.m.cfg.Emit(call.KeyMismatch{ID: s.id})
@@ -320,6 +309,9 @@ func (s *Session) handle(out []zrtp.Output) {
 
 func failReason(f zrtp.Failed) string {
 	switch {
+	case errors.Is(f.Err, zrtp.ErrHelloHashMismatch):
+		// The engine timed out after Hellos that signalling did not vouch for.
+		return "the other phone's ZRTP Hello does not match the call's signalling (a=zrtp-hash): someone may be in the middle; this call is not encrypted"
 	case f.Code == 0:
 		return "the other phone did not answer ZRTP: this call is not encrypted"
 	case f.FromPeer:
