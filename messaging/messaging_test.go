@@ -19,56 +19,6 @@ import (
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
 
-// peer is an independent client (the other person), with its events kept.
-type peer struct {
-	c    *xmpp.Client
-	mu   sync.Mutex
-	seen []xmpp.Event
-	wake chan struct{}
-}
-
-func dialPeer(t *testing.T, srv *prosody.Server, user, pw string) *peer {
-	t.Helper()
-	c, err := xmpp.Dial(context.Background(), xmpp.Config{JID: user + "@" + srv.Domain, Password: []byte(pw),
-		Server: srv.Addr, PinnedFingerprint: srv.Fingerprint, Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatalf("peer %s: %v", user, err)
-	}
-	p := &peer{c: c, wake: make(chan struct{}, 1)}
-	go func() {
-		for ev := range c.Events() {
-			p.mu.Lock()
-			p.seen = append(p.seen, ev)
-			p.mu.Unlock()
-			select {
-			case p.wake <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() { c.Close() })
-	return p
-}
-
-// await waits until the peer has seen an event matching ok.
-func (p *peer) await(t *testing.T, what string, ok func(xmpp.Event) bool) {
-	t.Helper()
-	deadline := time.After(15 * time.Second)
-	for {
-		p.mu.Lock()
-		found := slices.ContainsFunc(p.seen, ok)
-		p.mu.Unlock()
-		if found {
-			return
-		}
-		select {
-		case <-p.wake:
-		case <-deadline:
-			t.Fatalf("peer never saw %s", what)
-		}
-	}
-}
-
 // await waits until the service's state satisfies ok, woken by Watch.
 func await(t *testing.T, s *Service, what string, ok func() bool) {
 	t.Helper()
@@ -152,11 +102,11 @@ func TestAgainstProsody(t *testing.T) {
 	await(t, s, "carol's wrong password reported", func() bool { return strings.Contains(s.Status(carol), "wrong password") })
 
 	aliceJID := "alice@" + srv.Domain
-	bob := dialPeer(t, srv, "bob", "bob-pass-7f3a")
+	bob := srv.Dial(t, "bob", "bob-pass-7f3a")
 	bobJID := "bob@" + srv.Domain
 
 	t.Run("authorise", func(t *testing.T) {
-		if err := bob.c.AddContact(ctx, aliceJID, "Alice", ""); err != nil {
+		if err := bob.C.AddContact(ctx, aliceJID, "Alice", ""); err != nil {
 			t.Fatal(err)
 		}
 		await(t, s, "bob's request", func() bool { return slices.Contains(view(s, alice).Pending, bobJID) })
@@ -166,14 +116,14 @@ func TestAgainstProsody(t *testing.T) {
 		if err := s.Authorize(ctx, alice, bobJID); err != nil {
 			t.Fatal(err)
 		}
-		bob.await(t, "alice's authorisation", func(ev xmpp.Event) bool {
+		bob.Await(t, "alice's authorisation", func(ev xmpp.Event) bool {
 			r, ok := ev.(xmpp.RosterChanged)
 			return ok && slices.ContainsFunc(r.Contacts, func(c xmpp.Contact) bool {
 				return c.JID == aliceJID && (c.Subscription == "to" || c.Subscription == "both")
 			})
 		})
-		bob.await(t, "alice's request back", func(ev xmpp.Event) bool { r, ok := ev.(xmpp.SubscriptionRequest); return ok && r.From == aliceJID })
-		if err := bob.c.Authorize(ctx, aliceJID); err != nil {
+		bob.Await(t, "alice's request back", func(ev xmpp.Event) bool { r, ok := ev.(xmpp.SubscriptionRequest); return ok && r.From == aliceJID })
+		if err := bob.C.Authorize(ctx, aliceJID); err != nil {
 			t.Fatal(err)
 		}
 		await(t, s, "bob online in alice's roster", func() bool { c, ok := contact(view(s, alice), bobJID); return ok && c.Online })
@@ -181,8 +131,8 @@ func TestAgainstProsody(t *testing.T) {
 
 	t.Run("roster", func(t *testing.T) {
 		// alice on another device sees every change the server made.
-		other := dialPeer(t, srv, "alice", "alice-pass-7f3a")
-		defer other.c.Close()
+		other := srv.Dial(t, "alice", "alice-pass-7f3a")
+		defer other.C.Close()
 		dave := "dave@" + srv.Domain
 		steps := []struct {
 			name string
@@ -203,7 +153,7 @@ func TestAgainstProsody(t *testing.T) {
 				t.Fatalf("%s: %v", st.name, err)
 			}
 			await(t, s, st.name, func() bool { return st.ok(contact(view(s, alice), dave)) })
-			other.await(t, st.name+" on another device", func(ev xmpp.Event) bool {
+			other.Await(t, st.name+" on another device", func(ev xmpp.Event) bool {
 				r, ok := ev.(xmpp.RosterChanged)
 				if !ok {
 					return false
@@ -230,15 +180,12 @@ func TestAgainstProsody(t *testing.T) {
 		if err := s.Send(ctx, alice, bobJID, "hello bob"); err != nil {
 			t.Fatal(err)
 		}
-		bob.await(t, "alice's message", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "hello bob" })
-		bob.mu.Lock()
-		leaked := slices.ContainsFunc(bob.seen, func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "must not leave" })
-		bob.mu.Unlock()
-		if leaked {
+		bob.Await(t, "alice's message", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "hello bob" })
+		if bob.Saw(func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "must not leave" }) {
 			t.Fatal("a refused message reached the peer")
 		}
 		// History off (the default): held in memory only.
-		if err := bob.c.SendChat(ctx, aliceJID, "history-off-1"); err != nil {
+		if err := bob.C.SendChat(ctx, aliceJID, "history-off-1"); err != nil {
 			t.Fatal(err)
 		}
 		await(t, s, "message in conversation", func() bool { return hasLine(s.Conversation(ctx, alice, bobJID), "history-off-1", true) })
@@ -263,7 +210,7 @@ func TestAgainstProsody(t *testing.T) {
 			t.Fatal(err)
 		}
 		keys.Lock()
-		if err := bob.c.SendChat(ctx, aliceJID, "while-locked-4b1d"); err != nil {
+		if err := bob.C.SendChat(ctx, aliceJID, "while-locked-4b1d"); err != nil {
 			t.Fatal(err)
 		}
 		await(t, s, "held while locked", func() bool { return hasLine(s.Conversation(ctx, alice, bobJID), "while-locked-4b1d", true) })
@@ -289,10 +236,10 @@ func TestAgainstProsody(t *testing.T) {
 	})
 
 	t.Run("deny and ignore", func(t *testing.T) {
-		eve := dialPeer(t, srv, "eve", "eve-pass-7f3a")
-		frank := dialPeer(t, srv, "frank", "frank-pass-7f3a")
-		for _, p := range []*peer{eve, frank} {
-			if err := p.c.AddContact(ctx, aliceJID, "", ""); err != nil {
+		eve := srv.Dial(t, "eve", "eve-pass-7f3a")
+		frank := srv.Dial(t, "frank", "frank-pass-7f3a")
+		for _, p := range []*prosody.Peer{eve, frank} {
+			if err := p.C.AddContact(ctx, aliceJID, "", ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -308,7 +255,7 @@ func TestAgainstProsody(t *testing.T) {
 		if p := view(s, alice).Pending; len(p) != 0 {
 			t.Fatalf("pending after deny and ignore: %v", p)
 		}
-		eve.await(t, "the denial", func(ev xmpp.Event) bool {
+		eve.Await(t, "the denial", func(ev xmpp.Event) bool {
 			r, ok := ev.(xmpp.RosterChanged)
 			return ok && slices.ContainsFunc(r.Contacts, func(c xmpp.Contact) bool { return c.JID == aliceJID && !c.Asked && c.Subscription == "none" })
 		})
@@ -345,7 +292,7 @@ func TestAgainstProsody(t *testing.T) {
 		if err := s.Send(ctx, alice, bobJID, "logged-body"); err != nil {
 			t.Fatal(err)
 		}
-		bob.await(t, "message after password change", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "logged-body" })
+		bob.Await(t, "message after password change", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "logged-body" })
 		b, err := os.ReadFile(logPath)
 		if err != nil {
 			t.Fatal(err)
@@ -377,17 +324,17 @@ func TestAgainstProsody(t *testing.T) {
 		if d := time.Since(restarted); d > 10*time.Second {
 			t.Errorf("reconnected %v after the server came back, want within 10 s", d.Round(time.Millisecond))
 		}
-		bob2 := dialPeer(t, srv, "bob", "bob-pass-7f3a")
-		if err := bob2.c.SendChat(ctx, aliceJID, "after-restart"); err != nil {
+		bob2 := srv.Dial(t, "bob", "bob-pass-7f3a")
+		if err := bob2.C.SendChat(ctx, aliceJID, "after-restart"); err != nil {
 			t.Fatal(err)
 		}
 		await(t, s, "message after restart", func() bool { return hasLine(s.Conversation(ctx, alice, bobJID), "after-restart", false) })
 	})
 
 	t.Run("stranger", func(t *testing.T) {
-		carolPeer := dialPeer(t, srv, "carol", "carol-pass-7f3a")
+		carolPeer := srv.Dial(t, "carol", "carol-pass-7f3a")
 		carolJID := "carol@" + srv.Domain
-		if err := carolPeer.c.SendChat(ctx, aliceJID, "who am i"); err != nil {
+		if err := carolPeer.C.SendChat(ctx, aliceJID, "who am i"); err != nil {
 			t.Fatal(err)
 		}
 		await(t, s, "a stranger's message listed", func() bool { return view(s, alice).Strangers[carolJID] == 1 })

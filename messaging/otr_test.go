@@ -90,7 +90,7 @@ func TestOTRBetweenAccounts(t *testing.T) {
 		t.Fatalf("sealed key not stored: %v", err)
 	}
 
-	observer := dialPeer(t, srv, "bob", "bob-pass-5d1c")
+	observer := srv.Dial(t, "bob", "bob-pass-5d1c")
 	t.Run("held until private", func(t *testing.T) {
 		if err := s.Send(ctx, alice, bobJID, "first-secret-8e2a"); err != nil {
 			t.Fatal(err)
@@ -111,12 +111,11 @@ func TestOTRBetweenAccounts(t *testing.T) {
 			t.Fatalf("a sent message is still pending: %+v", lines)
 		}
 		// bob's second session sees what the server delivers to bob.
-		observer.await(t, "an OTR v3 data message", func(ev xmpp.Event) bool {
+		observer.Await(t, "an OTR v3 data message", func(ev xmpp.Event) bool {
 			m, ok := ev.(xmpp.Message)
 			return ok && m.From == aliceJID && strings.HasPrefix(m.Body, "?OTR:AAMD")
 		})
-		observer.mu.Lock()
-		for _, ev := range observer.seen {
+		for _, ev := range observer.Seen() {
 			m, ok := ev.(xmpp.Message)
 			if !ok {
 				continue
@@ -130,7 +129,6 @@ func TestOTRBetweenAccounts(t *testing.T) {
 				}
 			}
 		}
-		observer.mu.Unlock()
 		b, _ := os.ReadFile(filepath.Join(dir, PacketLogName))
 		for _, secret := range []string{"first-secret-8e2a", "reply-secret-77c0"} {
 			if bytes.Contains(b, []byte(secret)) {
@@ -222,25 +220,23 @@ func TestOTRBetweenAccounts(t *testing.T) {
 	})
 
 	t.Run("contact without OTR", func(t *testing.T) {
-		carol := dialPeer(t, srv, "carol", "carol-pass-5d1c")
+		carol := srv.Dial(t, "carol", "carol-pass-5d1c")
 		if err := s.Send(ctx, alice, carolJID, "never-in-clear-3f9b"); err != nil {
 			t.Fatal(err)
 		}
-		carol.await(t, "the OTR query", func(ev xmpp.Event) bool {
+		carol.Await(t, "the OTR query", func(ev xmpp.Event) bool {
 			m, ok := ev.(xmpp.Message)
 			return ok && strings.HasPrefix(m.Body, "?OTRv")
 		})
-		if err := carol.c.SendChat(ctx, aliceJID, "what is this?"); err != nil {
+		if err := carol.C.SendChat(ctx, aliceJID, "what is this?"); err != nil {
 			t.Fatal(err)
 		}
 		await(t, s, "carol's plain reply shown", func() bool { return hasLine(s.Conversation(ctx, alice, carolJID), "what is this?", false) })
 		time.Sleep(200 * time.Millisecond) // nothing should come; give it the chance
-		carol.mu.Lock()
-		leaked := slices.ContainsFunc(carol.seen, func(ev xmpp.Event) bool {
+		leaked := slices.ContainsFunc(carol.Seen(), func(ev xmpp.Event) bool {
 			m, ok := ev.(xmpp.Message)
 			return ok && strings.Contains(m.Body, "never-in-clear-3f9b")
 		})
-		carol.mu.Unlock()
 		if leaked {
 			t.Fatal("the held message reached a contact without OTR")
 		}

@@ -11,10 +11,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,55 +22,6 @@ import (
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
-
-// xmppPeer is the other person: an independent client logged in to prosody.
-type xmppPeer struct {
-	c    *xmpp.Client
-	mu   sync.Mutex
-	seen []xmpp.Event
-	wake chan struct{}
-}
-
-func dialXMPPPeer(t *testing.T, srv *prosody.Server, user, pw string) *xmppPeer {
-	t.Helper()
-	c, err := xmpp.Dial(context.Background(), xmpp.Config{JID: user + "@" + srv.Domain, Password: []byte(pw),
-		Server: srv.Addr, PinnedFingerprint: srv.Fingerprint, Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatalf("peer %s: %v", user, err)
-	}
-	p := &xmppPeer{c: c, wake: make(chan struct{}, 1)}
-	go func() {
-		for ev := range c.Events() {
-			p.mu.Lock()
-			p.seen = append(p.seen, ev)
-			p.mu.Unlock()
-			select {
-			case p.wake <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() { c.Close() })
-	return p
-}
-
-func (p *xmppPeer) saw(ok func(xmpp.Event) bool) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.ContainsFunc(p.seen, ok)
-}
-
-func (p *xmppPeer) await(t *testing.T, what string, ok func(xmpp.Event) bool) {
-	t.Helper()
-	deadline := time.After(wait)
-	for !p.saw(ok) {
-		select {
-		case <-p.wake:
-		case <-deadline:
-			t.Fatalf("the peer never saw %s", what)
-		}
-	}
-}
 
 // waitFor evaluates a JavaScript condition in the page until it holds: the
 // page changes by itself (Server-Sent Events), so there is nothing to click.
@@ -181,15 +130,15 @@ func TestXMPPInChromium(t *testing.T) {
 
 	// Add bob with a name and group; bob sees the request, authorises, and
 	// asks back: the request shows up live and the STATUS lamp blinks slowly.
-	bob := dialXMPPPeer(t, srv, "bob", "bob-pass-51e0")
+	bob := srv.Dial(t, "bob", "bob-pass-51e0")
 	aliceJID, bobJID := "alice@"+srv.Domain, "bob@"+srv.Domain
 	b.open(alicePage)
 	b.fill("#c-jid", bobJID, "#c-name", "Bobby", "#c-group", "Friends")
 	b.submit("#add-contact-submit")
 	b.waitFor("bob listed with name and group", `(() => { const r = document.querySelector('#contacts tr[data-jid="bob@localhost"]');
 		return r !== null && r.querySelector(".name").textContent === "Bobby" && r.querySelector(".group").textContent.trim() === "Friends" })()`)
-	bob.await(t, "alice's request", func(ev xmpp.Event) bool { r, ok := ev.(xmpp.SubscriptionRequest); return ok && r.From == aliceJID })
-	if err := bob.c.Authorize(context.Background(), aliceJID); err != nil {
+	bob.Await(t, "alice's request", func(ev xmpp.Event) bool { r, ok := ev.(xmpp.SubscriptionRequest); return ok && r.From == aliceJID })
+	if err := bob.C.Authorize(context.Background(), aliceJID); err != nil {
 		t.Fatal(err)
 	}
 	b.waitFor("bob's request listed", `document.querySelector('#requests li[data-from="bob@localhost"]') !== null`)
@@ -225,14 +174,14 @@ func TestXMPPInChromium(t *testing.T) {
 	b.open(alicePage + "/chat?with=" + bobJID)
 	b.fill("#body", "hello-bob-2c9")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
-	bob.await(t, "alice's message", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "hello-bob-2c9" })
-	if bob.saw(func(ev xmpp.Event) bool {
+	bob.Await(t, "alice's message", func(ev xmpp.Event) bool { m, ok := ev.(xmpp.Message); return ok && m.Body == "hello-bob-2c9" })
+	if bob.Saw(func(ev xmpp.Event) bool {
 		m, ok := ev.(xmpp.Message)
 		return ok && m.Body == "clear-text-must-not-leave"
 	}) {
 		t.Fatal("a message went out in clear while private messaging was required")
 	}
-	if err := bob.c.SendChat(context.Background(), aliceJID, "hello-alice-7d1"); err != nil {
+	if err := bob.C.SendChat(context.Background(), aliceJID, "hello-alice-7d1"); err != nil {
 		t.Fatal(err)
 	}
 	b.waitFor("bob's message shown live", `[...document.querySelectorAll("#lines li.in")].some(l => l.textContent === "hello-alice-7d1")`)
@@ -244,7 +193,7 @@ func TestXMPPInChromium(t *testing.T) {
 	// A message while no chat page is open: counted unread on the contacts
 	// page, STATUS blinks slowly until the chat is opened.
 	b.open(alicePage)
-	if err := bob.c.SendChat(context.Background(), aliceJID, "unread-one"); err != nil {
+	if err := bob.C.SendChat(context.Background(), aliceJID, "unread-one"); err != nil {
 		t.Fatal(err)
 	}
 	b.waitFor("unread shown", `document.querySelector('#contacts tr[data-jid="bob@localhost"] .unread').textContent === "1"`)
@@ -263,8 +212,8 @@ func TestXMPPInChromium(t *testing.T) {
 
 	// eve's request is ignored: gone from the page, still pending on the
 	// server, so listed again after the reboot below.
-	eve := dialXMPPPeer(t, srv, "eve", "eve-pass-51e0")
-	if err := eve.c.AddContact(context.Background(), aliceJID, "", ""); err != nil {
+	eve := srv.Dial(t, "eve", "eve-pass-51e0")
+	if err := eve.C.AddContact(context.Background(), aliceJID, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	b.reloadUntil(alicePage, "eve's request listed", `document.querySelector('#requests li[data-from="eve@localhost"]') !== null`)
