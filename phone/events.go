@@ -1,6 +1,6 @@
 package phone
 
-import "github.com/padlock-phone/padlock/phone/call"
+import "github.com/padlock-phone/padlock/call"
 
 // Event is anything the brain reacts to: a button press (hw.Press), a
 // telephony report (call.Event), or one of the commands below.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // fakeHistory keeps what the loop logged.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/hw"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // Board is the physical panel: three buttons in, three lamps out.

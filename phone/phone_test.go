@@ -11,7 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/padlock-phone/padlock/hw"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // Status is where the current call is in its life.

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/hw"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // step is the whole call state machine: a pure function from the state and

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/hw"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)

@@ -10,7 +10,7 @@ import (
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/phone"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/protocols/sipline"
 	"github.com/padlock-phone/padlock/store"

@@ -23,7 +23,7 @@ import (
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/codec"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"

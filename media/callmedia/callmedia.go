@@ -20,7 +20,7 @@ import (
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/media/rtp"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/protocols/sip"
 )
 

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // Line is one telephony driver; it has the phone's Telephony methods.

@@ -13,7 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/padlock-phone/padlock/media/codec"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // LocalHold reports how our own hold or resume re-INVITE ended: accepted

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // Config sets up the driver.

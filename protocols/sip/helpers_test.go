@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/media/codec"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // udpMedia is the smallest honest media: each session binds a real UDP

@@ -6,7 +6,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // findDialog returns the call an in-dialog request belongs to.

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/padlock-phone/padlock/media/codec"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 // offerFormats is the order we offer audio in: PCMU, PCMA, G.722.

@@ -8,7 +8,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 func (c *sipCall) runOutgoing(uri sip.Uri, offer []byte) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 )
 

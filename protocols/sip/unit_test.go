@@ -11,7 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/padlock-phone/padlock/media/codec"
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 func TestSplitList(t *testing.T) {

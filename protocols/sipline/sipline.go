@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/store"
 )

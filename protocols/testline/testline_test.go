@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/padlock-phone/padlock/phone/call"
+	"github.com/padlock-phone/padlock/call"
 )
 
 var fast = Timing{Ring: time.Millisecond, Answer: time.Millisecond, CallBack: time.Millisecond}
