@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/hw"
 )
 
 // Board is the physical panel: three buttons in, three lamps out.

@@ -10,8 +10,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/hw"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

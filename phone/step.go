@@ -4,8 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/hw"
 )
 
 // step is the whole call state machine: a pure function from the state and

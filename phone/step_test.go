@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/hw"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)

@@ -6,11 +6,11 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/phone"
-	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/protocols/sipline"
 	"github.com/padlock-phone/padlock/store"

@@ -16,11 +16,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/crypto/zrtp"
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/media/rtp"
-	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/protocols/sip"
 )
 

@@ -12,12 +12,12 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/crypto/zrtp"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/headset"
-	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/store"
 )

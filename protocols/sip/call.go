@@ -12,8 +12,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/media/codec"
 )
 
 // LocalHold reports how our own hold or resume re-INVITE ended: accepted

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/media/codec"
 )
 
 // udpMedia is the smallest honest media: each session binds a real UDP

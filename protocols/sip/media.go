@@ -3,8 +3,8 @@ package sip
 import (
 	"net/netip"
 
-	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/media/codec"
 )
 
 // offerFormats is the order we offer audio in: PCMU, PCMA, G.722.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"
 )

@@ -10,8 +10,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/media/codec"
 )
 
 func TestSplitList(t *testing.T) {
