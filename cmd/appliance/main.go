@@ -172,7 +172,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	brain = phone.New(phone.Config{
 		Board:     b,
 		Telephony: mux,
-		Voice:     headset.Voice{H: ear, Log: log.With("part", "voice")},
+		Voice:     voice{H: ear, Log: log.With("part", "voice")},
 		History:   callHistory{st: st, log: log.With("part", "history")},
 		Log:       log.With("part", "phone"),
 		Initial:   phone.State{VaultLocked: true},

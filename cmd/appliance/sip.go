@@ -47,7 +47,7 @@ func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, lis
 			if err != nil {
 				return nil, err
 			}
-			return callmedia.New(callmedia.Config{
+			m, err := callmedia.New(callmedia.Config{
 				ZID:     zid,
 				Cache:   callmedia.StoreCache{St: st},
 				Headset: ear,
@@ -59,6 +59,7 @@ func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, lis
 				Emit: func(ev call.Event) { post(ev) },
 				Log:  log.With("part", "media"),
 			})
+			return sipMedia{m}, err
 		},
 	})
 	return s
@@ -92,4 +93,17 @@ type passwordsOf func() *keyring.Keyring
 
 func (p passwordsOf) AccountPassword(ctx context.Context, id int64) ([]byte, error) {
 	return p().AccountPassword(ctx, id)
+}
+
+// sipMedia lets the SIP driver use callmedia: media never imports protocols,
+// so the two meet here, where the driver's MediaSession is satisfied by a
+// concrete *callmedia.Session.
+type sipMedia struct{ *callmedia.Media }
+
+func (m sipMedia) NewSession(id call.ID) (sip.MediaSession, error) {
+	s, err := m.Media.NewSession(id)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return s, nil
 }

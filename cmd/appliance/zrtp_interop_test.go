@@ -534,9 +534,9 @@ func startRelay(t *testing.T, b *bench, forward string, tamper bool) *relay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var media sip.Media = m
+	var media sip.Media = sipMedia{m}
 	if tamper {
-		media = tamperedMedia{m}
+		media = tamperedMedia{media}
 	}
 	registered := make(chan struct{})
 	var once sync.Once

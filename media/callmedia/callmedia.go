@@ -1,7 +1,8 @@
 // Package callmedia is the media of the phone's calls: for each call one
 // UDP socket carrying RTP, RTCP and ZRTP (media/rtp), a ZRTP engine
 // (crypto/zrtp) whose keys switch the stream to SRTP, and the headset
-// (media/headset). It implements protocols/sip's Media and reports the
+// (media/headset). A signalling driver (SIP today, Jingle next) uses it
+// through a small adapter in cmd/appliance; it reports the
 // call's security to the phone brain as call events.
 package callmedia
 
@@ -10,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/padlock-phone/padlock/media/sdp"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -21,7 +23,6 @@ import (
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/media/rtp"
-	"github.com/padlock-phone/padlock/protocols/sip"
 )
 
 // ClientID is what Padlock says it is in ZRTP Hello messages.
@@ -49,7 +50,8 @@ type Config struct {
 	Now  func() time.Time
 }
 
-// Media makes one Session per call. It implements sip.Media.
+// Media makes one Session per call. A signalling driver reaches it through
+// an adapter in cmd/appliance (media never imports protocols).
 type Media struct{ cfg Config }
 
 // New checks cfg and returns the call media.
@@ -72,11 +74,9 @@ func New(cfg Config) (*Media, error) {
 	return &Media{cfg: cfg}, nil
 }
 
-var _ sip.Media = (*Media)(nil)
-
 // NewSession binds the call's socket and prepares its ZRTP engine, whose
 // Hello hash goes into the SDP before any media flows.
-func (m *Media) NewSession(id call.ID) (sip.MediaSession, error) {
+func (m *Media) NewSession(id call.ID) (*Session, error) {
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(m.cfg.BindIP, 0)))
 	if err != nil {
 		return nil, fmt.Errorf("media socket: %w", err)
@@ -128,7 +128,7 @@ type Session struct {
 	once sync.Once
 }
 
-// Addr implements sip.MediaSession.
+// Addr is the local RTP address for the offer or answer.
 func (s *Session) Addr() netip.AddrPort {
 	a := s.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	if a.Addr().IsUnspecified() && s.m.cfg.AdvertiseIP.IsValid() {
@@ -137,16 +137,16 @@ func (s *Session) Addr() netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
 
-// Attributes implements sip.MediaSession: the a=zrtp-hash binding of
+// Attributes are the extra SDP attributes of this leg: the a=zrtp-hash binding of
 // RFC 6189 section 8.1, so a man in the middle who rewrites the Hello is
 // caught by signalling that he cannot also rewrite unseen.
 func (s *Session) Attributes() []string {
 	return []string{"zrtp-hash:" + s.eng.HelloHash()}
 }
 
-// Start implements sip.MediaSession: the first time it makes the stream
+// Start is called each time offer/answer completes: the first time it makes the stream
 // and starts ZRTP; later (re-INVITE) it follows the new address and hold.
-func (s *Session) Start(remote sip.RemoteMedia, f codec.Format, dir sip.Direction) error {
+func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
@@ -155,7 +155,7 @@ func (s *Session) Start(remote sip.RemoteMedia, f codec.Format, dir sip.Directio
 			s.log.Warn("re-INVITE changed the codec; keeping the first", "was", s.format.Name, "now", f.Name)
 		}
 		s.stream.SetRemote(remote.Addr)
-		s.setHold(dir == sip.SendOnly || dir == sip.Inactive || remote.Hold())
+		s.setHold(dir == sdp.SendOnly || dir == sdp.Inactive || remote.Hold())
 		if remote.ZRTPHash != "" {
 			s.do(func() { s.peerHash(remote.ZRTPHash) })
 		}
@@ -186,7 +186,7 @@ func (s *Session) Start(remote sip.RemoteMedia, f codec.Format, dir sip.Directio
 		s.m.cfg.Emit(call.SecurityNegotiating{ID: s.id})
 		s.handle(s.eng.Start(s.m.cfg.Now()))
 	})
-	s.setHold(dir == sip.SendOnly || dir == sip.Inactive || remote.Hold())
+	s.setHold(dir == sdp.SendOnly || dir == sdp.Inactive || remote.Hold())
 	return nil
 }
 
@@ -332,7 +332,7 @@ func (s *Session) enableSRTP(k zrtp.SRTPKeys) error {
 	return st.EnableSRTP(rtp.Keys{Profile: p, LocalKey: k.LocalKey, LocalSalt: k.LocalSalt, RemoteKey: k.RemoteKey, RemoteSalt: k.RemoteSalt})
 }
 
-// SetVerified implements sip.Verifier: the person compared the SAS.
+// SetVerified records that the person compared the SAS (or withdrew that).
 func (s *Session) SetVerified(v bool) error {
 	errc := make(chan error, 1)
 	s.do(func() {
@@ -351,7 +351,7 @@ func (s *Session) SetVerified(v bool) error {
 	}
 }
 
-// SendDTMF implements sip.DTMF.
+// SendDTMF sends keypad digits as RFC 4733 telephone-events.
 func (s *Session) SendDTMF(digits string) error {
 	s.mu.Lock()
 	st := s.stream
@@ -362,7 +362,7 @@ func (s *Session) SendDTMF(digits string) error {
 	return st.SendDTMF(digits, 100*time.Millisecond)
 }
 
-// Close implements sip.MediaSession.
+// Close ends the leg's media and frees its socket.
 func (s *Session) Close() error {
 	s.once.Do(func() {
 		close(s.done)

@@ -2,6 +2,7 @@ package callmedia
 
 import (
 	"context"
+	"github.com/padlock-phone/padlock/media/sdp"
 	"math"
 	"net/netip"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/headset"
-	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/store"
 )
 
@@ -125,17 +125,17 @@ func connect(t *testing.T, a, b *side, id call.ID, hashB string) (*Session, *Ses
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sa.Close(); sb.Close() })
-	hash := func(s sip.MediaSession) string { return strings.TrimPrefix(s.Attributes()[0], "zrtp-hash:") }
+	hash := func(s *Session) string { return strings.TrimPrefix(s.Attributes()[0], "zrtp-hash:") }
 	if hashB == "" {
 		hashB = hash(sb)
 	}
-	if err := sa.Start(sip.RemoteMedia{Addr: sb.Addr(), ZRTPHash: hashB, EventPT: 101}, codec.PCMU, sip.SendRecv); err != nil {
+	if err := sa.Start(sdp.Remote{Addr: sb.Addr(), ZRTPHash: hashB, EventPT: 101}, codec.PCMU, sdp.SendRecv); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Start(sip.RemoteMedia{Addr: sa.Addr(), ZRTPHash: hash(sa), EventPT: 101}, codec.PCMU, sip.SendRecv); err != nil {
+	if err := sb.Start(sdp.Remote{Addr: sa.Addr(), ZRTPHash: hash(sa), EventPT: 101}, codec.PCMU, sdp.SendRecv); err != nil {
 		t.Fatal(err)
 	}
-	return sa.(*Session), sb.(*Session)
+	return sa, sb
 }
 
 func level(pcm []int16, rate int, freq float64) float64 {

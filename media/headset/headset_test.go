@@ -11,7 +11,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/padlock-phone/padlock/media/audio"
-	"github.com/padlock-phone/padlock/media/prompts"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -198,31 +197,6 @@ func TestSaturatingMix(t *testing.T) {
 	} {
 		if got := add(tt.a, tt.b); got != tt.want {
 			t.Errorf("add(%d, %d) = %d", tt.a, tt.b, got)
-		}
-	}
-}
-
-// TestVoiceSpeaksTheSAS: the phone's SaySAS ends up in the ear as the
-// spoken words (compared against the prompts themselves).
-func TestVoiceSpeaksTheSAS(t *testing.T) {
-	h, dir := newFileHeadset(t)
-	v := Voice{H: h}
-	v.SaySAS("ybe8")
-	waitFor(t, "speech finished", func() bool { return !h.Busy() })
-	out, rate := readOut(t, dir)
-	want, err := prompts.SAS("ybe8", rate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secured, _ := prompts.Phrase(prompts.CallSecured, rate)
-	compare, _ := prompts.Phrase(prompts.PleaseCompare, rate)
-	start := len(secured) + len(compare)
-	if len(out) < start+len(want) {
-		t.Fatalf("played %d samples, want at least %d", len(out), start+len(want))
-	}
-	for i, s := range want {
-		if out[start+i] != s {
-			t.Fatalf("sample %d of the SAS differs: %d != %d", i, out[start+i], s)
 		}
 	}
 }

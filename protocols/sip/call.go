@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/padlock-phone/padlock/media/sdp"
 	"net/netip"
 	"strings"
 	"sync"
@@ -62,7 +63,7 @@ type sipCall struct {
 	localHold   bool // what the peer agreed to
 	wantHold    bool // what the person asked for
 	remoteHold  bool
-	remote      RemoteMedia
+	remote      sdp.Remote
 	format      codec.Format
 	reinviting  bool
 	hungUp      bool // the person hung up; finish signalling quietly
@@ -128,7 +129,7 @@ func (c *sipCall) end(reason string) {
 
 // localSDP builds our next SDP body. With answerTo nil it is an offer of
 // every format; otherwise the answer to the peer's offer. Call with mu held.
-func (c *sipCall) localSDP(dir Direction, answerTo *RemoteMedia) ([]byte, error) {
+func (c *sipCall) localSDP(dir sdp.Direction, answerTo *sdp.Remote) ([]byte, error) {
 	addr := c.media.Addr()
 	if addr.Addr().IsUnspecified() {
 		// Media listening on every interface: advertise the address this
@@ -137,9 +138,9 @@ func (c *sipCall) localSDP(dir Direction, answerTo *RemoteMedia) ([]byte, error)
 			addr = netip.AddrPortFrom(ip.Unmap(), addr.Port())
 		}
 	}
-	m := LocalMedia{Addr: addr, Formats: offerFormats(), EventPT: TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
+	m := sdp.Local{Addr: addr, Formats: offerFormats(), EventPT: sdp.TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
 	if answerTo != nil {
-		f, ok := Choose(answerTo.Formats, offerFormats())
+		f, ok := sdp.Choose(answerTo.Formats, offerFormats())
 		if !ok {
 			return nil, errors.New("no common audio format")
 		}
@@ -150,18 +151,18 @@ func (c *sipCall) localSDP(dir Direction, answerTo *RemoteMedia) ([]byte, error)
 		}
 	}
 	c.sessVer++
-	return BuildSDP(c.sessID, c.sessVer, m)
+	return sdp.Build(c.sessID, c.sessVer, m)
 }
 
 // answerDirection is our direction for a peer's offer, given our own hold.
-func answerDirection(offered Direction, localHold bool) Direction {
+func answerDirection(offered sdp.Direction, localHold bool) sdp.Direction {
 	dir := offered.Reverse()
 	if localHold {
 		switch dir {
-		case SendRecv:
-			dir = SendOnly
-		case RecvOnly:
-			dir = Inactive
+		case sdp.SendRecv:
+			dir = sdp.SendOnly
+		case sdp.RecvOnly:
+			dir = sdp.Inactive
 		}
 	}
 	return dir
@@ -195,7 +196,7 @@ func (d *Driver) dial(a *ua, target string) (call.ID, error) {
 		return "", err
 	}
 	c.mu.Lock()
-	offer, err := c.localSDP(SendRecv, nil)
+	offer, err := c.localSDP(sdp.SendRecv, nil)
 	c.mu.Unlock()
 	if err != nil {
 		c.media.Close()

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"github.com/padlock-phone/padlock/media/sdp"
 	"net/netip"
 	"strings"
 	"testing"
@@ -225,7 +226,7 @@ func TestCallsThroughKamailio(t *testing.T) {
 				t.Fatalf("%s: held %v", cmd, h.On)
 			}
 			st, _ := w.media.lastStart(id)
-			if want := map[bool]Direction{true: RecvOnly, false: SendRecv}[on]; st.Dir != want {
+			if want := map[bool]sdp.Direction{true: sdp.RecvOnly, false: sdp.SendRecv}[on]; st.Dir != want {
 				t.Errorf("%s: our media direction %s, want %s", cmd, st.Dir, want)
 			}
 			if on {
@@ -258,7 +259,7 @@ func TestCallsThroughKamailio(t *testing.T) {
 				t.Fatalf("quick hold/resume: %+v, want on=%v", h, on)
 			}
 		}
-		if st, _ := w.media.lastStart(id); st.Dir != SendRecv {
+		if st, _ := w.media.lastStart(id); st.Dir != sdp.SendRecv {
 			t.Errorf("after quick hold/resume media is %s", st.Dir)
 		}
 		for _, on := range []bool{true, false} {
@@ -271,9 +272,9 @@ func TestCallsThroughKamailio(t *testing.T) {
 				t.Fatalf("hold %v: %+v", on, h)
 			}
 			st, _ := w.media.lastStart(id)
-			wantDir, wantRemote := SendRecv, SendRecv
+			wantDir, wantRemote := sdp.SendRecv, sdp.SendRecv
 			if on {
-				wantDir, wantRemote = SendOnly, RecvOnly
+				wantDir, wantRemote = sdp.SendOnly, sdp.RecvOnly
 			}
 			if st.Dir != wantDir || st.Remote.Direction != wantRemote {
 				t.Errorf("hold %v: media %s, linphonec answered %s", on, st.Dir, st.Remote.Direction)

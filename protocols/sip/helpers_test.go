@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"github.com/padlock-phone/padlock/media/sdp"
 	"net"
 	"net/netip"
 	"strconv"
@@ -27,9 +28,9 @@ type udpSession struct {
 }
 
 type mediaStart struct {
-	Remote RemoteMedia
+	Remote sdp.Remote
 	Format codec.Format
-	Dir    Direction
+	Dir    sdp.Direction
 }
 
 func newUDPMedia() *udpMedia { return &udpMedia{sessions: map[call.ID]*udpSession{}} }
@@ -68,7 +69,7 @@ func (s *udpSession) Addr() netip.AddrPort {
 
 func (s *udpSession) Attributes() []string { return nil }
 
-func (s *udpSession) Start(r RemoteMedia, f codec.Format, d Direction) error {
+func (s *udpSession) Start(r sdp.Remote, f codec.Format, d sdp.Direction) error {
 	s.m.mu.Lock()
 	s.starts = append(s.starts, mediaStart{r, f, d})
 	s.m.mu.Unlock()

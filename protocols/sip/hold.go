@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"fmt"
+	"github.com/padlock-phone/padlock/media/sdp"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -63,9 +64,9 @@ func (c *sipCall) reinvite(on bool) error {
 }
 
 func (c *sipCall) reinviteOnce(on bool) (retry bool, err error) {
-	dir := SendRecv
+	dir := sdp.SendRecv
 	if on {
-		dir = SendOnly
+		dir = sdp.SendOnly
 	}
 	c.mu.Lock()
 	if c.state != stUp {
@@ -134,7 +135,7 @@ func (c *sipCall) reinviteOnce(on bool) (retry bool, err error) {
 				c.sendAck(ack.Clone())
 			}
 		})
-		remote, perr := ParseSDP(res.Body())
+		remote, perr := sdp.Parse(res.Body())
 		if perr != nil || len(remote.Formats) == 0 {
 			return false, fmt.Errorf("unusable SDP in the answer to our re-INVITE: %v", perr)
 		}

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"fmt"
+	"github.com/padlock-phone/padlock/media/sdp"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -41,10 +42,10 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// An INVITE without a body asks us to offer in the 200; the answer
 	// then comes in the ACK (RFC 3261 13.2.1).
 	offerless := len(req.Body()) == 0
-	var remote RemoteMedia
+	var remote sdp.Remote
 	if !offerless {
 		var err error
-		remote, err = ParseSDP(req.Body())
+		remote, err = sdp.Parse(req.Body())
 		if err != nil || len(remote.Formats) == 0 {
 			// An SRTP-only offer, or no codec we share: RFC 3264 says 488.
 			a.log.Info("incoming call refused: unusable offer", "from", person(req.From().Address), "err", err)
@@ -121,7 +122,7 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // answer sends 200 with our SDP answer (or, for an offerless INVITE, our
 // offer) and waits in the background for the ACK, retransmitting the 200
 // over UDP as RFC 3261 13.3.1.4 asks.
-func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote RemoteMedia, offerless bool) {
+func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote sdp.Remote, offerless bool) {
 	c.mu.Lock()
 	if c.state != stDialing {
 		// Hung up while answering: the INVITE still needs a final answer.
@@ -131,7 +132,7 @@ func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote Remo
 	}
 	var body []byte
 	var err error
-	dir := SendRecv
+	dir := sdp.SendRecv
 	if offerless {
 		body, err = c.localSDP(dir, nil)
 	} else {
@@ -145,7 +146,7 @@ func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote Remo
 		return
 	}
 	c.state = stAnswered
-	c.format, _ = Choose(remote.Formats, offerFormats())
+	c.format, _ = sdp.Choose(remote.Formats, offerFormats())
 	ack := make(chan *sip.Request, 1)
 	cseq := inv.CSeq().SeqNo
 	c.ackWait[cseq] = ack
@@ -172,8 +173,8 @@ func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote Remo
 			return
 		}
 		if offerless {
-			remote, err := ParseSDP(got.Body())
-			f, shared := Choose(remote.Formats, offerFormats())
+			remote, err := sdp.Parse(got.Body())
+			f, shared := sdp.Choose(remote.Formats, offerFormats())
 			if err != nil || !shared {
 				c.bye()
 				c.end("the caller answered our offer without usable audio")
@@ -279,7 +280,7 @@ func (c *sipCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.dlg.remoteCSeq = req.CSeq().SeqNo
-	remote, err := ParseSDP(req.Body())
+	remote, err := sdp.Parse(req.Body())
 	if err != nil || len(remote.Formats) == 0 {
 		c.mu.Unlock()
 		respond(c.a.log, tx, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
@@ -298,7 +299,7 @@ func (c *sipCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	wasHeld := c.remoteHold
 	c.remoteHold = remote.Hold()
 	c.remote = remote
-	c.format, _ = Choose(remote.Formats, offerFormats())
+	c.format, _ = sdp.Choose(remote.Formats, offerFormats())
 	f := c.format
 	ack := make(chan *sip.Request, 1)
 	cseq := req.CSeq().SeqNo

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"github.com/padlock-phone/padlock/media/sdp"
 	"net/netip"
 
 	"github.com/padlock-phone/padlock/call"
@@ -29,7 +30,7 @@ type MediaSession interface {
 	Attributes() []string
 	// Start is called each time offer/answer completes: the first time
 	// the call is answered, and again after every re-INVITE.
-	Start(remote RemoteMedia, f codec.Format, dir Direction) error
+	Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) error
 	// Close frees the socket when the call ends.
 	Close() error
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/padlock-phone/padlock/media/sdp"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -180,7 +181,7 @@ func (c *sipCall) established(tx sip.ClientTransaction, req *sip.Request, res *s
 		c.bye()
 		return
 	}
-	remote, err := ParseSDP(res.Body())
+	remote, err := sdp.Parse(res.Body())
 	if err != nil || len(remote.Formats) == 0 {
 		reason := "the other phone answered without usable audio"
 		if err != nil {
@@ -199,7 +200,7 @@ func (c *sipCall) established(tx sip.ClientTransaction, req *sip.Request, res *s
 	c.format = remote.Formats[0]
 	c.remoteHold = remote.Hold()
 	c.mu.Unlock()
-	if err := c.media.Start(remote, remote.Formats[0], SendRecv); err != nil {
+	if err := c.media.Start(remote, remote.Formats[0], sdp.SendRecv); err != nil {
 		c.a.log.Warn("media did not start", "call", c.id, "err", err)
 	}
 	c.d.emit(call.Answered{ID: c.id})

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"fmt"
+	"github.com/padlock-phone/padlock/media/sdp"
 	"net"
 	"strings"
 	"testing"
@@ -110,8 +111,8 @@ func TestRawOfferlessInvite(t *testing.T) {
 	if tagOf(ok.To().Params) == "" || tagOf(ok.To().Params) != tagOf(ringing.To().Params) {
 		t.Fatalf("To tags differ: 180 %q, 200 %q", ringing.To().Value(), ok.To().Value())
 	}
-	offer, err := ParseSDP(ok.Body())
-	if err != nil || len(offer.Formats) != 3 || offer.EventPT != TelephoneEventPT {
+	offer, err := sdp.Parse(ok.Body())
+	if err != nil || len(offer.Formats) != 3 || offer.EventPT != sdp.TelephoneEventPT {
 		t.Fatalf("our offer in the 200: %+v %v\n%s", offer, err, ok.Body())
 	}
 	toTag := tagOf(ok.To().Params)
@@ -122,13 +123,13 @@ func TestRawOfferlessInvite(t *testing.T) {
 	p.request("ACK", "ACK", 1, "c-offerless", "zt", toTag, zoeOffer)
 	waitEvent[call.Answered](t, d, in.ID, time.Second)
 	st, _ := m.lastStart(in.ID)
-	if st.Format.Name != "PCMA" || st.Remote.Addr.Port() != 40100 || st.Dir != SendRecv {
+	if st.Format.Name != "PCMA" || st.Remote.Addr.Port() != 40100 || st.Dir != sdp.SendRecv {
 		t.Errorf("media %+v", st)
 	}
 	// Hold from zoe: a re-INVITE with sendonly.
 	p.request("INVITE", "INVITE", 2, "c-offerless", "zt", toTag, strings.Replace(zoeOffer, "101\r\n", "101\r\na=sendonly\r\n", 1))
 	reok := p.response(200)
-	if r, _ := ParseSDP(reok.Body()); r.Direction != RecvOnly {
+	if r, _ := sdp.Parse(reok.Body()); r.Direction != sdp.RecvOnly {
 		t.Errorf("answer to hold says %s", r.Direction)
 	}
 	p.request("ACK", "ACK", 2, "c-offerless", "zt", toTag, "")

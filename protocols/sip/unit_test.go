@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"github.com/padlock-phone/padlock/media/sdp"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -157,17 +158,17 @@ func TestFailureReason(t *testing.T) {
 
 func TestAnswerDirection(t *testing.T) {
 	tests := []struct {
-		offered Direction
+		offered sdp.Direction
 		hold    bool
-		want    Direction
+		want    sdp.Direction
 	}{
-		{SendRecv, false, SendRecv},
-		{SendOnly, false, RecvOnly},
-		{RecvOnly, false, SendOnly},
-		{Inactive, false, Inactive},
-		{SendRecv, true, SendOnly},
-		{SendOnly, true, Inactive},
-		{RecvOnly, true, SendOnly},
+		{sdp.SendRecv, false, sdp.SendRecv},
+		{sdp.SendOnly, false, sdp.RecvOnly},
+		{sdp.RecvOnly, false, sdp.SendOnly},
+		{sdp.Inactive, false, sdp.Inactive},
+		{sdp.SendRecv, true, sdp.SendOnly},
+		{sdp.SendOnly, true, sdp.Inactive},
+		{sdp.RecvOnly, true, sdp.SendOnly},
 	}
 	for _, tc := range tests {
 		if got := answerDirection(tc.offered, tc.hold); got != tc.want {
@@ -369,24 +370,24 @@ func (failingMedia) NewSession(call.ID) (MediaSession, error) {
 }
 
 func BenchmarkBuildSDP(b *testing.B) {
-	m := LocalMedia{Addr: netip.MustParseAddrPort("192.168.1.20:40000"), Formats: offerFormats(), EventPT: TelephoneEventPT,
+	m := sdp.Local{Addr: netip.MustParseAddrPort("192.168.1.20:40000"), Formats: offerFormats(), EventPT: sdp.TelephoneEventPT,
 		Attributes: []string{"zrtp-hash:1.10 0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"}}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, err := BuildSDP(1, uint64(i), m); err != nil {
+		if _, err := sdp.Build(1, uint64(i), m); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkParseSDP(b *testing.B) {
-	body, err := BuildSDP(1, 1, LocalMedia{Addr: netip.MustParseAddrPort("192.168.1.20:40000"), Formats: []codec.Format{codec.PCMU, codec.PCMA, codec.G722}, EventPT: 101})
+	body, err := sdp.Build(1, 1, sdp.Local{Addr: netip.MustParseAddrPort("192.168.1.20:40000"), Formats: []codec.Format{codec.PCMU, codec.PCMA, codec.G722}, EventPT: 101})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseSDP(body); err != nil {
+		if _, err := sdp.Parse(body); err != nil {
 			b.Fatal(err)
 		}
 	}

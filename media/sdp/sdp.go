@@ -1,4 +1,9 @@
-package sip
+// Package sdp is a call leg's media description: what this phone offers or
+// answers (address, codecs, direction, extra attributes such as a=zrtp-hash)
+// and what the peer's SDP says. It belongs to media, not to a signalling
+// protocol: SIP carries it in INVITE bodies and Jingle will translate its
+// descriptions to and from it.
+package sdp
 
 import (
 	"errors"
@@ -7,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pion/sdp/v3"
+	psdp "github.com/pion/sdp/v3"
 
 	"github.com/padlock-phone/padlock/media/codec"
 )
@@ -42,9 +47,9 @@ const TelephoneEventPT = 101
 // Ptime is the packet time offered, in milliseconds.
 const Ptime = 20
 
-// LocalMedia is what this phone puts into an offer or answer: the RTP
+// Local is what this phone puts into an offer or answer: the RTP
 // address and the audio formats, best first.
-type LocalMedia struct {
+type Local struct {
 	Addr    netip.AddrPort
 	Formats []codec.Format
 	// EventPT is the payload type of "telephone-event/8000" (RFC 4733);
@@ -56,8 +61,8 @@ type LocalMedia struct {
 	Attributes []string
 }
 
-// RemoteMedia is what the peer's SDP says.
-type RemoteMedia struct {
+// Remote is what the peer's SDP says.
+type Remote struct {
 	Addr      netip.AddrPort
 	Formats   []codec.Format // the peer's formats that we also know, in its order
 	EventPT   int            // telephone-event payload type, -1 if none
@@ -68,13 +73,13 @@ type RemoteMedia struct {
 }
 
 // Hold reports whether the peer's SDP puts us on hold (it will not send).
-func (r RemoteMedia) Hold() bool {
+func (r Remote) Hold() bool {
 	return r.Direction == SendOnly || r.Direction == Inactive || r.Addr.Addr().IsUnspecified()
 }
 
-// BuildSDP writes an SDP body for m. sessID stays the same for the whole
+// Build writes an SDP body for m. sessID stays the same for the whole
 // call and version goes up by one with every new offer or answer.
-func BuildSDP(sessID, version uint64, m LocalMedia) ([]byte, error) {
+func Build(sessID, version uint64, m Local) ([]byte, error) {
 	if !m.Addr.IsValid() {
 		return nil, errors.New("sdp: no local RTP address")
 	}
@@ -86,66 +91,66 @@ func BuildSDP(sessID, version uint64, m LocalMedia) ([]byte, error) {
 	if ip.Is6() {
 		addrType = "IP6"
 	}
-	conn := &sdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &sdp.Address{Address: ip.String()}}
-	md := &sdp.MediaDescription{
-		MediaName: sdp.MediaName{
+	conn := &psdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &psdp.Address{Address: ip.String()}}
+	md := &psdp.MediaDescription{
+		MediaName: psdp.MediaName{
 			Media:  "audio",
-			Port:   sdp.RangedPort{Value: int(m.Addr.Port())},
+			Port:   psdp.RangedPort{Value: int(m.Addr.Port())},
 			Protos: []string{"RTP", "AVP"},
 		},
 	}
 	for _, f := range m.Formats {
 		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(f.PayloadType)))
-		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtpmap", f.Rtpmap()))
+		md.Attributes = append(md.Attributes, psdp.NewAttribute("rtpmap", f.Rtpmap()))
 	}
 	if m.EventPT != 0 {
 		pt := strconv.Itoa(int(m.EventPT))
 		md.MediaName.Formats = append(md.MediaName.Formats, pt)
 		md.Attributes = append(md.Attributes,
-			sdp.NewAttribute("rtpmap", pt+" telephone-event/8000"),
-			sdp.NewAttribute("fmtp", pt+" 0-16"))
+			psdp.NewAttribute("rtpmap", pt+" telephone-event/8000"),
+			psdp.NewAttribute("fmtp", pt+" 0-16"))
 	}
-	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", strconv.Itoa(Ptime)))
+	md.Attributes = append(md.Attributes, psdp.NewAttribute("ptime", strconv.Itoa(Ptime)))
 	for _, a := range m.Attributes {
 		k, v, ok := strings.Cut(a, ":")
 		if !ok {
-			md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(a))
+			md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(a))
 			continue
 		}
-		md.Attributes = append(md.Attributes, sdp.NewAttribute(k, v))
+		md.Attributes = append(md.Attributes, psdp.NewAttribute(k, v))
 	}
 	dir := m.Direction
 	if dir == "" {
 		dir = SendRecv
 	}
-	md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(string(dir)))
-	s := &sdp.SessionDescription{
-		Origin: sdp.Origin{
+	md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(string(dir)))
+	s := &psdp.SessionDescription{
+		Origin: psdp.Origin{
 			Username: "padlock", SessionID: sessID, SessionVersion: version,
 			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String(),
 		},
 		SessionName:           "padlock",
 		ConnectionInformation: conn,
-		TimeDescriptions:      []sdp.TimeDescription{{}},
-		MediaDescriptions:     []*sdp.MediaDescription{md},
+		TimeDescriptions:      []psdp.TimeDescription{{}},
+		MediaDescriptions:     []*psdp.MediaDescription{md},
 	}
 	return s.Marshal()
 }
 
-// ParseSDP reads the first audio stream of a peer's SDP. Formats it does not
+// Parse reads the first audio stream of a peer's SDP. Formats it does not
 // know (opus, speex, ...) are left out; an offer with none we know is an
 // error the caller answers with 488.
-func ParseSDP(body []byte) (RemoteMedia, error) {
-	var s sdp.SessionDescription
+func Parse(body []byte) (Remote, error) {
+	var s psdp.SessionDescription
 	if err := s.Unmarshal(body); err != nil {
-		return RemoteMedia{}, fmt.Errorf("sdp: %w", err)
+		return Remote{}, fmt.Errorf("sdp: %w", err)
 	}
-	r := RemoteMedia{EventPT: -1, Direction: SendRecv}
+	r := Remote{EventPT: -1, Direction: SendRecv}
 	sessDir := directionOf(s.Attributes)
 	if sessDir != "" {
 		r.Direction = sessDir
 	}
-	var md *sdp.MediaDescription
+	var md *psdp.MediaDescription
 	for _, m := range s.MediaDescriptions {
 		if m.MediaName.Media == "audio" && m.MediaName.Port.Value != 0 {
 			md = m
@@ -153,26 +158,26 @@ func ParseSDP(body []byte) (RemoteMedia, error) {
 		}
 	}
 	if md == nil {
-		return RemoteMedia{}, errors.New("sdp: no audio stream")
+		return Remote{}, errors.New("sdp: no audio stream")
 	}
 	proto := strings.Join(md.MediaName.Protos, "/")
 	if proto != "RTP/AVP" {
-		return RemoteMedia{}, fmt.Errorf("sdp: audio profile %s is not RTP/AVP", proto)
+		return Remote{}, fmt.Errorf("sdp: audio profile %s is not RTP/AVP", proto)
 	}
 	conn := md.ConnectionInformation
 	if conn == nil {
 		conn = s.ConnectionInformation
 	}
 	if conn == nil || conn.Address == nil {
-		return RemoteMedia{}, errors.New("sdp: no connection address")
+		return Remote{}, errors.New("sdp: no connection address")
 	}
 	ip, err := netip.ParseAddr(conn.Address.Address)
 	if err != nil {
-		return RemoteMedia{}, fmt.Errorf("sdp: connection address %q is not an IP address", conn.Address.Address)
+		return Remote{}, fmt.Errorf("sdp: connection address %q is not an IP address", conn.Address.Address)
 	}
 	port := md.MediaName.Port.Value
 	if port < 0 || port > 65535 {
-		return RemoteMedia{}, fmt.Errorf("sdp: port %d out of range", port)
+		return Remote{}, fmt.Errorf("sdp: port %d out of range", port)
 	}
 	r.Addr = netip.AddrPortFrom(ip, uint16(port))
 	if d := directionOf(md.Attributes); d != "" {
@@ -218,7 +223,7 @@ func ParseSDP(body []byte) (RemoteMedia, error) {
 	return r, nil
 }
 
-func directionOf(attrs []sdp.Attribute) Direction {
+func directionOf(attrs []psdp.Attribute) Direction {
 	for _, a := range attrs {
 		switch Direction(a.Key) {
 		case SendRecv, SendOnly, RecvOnly, Inactive:

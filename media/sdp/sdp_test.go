@@ -1,4 +1,4 @@
-package sip
+package sdp
 
 import (
 	"net/netip"
@@ -11,14 +11,14 @@ import (
 	"github.com/padlock-phone/padlock/media/codec"
 )
 
-func TestBuildSDPOffer(t *testing.T) {
-	m := LocalMedia{
+func TestBuildOffer(t *testing.T) {
+	m := Local{
 		Addr:       netip.MustParseAddrPort("127.0.0.1:40000"),
-		Formats:    offerFormats(),
+		Formats:    []codec.Format{codec.PCMU, codec.PCMA, codec.G722},
 		EventPT:    TelephoneEventPT,
 		Attributes: []string{"zrtp-hash:1.10 abcd"},
 	}
-	b, err := BuildSDP(42, 1, m)
+	b, err := Build(42, 1, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,29 +43,29 @@ func TestBuildSDPOffer(t *testing.T) {
 		}
 	}
 	// Our own offer must read back to what we put in.
-	r, err := ParseSDP(b)
+	r, err := Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantR := RemoteMedia{Addr: m.Addr, Formats: m.Formats, EventPT: 101, Direction: SendRecv, ZRTPHash: "1.10 abcd", Ptime: 20}
+	wantR := Remote{Addr: m.Addr, Formats: m.Formats, EventPT: 101, Direction: SendRecv, ZRTPHash: "1.10 abcd", Ptime: 20}
 	if !reflect.DeepEqual(r, wantR) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", r, wantR)
 	}
 }
 
-func TestBuildSDPErrors(t *testing.T) {
-	for name, m := range map[string]LocalMedia{
-		"no address": {Formats: offerFormats()},
+func TestBuildErrors(t *testing.T) {
+	for name, m := range map[string]Local{
+		"no address": {Formats: []codec.Format{codec.PCMU, codec.PCMA, codec.G722}},
 		"no formats": {Addr: netip.MustParseAddrPort("127.0.0.1:4000")},
 	} {
-		if _, err := BuildSDP(1, 1, m); err == nil {
+		if _, err := Build(1, 1, m); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
 }
 
-func TestBuildSDPHoldIPv6(t *testing.T) {
-	b, err := BuildSDP(7, 3, LocalMedia{Addr: netip.MustParseAddrPort("[::1]:5000"), Formats: []codec.Format{codec.PCMA}, Direction: SendOnly})
+func TestBuildHoldIPv6(t *testing.T) {
+	b, err := Build(7, 3, Local{Addr: netip.MustParseAddrPort("[::1]:5000"), Formats: []codec.Format{codec.PCMA}, Direction: SendOnly})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,27 +76,27 @@ func TestBuildSDPHoldIPv6(t *testing.T) {
 	}
 }
 
-func TestParseSDP(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		file    string
-		want    RemoteMedia
+		want    Remote
 		wantErr string
 	}{
 		// Captured from linphonec 5.1.65 (linphone-cli on Debian 12) calling a bare UDP socket.
-		{file: "linphonec-5.1.65_offer.sdp", want: RemoteMedia{
+		{file: "linphonec-5.1.65_offer.sdp", want: Remote{
 			Addr:      netip.MustParseAddrPort("[fd00::2]:57532"),
 			Formats:   []codec.Format{codec.PCMU, codec.PCMA},
 			EventPT:   101,
 			Direction: SendRecv,
 		}},
-		{file: "linphonec-5.1.65_offer_zrtp.sdp", want: RemoteMedia{
+		{file: "linphonec-5.1.65_offer_zrtp.sdp", want: Remote{
 			Addr:      netip.MustParseAddrPort("[fd00::2]:57784"),
 			Formats:   []codec.Format{codec.PCMU, codec.PCMA},
 			EventPT:   101,
 			Direction: SendRecv,
 			ZRTPHash:  "1.10 1de8fe01bbc25354cc645782d135f3b1cd4f6030fcf3e11fb0e6eee626a4f39f",
 		}},
-		{file: "linphone_hold_answer.sdp", want: RemoteMedia{
+		{file: "linphone_hold_answer.sdp", want: Remote{
 			Addr:      netip.MustParseAddrPort("127.0.0.1:7078"),
 			Formats:   []codec.Format{codec.PCMA},
 			EventPT:   101,
@@ -110,7 +110,7 @@ func TestParseSDP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := ParseSDP(b)
+			got, err := Parse(b)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -127,7 +127,7 @@ func TestParseSDP(t *testing.T) {
 	}
 }
 
-func TestParseSDPBroken(t *testing.T) {
+func TestParseBroken(t *testing.T) {
 	tests := map[string]string{
 		"empty":        "",
 		"no audio":     "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n",
@@ -136,13 +136,13 @@ func TestParseSDPBroken(t *testing.T) {
 		"hostname c=":  "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 example.org\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n",
 	}
 	for name, body := range tests {
-		if r, err := ParseSDP([]byte(body)); err == nil {
+		if r, err := Parse([]byte(body)); err == nil {
 			t.Errorf("%s: no error, got %+v", name, r)
 		}
 	}
 }
 
-func TestParseSDPFormatRules(t *testing.T) {
+func TestParseFormatRules(t *testing.T) {
 	head := "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
 	tests := []struct {
 		name, media string
@@ -158,7 +158,7 @@ func TestParseSDPFormatRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := ParseSDP([]byte(head + tc.media))
+			r, err := Parse([]byte(head + tc.media))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +173,7 @@ func TestParseSDPFormatRules(t *testing.T) {
 }
 
 func TestChoose(t *testing.T) {
-	ours := offerFormats()
+	ours := []codec.Format{codec.PCMU, codec.PCMA, codec.G722}
 	tests := []struct {
 		offered []codec.Format
 		want    codec.Format
@@ -199,7 +199,7 @@ func TestDirectionReverse(t *testing.T) {
 	}
 }
 
-func FuzzParseSDP(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.sdp")
 	for _, p := range files {
 		b, err := os.ReadFile(p)
@@ -210,7 +210,7 @@ func FuzzParseSDP(f *testing.F) {
 	}
 	f.Add([]byte("v=0\r\nm=audio 1 RTP/AVP 0\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := ParseSDP(b)
+		r, err := Parse(b)
 		if err != nil {
 			return
 		}
@@ -219,7 +219,7 @@ func FuzzParseSDP(f *testing.F) {
 		}
 		// Whatever we accepted, we can answer.
 		if len(r.Formats) > 0 {
-			if _, err := BuildSDP(1, 1, LocalMedia{Addr: r.Addr, Formats: r.Formats, Direction: r.Direction.Reverse()}); err != nil {
+			if _, err := Build(1, 1, Local{Addr: r.Addr, Formats: r.Formats, Direction: r.Direction.Reverse()}); err != nil {
 				t.Fatalf("cannot answer accepted SDP: %v", err)
 			}
 		}

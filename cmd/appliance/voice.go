@@ -1,23 +1,25 @@
-package headset
+package main
 
 import (
 	"log/slog"
 
+	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/media/prompts"
 	"github.com/padlock-phone/padlock/phone"
 )
 
-// Voice is the phone's voice in the headset: the ring tone and the
-// spoken SAS and warnings (media/prompts). It implements phone.Voice.
-type Voice struct {
-	H   *Headset
+// voice is the phone's voice in the headset: the ring tone and the spoken
+// SAS and warnings (media/prompts). It is the adapter from the brain's
+// phone.Voice to the headset, so media never imports the brain.
+type voice struct {
+	H   *headset.Headset
 	Log *slog.Logger
 }
 
-var _ phone.Voice = Voice{}
+var _ phone.Voice = voice{}
 
 // Ring implements phone.Voice.
-func (v Voice) Ring(on bool) {
+func (v voice) Ring(on bool) {
 	if on {
 		v.H.Ring(prompts.Ring)
 		return
@@ -27,7 +29,7 @@ func (v Voice) Ring(on bool) {
 
 // SaySAS implements phone.Voice: "call secured, please compare", then the
 // SAS word by word. The SAS itself is never logged.
-func (v Voice) SaySAS(sas string) {
+func (v voice) SaySAS(sas string) {
 	v.H.Play(v.phrase(prompts.CallSecured))
 	v.H.Play(v.phrase(prompts.PleaseCompare))
 	v.H.Play(func(rate int) []int16 {
@@ -41,7 +43,7 @@ func (v Voice) SaySAS(sas string) {
 }
 
 // Announce implements phone.Voice.
-func (v Voice) Announce(a phone.Announcement) {
+func (v voice) Announce(a phone.Announcement) {
 	switch a {
 	case phone.SASConfirmed:
 		v.H.Play(prompts.Chime)
@@ -56,7 +58,7 @@ func (v Voice) Announce(a phone.Announcement) {
 	}
 }
 
-func (v Voice) phrase(n prompts.Name) Sound {
+func (v voice) phrase(n prompts.Name) headset.Sound {
 	return func(rate int) []int16 {
 		pcm, err := prompts.Phrase(n, rate)
 		if err != nil {
@@ -66,7 +68,7 @@ func (v Voice) phrase(n prompts.Name) Sound {
 	}
 }
 
-func (v Voice) log() *slog.Logger {
+func (v voice) log() *slog.Logger {
 	if v.Log == nil {
 		return slog.Default()
 	}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/padlock-phone/padlock/media/audio"
+	"github.com/padlock-phone/padlock/media/headset"
+	"github.com/padlock-phone/padlock/media/prompts"
+)
+
+// TestVoiceSpeaksTheSAS: the brain's SaySAS ends up in the ear as the spoken
+// words, sample for sample (compared against the prompts themselves).
+func TestVoiceSpeaksTheSAS(t *testing.T) {
+	dir := t.TempDir()
+	dev, err := audio.NewFile(dir, audio.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	h := headset.New(dev, nil)
+	t.Cleanup(func() { h.Close() })
+
+	voice{H: h}.SaySAS("ybe8")
+	deadline := time.Now().Add(10 * time.Second)
+	for h.Busy() {
+		if time.Now().After(deadline) {
+			t.Fatal("the SAS was still being spoken after 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	out, rate, err := audio.ReadWAV(filepath.Join(dir, "out.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := prompts.SAS("ybe8", rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secured, _ := prompts.Phrase(prompts.CallSecured, rate)
+	compare, _ := prompts.Phrase(prompts.PleaseCompare, rate)
+	start := len(secured) + len(compare)
+	if len(out) < start+len(want) {
+		t.Fatalf("played %d samples, want at least %d", len(out), start+len(want))
+	}
+	for i, s := range want {
+		if out[start+i] != s {
+			t.Fatalf("sample %d of the SAS differs: %d != %d", i, out[start+i], s)
+		}
+	}
+}
