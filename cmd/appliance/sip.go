@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"sync"
 
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/keyring"
@@ -22,7 +21,6 @@ import (
 type sipSide struct {
 	line *sipline.Line
 	kick chan struct{}
-	wg   sync.WaitGroup
 }
 
 // poster is where driver events go: the phone brain, set once it exists.

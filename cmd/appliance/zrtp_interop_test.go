@@ -618,7 +618,7 @@ func TestZRTPManInTheMiddle(t *testing.T) {
 	bob := b.peer(t, "bob", false, nil)
 	defer b.dumpOnFailure(t, bob)
 
-	v, mark := b.call(t, bob, true, "sip:bob@127.0.0.1")
+	_, mark := b.call(t, bob, true, "sip:bob@127.0.0.1")
 	bob.WaitSAS(t, mark, 15*time.Second)
 	bob.SetVerified(t)
 	b.a.do(t, "POST", "/call/confirm", nil, b.csrf)
@@ -627,7 +627,7 @@ func TestZRTPManInTheMiddle(t *testing.T) {
 
 	r := startRelay(t, b, "sip:bob@127.0.0.1", false)
 	mark = bob.Mark()
-	v, _ = b.call(t, bob, true, "sip:carol@127.0.0.1")
+	v, _ := b.call(t, bob, true, "sip:carol@127.0.0.1")
 	if v["security"] != "secured" {
 		t.Fatalf("call through the relay: security %v, want secured (not verified)", v["security"])
 	}

@@ -43,7 +43,6 @@ type Headset struct {
 	playPos int
 	rate    int
 	stream  audio.Stream
-	wake    chan struct{} // a running pump re-reads the state
 	wg      sync.WaitGroup
 	closed  bool
 }
