@@ -6,7 +6,7 @@ HTTPS   ?= 127.0.0.1:8443
 PKGS    := $(shell grep -v '^\#' deps.txt | tr '\n' ' ')
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test deps lint tidy-check bench fuzz build
+.PHONY: run test deps lint tidy-check bench fuzz build screenshots
 
 # build says what it is doing: the first build downloads the modules and
 # compiles SQLite and the codecs (minutes on 2 cores); -v lists each package
@@ -41,6 +41,12 @@ lint:
 # path, are `tool` directives in go.mod, so tidy keeps their modules.
 tidy-check:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+
+# screenshots renders every page the look test walks, at 375 and 1280 px,
+# into docs/screenshots (the pictures the docs show are of the pages as they are).
+screenshots:
+	@mkdir -p docs/screenshots
+	PADLOCK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestEveryPageLooksRight' ./cmd/appliance
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
