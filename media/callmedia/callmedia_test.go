@@ -15,6 +15,7 @@ import (
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/crypto/zrtp"
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/headset"
@@ -138,16 +139,8 @@ func connect(t *testing.T, a, b *side, id call.ID, hashB string) (*Session, *Ses
 	return sa.(*Session), sb.(*Session)
 }
 
-func level(pcm []int16, rate int, freq float64) float64 {
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
-}
+// level is the amplitude (1: full scale) of freq in pcm (tone.Level).
+func level(pcm []int16, rate int, freq float64) float64 { return tone.Level(pcm, rate, freq) }
 
 // TestSecuredCallCarriesAudio: two phones agree on keys and SAS over real
 // sockets, audio flows encrypted from A's microphone into B's ear, and a

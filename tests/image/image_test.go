@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/image"
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/webadmin"
 )
 
@@ -536,14 +536,5 @@ func lastSamples(name string, n int) []int16 {
 	return pcm
 }
 
-// goertzel is the amplitude (full scale 1) of freq in pcm.
-func goertzel(pcm []int16, rate int, freq float64) float64 {
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
-}
+// goertzel is the amplitude (full scale 1) of freq in pcm (tone.Level).
+func goertzel(pcm []int16, rate int, freq float64) float64 { return tone.Level(pcm, rate, freq) }
