@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/image"
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/webadmin"
 )
@@ -149,15 +150,11 @@ func TestImageIsReproducible(t *testing.T) {
 	}
 }
 
-// freePort asks the kernel for an unused loopback port.
+// freePort is a loopback TCP port reserved for the test, for QEMU to
+// forward (testkit/ports).
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports.Reserve(t, 1, ports.TCPOnly)[0]
 }
 
 // device is a booted image and the ways into it.

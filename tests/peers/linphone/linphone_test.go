@@ -1,12 +1,15 @@
 package linphone
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 	testtone "github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
@@ -117,5 +120,17 @@ func TestRC(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLaunchReportsTakenSIPPort: a linphonec whose SIP port is already
+// bound says so, and launch reports it as ports.ErrInUse, which is what
+// makes Start try other ports.
+func TestLaunchReportsTakenSIPPort(t *testing.T) {
+	taken := ports.UDP(t)
+	rtp := ports.Reserve(t, 6, ports.UDPOnly)
+	_, err := launch(t, Binary(t), Config{User: "zed", MediaEncryption: "none"}, taken.LocalAddr().(*net.UDPAddr).Port, rtp[0])
+	if !errors.Is(err, ports.ErrInUse) {
+		t.Fatalf("launch on a taken SIP port: %v, want ports.ErrInUse", err)
 	}
 }
