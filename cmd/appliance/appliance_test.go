@@ -3,18 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
-	"io"
-	"math"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +19,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/padlock-phone/padlock/crypto/vault"
+	"github.com/padlock-phone/padlock/internal/testkit/admin"
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 )
 
@@ -52,7 +49,8 @@ type app struct {
 	base   string // https://127.0.0.1:port
 	plain  string // http://127.0.0.1:port (redirects only)
 	data   string
-	client *http.Client // trusts the device certificate, keeps cookies
+	admin  *admin.Client // the web admin session
+	client *http.Client  // admin's: trusts the device certificate, keeps cookies
 	logs   *syncBuffer
 	audio  string // -audio; null when empty
 	sip    string // -sip; 127.0.0.1:0 when empty
@@ -99,15 +97,9 @@ func (a *app) start(t *testing.T) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	jar, _ := cookiejar.New(nil)
-	a.client = &http.Client{
-		Jar:       jar,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-		// Show redirects to the test instead of following them.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	a.admin = admin.New(a.base, pem)
+	a.admin.Logs = a.logs.String
+	a.client = a.admin.HTTP
 	var once sync.Once
 	var stopErr error
 	a.stop = func() error {
@@ -131,73 +123,41 @@ const testPassword = "correct pony staple battery"
 // do sends a request the way the web admin's own script does.
 func (a *app) do(t *testing.T, method, path string, form url.Values, csrf string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(form.Encode()))
-	if method == "POST" {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Requested-With", "fetch")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		if csrf != "" {
-			req.Header.Set("X-CSRF-Token", csrf)
-		}
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
+	return a.admin.Do(t, method, path, form, csrf)
 }
-
-var csrfMeta = regexp.MustCompile(`<meta name="csrf" content="([0-9a-f]+)">`)
 
 // setUp sets the master password on a fresh appliance and returns the
 // session's CSRF token.
 func (a *app) setUp(t *testing.T) string {
 	t.Helper()
-	resp, body := a.do(t, "POST", "/setup", url.Values{"password": {testPassword}, "confirm": {testPassword}}, "")
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("setup: %s %s", resp.Status, body)
-	}
-	return a.csrf(t)
+	return a.admin.SetUp(t, testPassword)
 }
 
 func (a *app) csrf(t *testing.T) string {
 	t.Helper()
-	_, body := a.do(t, "GET", "/", nil, "")
-	m := csrfMeta.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no CSRF token on the home page:\n%s", body)
-	}
-	return m[1]
+	return a.admin.CSRF(t)
 }
 
 func (a *app) state(t *testing.T) map[string]any {
 	t.Helper()
-	resp, body := a.do(t, "GET", "/state", nil, "")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("state: %s", resp.Status)
-	}
-	var v map[string]any
-	if err := json.Unmarshal([]byte(body), &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return a.admin.State(t)
 }
 
 func (a *app) waitState(t *testing.T, key, want string) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		v := a.state(t)
-		if v[key] == want {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v, want %s (state %v)", key, v[key], want, v)
-		}
-		time.Sleep(20 * time.Millisecond)
+	return a.admin.WaitState(t, key, want)
+}
+
+// addSIPAccount adds alice's account with the registrar at addr
+// (127.0.0.1:port) and waits until it is registered.
+func (a *app) addSIPAccount(t *testing.T, csrf, addr string) {
+	t.Helper()
+	_, port, _ := strings.Cut(addr, ":")
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatalf("registrar address %q: %v", addr, err)
 	}
+	a.admin.AddRegisteredSIPAccount(t, csrf, admin.SIPAccount{User: "alice", Password: "alice-pw", Server: "127.0.0.1", Port: n})
 }
 
 // TestStartStopNoLeak: the whole appliance starts, answers, and stops with
@@ -419,19 +379,8 @@ func TestRingToneInTheHeadset(t *testing.T) {
 	// The ring is 440+480 Hz: both must be strong in the first 0.4 s burst.
 	burst := pcm[:6400]
 	for _, f := range []float64{440, 480} {
-		if l := goertzel(burst, 16000, f); l < 0.03 {
+		if l := tone.Level(burst, 16000, f); l < 0.03 {
 			t.Errorf("%v Hz in the ring tone at level %.3f", f, l)
 		}
 	}
-}
-
-func goertzel(pcm []int16, rate int, freq float64) float64 {
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
 }

@@ -8,29 +8,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/prompts"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"
 )
 
-// writeTone writes seconds of a sine at freq (8 kHz mono) to path.
+// writeTone writes seconds of a 0.4 full-scale sine at freq (8 kHz mono)
+// to path.
 func writeTone(t *testing.T, path string, freq float64, seconds int) {
 	t.Helper()
-	w, err := audio.CreateWAV(path, 8000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm := make([]int16, 8000*seconds)
-	for i := range pcm {
-		pcm[i] = int16(0.4 * 32767 * math.Sin(2*math.Pi*freq*float64(i)/8000))
-	}
-	if err := w.Write(pcm); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tone.WriteTone(t, path, freq, seconds)
 }
 
 // desk is the appliance registered to kamailio as alice, with linphonec
@@ -57,23 +46,7 @@ func newDeskOn(t *testing.T, sipAddr string) *desk {
 	a.start(t)
 	csrf := a.setUp(t)
 
-	_, port, _ := strings.Cut(kam.Addr, ":")
-	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {port}, "transport": {"udp"},
-		"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}}
-	if r, body := a.do(t, "POST", "/accounts", form, csrf); r.StatusCode != 204 {
-		t.Fatalf("add account: %s %s", r.Status, body)
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		_, body := a.do(t, "GET", "/accounts", nil, "")
-		if strings.Contains(body, `data-status="registered"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alice never registered; accounts page:\n%s\nlog:\n%s", body, a.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	a.addSIPAccount(t, csrf, kam.Addr)
 	if v := a.state(t); v["lamps"].(map[string]any)["status"] != "on" {
 		t.Errorf("STATUS lamp with a registered account: %v", v["lamps"])
 	}
@@ -160,11 +133,7 @@ func TestSecureCallWithLinphone(t *testing.T) {
 
 // bestLevel is the strongest 1 s window of freq in pcm.
 func bestLevel(pcm []int16, rate int, freq float64) float64 {
-	best := 0.0
-	for start := 0; start+rate <= len(pcm); start += rate / 4 {
-		best = max(best, goertzel(pcm[start:start+rate], rate, freq))
-	}
-	return best
+	return tone.BestLevel(pcm, rate, freq, rate)
 }
 
 // TestDeskScenario is the phone on a desk: linphonec calls, STATUS blinks

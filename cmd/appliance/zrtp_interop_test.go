@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -14,13 +13,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/internal/testkit/admin"
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/codec"
@@ -34,16 +34,14 @@ import (
 // and direct; a packet capture; the cache; a man in the middle; a forged
 // zrtp-hash.
 
-// bench is the appliance registered to kamailio as alice, its SIP on a
-// port the test knows (sipPort), so linphonecs without a registrar can
-// call it directly. Its headset's microphone loops a 700 Hz tone.
+// bench is the appliance registered to kamailio as alice. Its headset's
+// microphone loops a 700 Hz tone.
 type bench struct {
-	a       *app
-	kam     *kamailio.Server
-	ear     string
-	csrf    string
-	sipPort int
-	host    string // the appliance's SIP and media address
+	a    *app
+	kam  *kamailio.Server
+	ear  string
+	csrf string
+	host string // the appliance's SIP and media address
 }
 
 // users are the kamailio accounts: alice is Padlock, the rest linphonecs.
@@ -58,42 +56,14 @@ func newBenchOn(t *testing.T, host string) *bench {
 	kam := kamailio.Start(t, users...)
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 5)
-	port := freeUDP(t)
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: net.JoinHostPort(host, strconv.Itoa(port))}
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: net.JoinHostPort(host, "0")}
 	a.start(t)
 	csrf := a.setUp(t)
-	_, kport, _ := strings.Cut(kam.Addr, ":")
-	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {kport}, "transport": {"udp"},
-		"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}}
-	if r, body := a.do(t, "POST", "/accounts", form, csrf); r.StatusCode != 204 {
-		t.Fatalf("add account: %s %s", r.Status, body)
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		_, body := a.do(t, "GET", "/accounts", nil, "")
-		if strings.Contains(body, `data-status="registered"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alice never registered; log:\n%s", a.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &bench{a: a, kam: kam, ear: ear, csrf: csrf, sipPort: port, host: host}
+	a.addSIPAccount(t, csrf, kam.Addr)
+	return &bench{a: a, kam: kam, ear: ear, csrf: csrf, host: host}
 }
 
 var netipLoopback = netip.MustParseAddr("127.0.0.1")
-
-// freeUDP is a free UDP port on 127.0.0.1.
-func freeUDP(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
 
 // peer starts a linphonec: registered as user to kamailio, or (direct)
 // without a registrar.
@@ -181,11 +151,7 @@ func (b *bench) heard(t *testing.T, freq float64) {
 // shortLevel is bestLevel over 250 ms windows: a recording may be shorter
 // than a second, the call being hung up as soon as Padlock heard the peer.
 func shortLevel(pcm []int16, rate int, freq float64) float64 {
-	best, n := 0.0, rate/4
-	for start := 0; start+n <= len(pcm); start += n / 2 {
-		best = max(best, goertzel(pcm[start:start+n], rate, freq))
-	}
-	return best
+	return tone.BestLevel(pcm, rate, freq, rate/4)
 }
 
 // peerHeard waits until the peer's recording holds Padlock's 700 Hz.
@@ -401,15 +367,11 @@ func (c *capture) payloads(t *testing.T) [][]byte {
 // toneInPCMU is the first second of the tone writeTone makes, in PCMU.
 func toneInPCMU(t *testing.T, freq float64) []byte {
 	t.Helper()
-	pcm := make([]int16, 8000)
-	for i := range pcm {
-		pcm[i] = int16(0.4 * 32767 * math.Sin(2*math.Pi*freq*float64(i)/8000))
-	}
 	c, err := codec.New(codec.PCMU)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.Encode(nil, pcm)
+	return c.Encode(nil, tone.Sine(8000, freq, 0.4, 8000))
 }
 
 // TestZRTPCaptureHasNoClearAudio records one call's RTP port with tshark
@@ -807,11 +769,7 @@ func newPeerAccountApp(t *testing.T, port int) *bench {
 	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: "127.0.0.1:0"}
 	a.start(t)
 	csrf := a.setUp(t)
-	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {strconv.Itoa(port)}, "transport": {"udp"},
-		"enabled": {"on"}, "password": {"unused"}, "save_password": {"on"}}
-	if r, body := a.do(t, "POST", "/accounts", form, csrf); r.StatusCode != 204 {
-		t.Fatalf("add account: %s %s", r.Status, body)
-	}
+	a.admin.AddSIPAccount(t, csrf, admin.SIPAccount{User: "alice", Password: "unused", Server: "127.0.0.1", Port: port})
 	// The account is up (though unregistered) once its REGISTER was refused.
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(a.logs.String(), "registration failed") {

@@ -101,6 +101,14 @@ type Secured struct {
 	Keys                                SRTPKeys
 }
 
+// ReceiveKeys: the initiator has sent Confirm2. The responder may send
+// SRTP from the moment it has Confirm2 (RFC 6189 section 4.6), before our
+// Conf2ACK arrives: check what comes from the peer with Keys' Remote key
+// and salt from now on, and keep sending as before (the initiator sends
+// SRTP only once Secured). A packet that passes that check is as good as
+// a Conf2ACK: report it with PeerSRTP.
+type ReceiveKeys struct{ Keys SRTPKeys }
+
 // Failed: the session failed; no SRTP keys will come. Code is the ZRTP
 // error code sent or received (0 for a timeout), FromPeer tells which.
 type Failed struct {
@@ -121,6 +129,7 @@ type CacheUpdate struct {
 }
 
 func (Send) output()          {}
+func (ReceiveKeys) output()   {}
 func (Secured) output()       {}
 func (Failed) output()        {}
 func (CacheMismatch) output() {}
@@ -437,6 +446,18 @@ func (e *Engine) onError(m *ErrorMsg) ([]Output, error) {
 	e.state = stFailed
 	e.stopTimer()
 	return append(out, Failed{Code: m.Code, FromPeer: true, Err: fmt.Errorf("%w: %v", ErrPeerSentError, m.Code)}), nil
+}
+
+// PeerSRTP tells the engine that an SRTP packet from the peer passed
+// authentication with the keys of ReceiveKeys. Only the responder could
+// have made it, and only after it had our Confirm2, so an initiator still
+// waiting for Conf2ACK takes it for one (RFC 6189 section 4.6) and is
+// Secured. In any other state it changes nothing.
+func (e *Engine) PeerSRTP() []Output {
+	if e.state != stConfirm2Sent || e.role != RoleInitiator {
+		return nil
+	}
+	return e.secure()
 }
 
 // SetSASVerified records that the local user verified (or un-verified) the

@@ -206,17 +206,24 @@ func (e *Engine) buildConfirm(which int) ([]byte, error) {
 	return Marshal(c), nil
 }
 
-// secure finishes the session: the Secured event, and the cache update
-// unless a mismatch holds it back until the SAS is verified.
-func (e *Engine) secure() []Output {
-	e.state = stSecure
-	e.stopTimer()
+// srtpKeys are this endpoint's SRTP keys: its own role's as Local.
+func (e *Engine) srtpKeys() SRTPKeys {
 	k := e.keys
 	keys := SRTPKeys{Cipher: e.cipher, AuthTag: e.auth,
 		LocalKey: k.srtpKeyI, LocalSalt: k.srtpSaltI, RemoteKey: k.srtpKeyR, RemoteSalt: k.srtpSaltR}
 	if e.role == RoleResponder {
 		keys.LocalKey, keys.LocalSalt, keys.RemoteKey, keys.RemoteSalt = k.srtpKeyR, k.srtpSaltR, k.srtpKeyI, k.srtpSaltI
 	}
+	return keys
+}
+
+// secure finishes the session: the Secured event, and the cache update
+// unless a mismatch holds it back until the SAS is verified.
+func (e *Engine) secure() []Output {
+	e.state = stSecure
+	e.stopTimer()
+	k := e.keys
+	keys := e.srtpKeys()
 	sas, _ := RenderSAS(e.sas, k.sasValue)
 	out := []Output{Secured{
 		SAS: sas, SASType: e.sas, SASValue: k.sasValue,

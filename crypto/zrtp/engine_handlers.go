@@ -263,7 +263,8 @@ func (e *Engine) onConfirm1(now time.Time, msg []byte, c *Confirm) ([]Output, er
 		return e.fail(now, ErrCodeSoftware, err), nil
 	}
 	e.state = stConfirm2Sent
-	return e.arm(now, confirm2, t2Base, t2Cap, t2Retries, ErrTimeout), nil
+	out := e.arm(now, confirm2, t2Base, t2Cap, t2Retries, ErrTimeout)
+	return append(out, ReceiveKeys{Keys: e.srtpKeys()}), nil
 }
 
 func (e *Engine) onConfirm2(now time.Time, msg []byte, c *Confirm) ([]Output, error) {

@@ -17,6 +17,9 @@ type endpoint struct {
 	mismatch []CacheMismatch
 	updates  []CacheUpdate
 	sent     []MessageType
+	receive  []ReceiveKeys
+	// receiveAt is how many messages had been sent when ReceiveKeys came.
+	receiveAt int
 }
 
 func (p *endpoint) collect(out []Output) (packets [][]byte) {
@@ -38,6 +41,9 @@ func (p *endpoint) collect(out []Output) (packets [][]byte) {
 			p.mismatch = append(p.mismatch, o)
 		case CacheUpdate:
 			p.updates = append(p.updates, o)
+		case ReceiveKeys:
+			p.receive = append(p.receive, o)
+			p.receiveAt = len(p.sent)
 		}
 	}
 	return packets

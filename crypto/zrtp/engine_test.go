@@ -253,3 +253,67 @@ func TestEngineCacheError(t *testing.T) {
 		t.Fatalf("b did not learn of the failure: %v", b.failed)
 	}
 }
+
+// TestEngineInitiatorReceivesSRTPAfterConfirm2: the responder may send
+// SRTP as soon as it has Confirm2 (RFC 6189 section 4.6), so the initiator
+// hands out the keys to check it with when it sends Confirm2, before
+// Conf2ACK — the same keys it is Secured with later. The responder, which
+// sends and receives SRTP from Conf2ACK on, gets no ReceiveKeys.
+func TestEngineInitiatorReceivesSRTPAfterConfirm2(t *testing.T) {
+	a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+	(&link{t: t, a: a, b: b}).run()
+	sa, sb := checkAgreement(t, a, b)
+	ini, resp, sec := a, b, sa
+	if sb.Role == RoleInitiator {
+		ini, resp, sec = b, a, sb
+	}
+	if len(resp.receive) != 0 {
+		t.Errorf("the responder got %d ReceiveKeys", len(resp.receive))
+	}
+	if len(ini.receive) != 1 {
+		t.Fatalf("the initiator got %d ReceiveKeys, want 1", len(ini.receive))
+	}
+	if last := ini.sent[ini.receiveAt-1]; last != MsgConfirm2 {
+		t.Errorf("ReceiveKeys came with %v, want with Confirm2", last)
+	}
+	rk := ini.receive[0].Keys
+	if !bytes.Equal(rk.RemoteKey, sec.Keys.RemoteKey) || !bytes.Equal(rk.RemoteSalt, sec.Keys.RemoteSalt) ||
+		!bytes.Equal(rk.LocalKey, sec.Keys.LocalKey) || rk.Cipher != sec.Keys.Cipher || rk.AuthTag != sec.Keys.AuthTag {
+		t.Error("ReceiveKeys differ from the keys the initiator is Secured with")
+	}
+}
+
+// TestEnginePeerSRTPStandsForConf2ACK: every Conf2ACK is lost, but the
+// responder's SRTP arrives and authenticates: the initiator is Secured by
+// it, with the keys both sides agree on. PeerSRTP means nothing to a
+// responder or before Confirm2.
+func TestEnginePeerSRTPStandsForConf2ACK(t *testing.T) {
+	a, b := newEndpoint(t, "a", testConfig(1)), newEndpoint(t, "b", testConfig(2))
+	if out := a.e.PeerSRTP(); out != nil {
+		t.Errorf("PeerSRTP before the engine started: %v", out)
+	}
+	var l *link
+	l = &link{t: t, a: a, b: b, drop: func(from *endpoint, typ MessageType) bool {
+		if typ != MsgConf2ACK {
+			return false
+		}
+		// The responder is secure and sends SRTP; the initiator's
+		// stream authenticates it with ReceiveKeys.
+		if out := from.e.PeerSRTP(); out != nil {
+			t.Errorf("PeerSRTP changed the responder: %v", out)
+		}
+		ini := l.other(from)
+		if len(ini.receive) != 1 {
+			t.Fatalf("SRTP from the responder before the initiator had keys to check it (%d ReceiveKeys)", len(ini.receive))
+		}
+		ini.collect(ini.e.PeerSRTP())
+		return true
+	}}
+	l.run()
+	checkAgreement(t, a, b)
+	for _, p := range []*endpoint{a, b} {
+		if out := p.e.PeerSRTP(); out != nil {
+			t.Errorf("%s: PeerSRTP after Secured: %v", p.name, out)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package audio
 import (
 	"math"
 	"testing"
+
+	testtone "github.com/padlock-phone/padlock/internal/testkit/tone"
 )
 
 // tone returns n samples of a sine of freq Hz at rate Hz, peak amp.
@@ -14,20 +16,10 @@ func tone(n, rate int, freq, amp float64) []int16 {
 	return s
 }
 
-// level is the amplitude of the freq Hz component of s (Goertzel), in dB
-// relative to full scale (32768).
+// level is the amplitude of the freq Hz component of s (tone.Level), in
+// dB relative to full scale (32768).
 func level(s []int16, rate int, freq float64) float64 {
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range s {
-		s0 := float64(x) + c*s1 - s2
-		s2, s1 = s1, s0
-	}
-	re := s1 - s2*math.Cos(w)
-	im := s2 * math.Sin(w)
-	amp := 2 * math.Hypot(re, im) / float64(len(s))
-	return 20 * math.Log10(amp/32768+1e-12)
+	return 20 * math.Log10(testtone.Level(s, rate, freq)+1e-12)
 }
 
 // peak is the frequency among candidates where s is loudest.

@@ -172,6 +172,7 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 		EventPT:    eventPT,
 		AllowClear: !s.m.cfg.RequireEncryption(),
 		OnZRTP:     s.zrtpIn,
+		OnSRTP:     s.srtpIn,
 		Now:        s.m.cfg.Now,
 	})
 	if err != nil {
@@ -238,6 +239,16 @@ func (s *Session) zrtpIn(pkt []byte) {
 	}
 }
 
+// srtpIn runs on the stream's reading goroutine when the peer's first
+// SRTP packet passed authentication: for an initiator still waiting for
+// Conf2ACK, that is one (RFC 6189 section 4.6).
+func (s *Session) srtpIn() {
+	select {
+	case s.ops <- func() { s.handle(s.eng.PeerSRTP()) }:
+	default: // a flood of ops: Conf2ACK or the next Confirm2 resend will do
+	}
+}
+
 // do runs f on loop (never blocks the caller forever).
 func (s *Session) do(f func()) {
 	select {
@@ -281,6 +292,12 @@ func (s *Session) handle(out []zrtp.Output) {
 					s.log.Debug("ZRTP send failed", "err", err)
 				}
 			}
+		case zrtp.ReceiveKeys:
+			// We sent Confirm2: the responder may already send SRTP.
+			// Decrypt it rather than play it as clear audio or drop it.
+			if err := s.receiveSRTP(o.Keys); err != nil {
+				s.log.Warn("SRTP receive keys could not be used before Conf2ACK", "err", err)
+			}
 		case zrtp.Secured:
 			s.secured = true
 			if err := s.enableSRTP(o.Keys); err != nil {
@@ -320,8 +337,15 @@ func failReason(f zrtp.Failed) string {
 	return "encryption failed: " + f.Err.Error()
 }
 
+// receiveSRTP hands ZRTP's keys to the stream's receiving side only.
+func (s *Session) receiveSRTP(k zrtp.SRTPKeys) error {
+	return s.setKeys(k, (*rtp.Stream).EnableSRTPReceive)
+}
+
 // enableSRTP hands ZRTP's keys to the stream.
-func (s *Session) enableSRTP(k zrtp.SRTPKeys) error {
+func (s *Session) enableSRTP(k zrtp.SRTPKeys) error { return s.setKeys(k, (*rtp.Stream).EnableSRTP) }
+
+func (s *Session) setKeys(k zrtp.SRTPKeys, enable func(*rtp.Stream, rtp.Keys) error) error {
 	p, err := rtp.ZRTPProfile(k.Cipher.String(), k.AuthTag.String())
 	if err != nil {
 		return err
@@ -329,7 +353,7 @@ func (s *Session) enableSRTP(k zrtp.SRTPKeys) error {
 	s.mu.Lock()
 	st := s.stream
 	s.mu.Unlock()
-	return st.EnableSRTP(rtp.Keys{Profile: p, LocalKey: k.LocalKey, LocalSalt: k.LocalSalt, RemoteKey: k.RemoteKey, RemoteSalt: k.RemoteSalt})
+	return enable(st, rtp.Keys{Profile: p, LocalKey: k.LocalKey, LocalSalt: k.LocalSalt, RemoteKey: k.RemoteKey, RemoteSalt: k.RemoteSalt})
 }
 
 // SetVerified records that the person compared the SAS (or withdrew that).

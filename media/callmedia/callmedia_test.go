@@ -4,10 +4,12 @@ import (
 	"context"
 	"github.com/padlock-phone/padlock/media/sdp"
 	"math"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,8 @@ import (
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/crypto/zrtp"
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/headset"
@@ -138,16 +142,8 @@ func connect(t *testing.T, a, b *side, id call.ID, hashB string) (*Session, *Ses
 	return sa, sb
 }
 
-func level(pcm []int16, rate int, freq float64) float64 {
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
-}
+// level is the amplitude (1: full scale) of freq in pcm (tone.Level).
+func level(pcm []int16, rate int, freq float64) float64 { return tone.Level(pcm, rate, freq) }
 
 // TestSecuredCallCarriesAudio: two phones agree on keys and SAS over real
 // sockets, audio flows encrypted from A's microphone into B's ear, and a
@@ -252,4 +248,66 @@ func FuzzDecodeSecrets(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSecuredWhenEveryConf2ACKIsLost: the two phones' media pass through
+// a relay that drops every Conf2ACK. The responder is secure on Confirm2
+// and sends SRTP; the initiator, which checks SRTP from its Confirm2 on,
+// takes the first packet that authenticates for the Conf2ACK (RFC 6189
+// section 4.6) and is secured too, with the same SAS.
+func TestSecuredWhenEveryConf2ACKIsLost(t *testing.T) {
+	a, b := newSide(t, 700), newSide(t, 500)
+	sa, err := a.m.NewSession("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := b.m.NewSession("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sa.Close(); sb.Close() })
+	toA, toB := ports.UDP(t), ports.UDP(t) // the relay's two faces
+	var dropped atomic.Int64
+	relay := func(in, out *net.UDPConn, dst netip.AddrPort) {
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := in.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if n >= 24 && buf[0] == 0x10 && string(buf[4:8]) == "ZRTP" && string(buf[16:24]) == "Conf2ACK" {
+				dropped.Add(1)
+				continue
+			}
+			out.WriteToUDPAddrPort(buf[:n], dst)
+		}
+	}
+	go relay(toA, toB, sb.Addr())
+	go relay(toB, toA, sa.Addr())
+	hash := func(s sip.MediaSession) string { return strings.TrimPrefix(s.Attributes()[0], "zrtp-hash:") }
+	addr := func(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+	if err := sa.Start(sip.RemoteMedia{Addr: addr(toA), ZRTPHash: hash(sb), EventPT: 101}, codec.PCMU, sip.SendRecv); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(sip.RemoteMedia{Addr: addr(toB), ZRTPHash: hash(sa), EventPT: 101}, codec.PCMU, sip.SendRecv); err != nil {
+		t.Fatal(err)
+	}
+	ea := a.ev.find(t, secured).(call.Secured)
+	eb := b.ev.find(t, secured).(call.Secured)
+	if ea.SAS == "" || ea.SAS != eb.SAS {
+		t.Fatalf("SAS %q / %q", ea.SAS, eb.SAS)
+	}
+	if dropped.Load() == 0 {
+		t.Fatal("no Conf2ACK was dropped: the test proves nothing")
+	}
+	for _, s := range []*side{a, b} {
+		s.ev.mu.Lock()
+		for _, ev := range s.ev.evs {
+			if f, ok := ev.(call.SecurityFailed); ok {
+				t.Errorf("security failed: %s", f.Reason)
+			}
+		}
+		s.ev.mu.Unlock()
+	}
+	t.Logf("secured with %d Conf2ACKs dropped", dropped.Load())
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	testtone "github.com/padlock-phone/padlock/internal/testkit/tone"
 )
 
 // readFile reads a file from testdata/ (made by testdata/gen.sh).
@@ -63,20 +65,10 @@ func tone(n int, freq, rate, amp float64) []int16 {
 	return s
 }
 
-// goertzel returns the amplitude of the freq Hz component of x sampled at
-// rate Hz (a full-scale sine at exactly that frequency gives its peak
-// amplitude when x spans whole periods).
+// goertzel is the amplitude, in sample units, of the freq Hz component of
+// x sampled at rate (tone.Level).
 func goertzel(x []int16, freq, rate float64) float64 {
-	w := 2 * math.Pi * freq / rate
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, v := range x {
-		s0 := float64(v) + c*s1 - s2
-		s2, s1 = s1, s0
-	}
-	re := s1 - s2*math.Cos(w)
-	im := s2 * math.Sin(w)
-	return 2 * math.Hypot(re, im) / float64(len(x))
+	return 32768 * testtone.Level(x, int(rate), freq)
 }
 
 // lag returns the delay in samples (0..maxLag) at which out best matches in,

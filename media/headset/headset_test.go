@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	testtone "github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 )
 
@@ -26,21 +27,8 @@ func tone(freq float64, d time.Duration, amp float64) Sound {
 	}
 }
 
-// level is the amplitude (0..1) of freq in pcm, by Goertzel.
-func level(pcm []int16, rate int, freq float64) float64 {
-	if len(pcm) == 0 {
-		return 0
-	}
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	p := s1*s1 + s2*s2 - c*s1*s2
-	return 2 * math.Sqrt(p) / float64(len(pcm))
-}
+// level is the amplitude (0..1) of freq in pcm (tone.Level).
+func level(pcm []int16, rate int, freq float64) float64 { return testtone.Level(pcm, rate, freq) }
 
 func newFileHeadset(t *testing.T) (*Headset, string) {
 	t.Helper()

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -41,22 +43,9 @@ func loadFile(t testing.TB, path string) (pcm []int16, rate int) {
 	return pcm, rate
 }
 
-// amplitude is the amplitude (of full scale) of the freq component of s,
-// by the Goertzel algorithm.
-func amplitude(s []int16, rate int, freq float64) float64 {
-	if len(s) == 0 {
-		return 0
-	}
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range s {
-		s0 := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s0
-	}
-	p := s1*s1 + s2*s2 - c*s1*s2
-	return 2 * math.Sqrt(math.Max(p, 0)) / float64(len(s))
-}
+// amplitude is the amplitude (of full scale) of the freq component of s
+// (tone.Level).
+func amplitude(s []int16, rate int, freq float64) float64 { return tone.Level(s, rate, freq) }
 
 // rms is the root mean square of s, of full scale.
 func rms(s []int16) float64 {

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 	"github.com/padlock-phone/padlock/media/codec"
 )
 
@@ -30,22 +30,11 @@ func ffmpegBin(t *testing.T) string {
 	return p
 }
 
-// freePort finds a UDP port (and the one above it, for ffmpeg's RTCP)
-// free on loopback.
+// freePort is a UDP port (and the one above it, for ffmpeg's RTCP)
+// reserved for the test on loopback, for ffmpeg to bind (testkit/ports).
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		c := listenUDP(t)
-		p := addrOf(c).Port()
-		c2, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(p) + 1})
-		c.Close()
-		if err == nil {
-			c2.Close()
-			return int(p)
-		}
-	}
-	t.Fatal("no free pair of UDP ports")
-	return 0
+	return ports.Reserve(t, 2, ports.UDPOnly)[0]
 }
 
 // ffmpegCodec is ffmpeg's encoder for f.

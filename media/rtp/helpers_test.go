@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/codec"
 )
 
@@ -24,18 +25,9 @@ func (t *toneSource) frame(dst []int16, samples int) []int16 {
 	return dst
 }
 
-// goertzel returns the amplitude of freq in x (sampled at rate): a pure
-// sine of peak A reads about A.
-func goertzel(x []int16, freq, rate float64) float64 {
-	k := 2 * math.Cos(2*math.Pi*freq/rate)
-	var s1, s2 float64
-	for _, v := range x {
-		s := float64(v) + k*s1 - s2
-		s2, s1 = s1, s
-	}
-	p := s1*s1 + s2*s2 - k*s1*s2
-	return 2 * math.Sqrt(math.Max(p, 0)) / float64(len(x))
-}
+// goertzel is the amplitude of freq in x (sampled at rate), in sample
+// units: a pure sine of peak A reads about A (tone.Level).
+func goertzel(x []int16, freq, rate float64) float64 { return 32768 * tone.Level(x, int(rate), freq) }
 
 // rms is the root mean square of x.
 func rms(x []int16) float64 {

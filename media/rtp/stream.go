@@ -58,6 +58,10 @@ type Config struct {
 	OnZRTP func(pkt []byte)
 	// OnDTMF gets each digit received.
 	OnDTMF func(DTMF)
+	// OnSRTP is called once, for the first RTP packet that passes SRTP
+	// authentication: proof that the peer has the keys (for a ZRTP
+	// initiator, that the responder has its Confirm2).
+	OnSRTP func()
 	// OnReport gets each RTCP report about our stream.
 	OnReport func(RemoteReport)
 	// OnBye is called when the far end sends an RTCP BYE: it has left.
@@ -85,6 +89,7 @@ type Stream struct {
 	now        func() time.Time
 	onZRTP     func([]byte)
 	onDTMF     func(DTMF)
+	onSRTP     func()
 	onReport   func(RemoteReport)
 	onBye      func()
 	interval   time.Duration
@@ -104,6 +109,7 @@ type Stream struct {
 	decBuf  [maxPayload + 128]byte
 	rtcpBuf [maxPayload + 128]byte
 	digits  []DTMF // received while holding recvMu, delivered after
+	srtpIn  bool   // an SRTP packet passed authentication
 
 	dropClear, dropAuth, dropForeign, dropUnknown, zrtpIn atomic.Uint64
 
@@ -146,6 +152,7 @@ func NewStream(cfg Config) (*Stream, error) {
 		now:      cfg.Now,
 		onZRTP:   cfg.OnZRTP,
 		onDTMF:   cfg.OnDTMF,
+		onSRTP:   cfg.OnSRTP,
 		onReport: cfg.OnReport,
 		onBye:    cfg.OnBye,
 		interval: cfg.RTCPInterval,
@@ -232,6 +239,8 @@ func (s *Stream) Secure() bool {
 
 // EnableSRTP switches the stream to SRTP with keys from ZRTP. From now on
 // every packet sent is protected and every clear one received is dropped.
+// After EnableSRTPReceive, k must be the same keys: the receiving side
+// carries on as it was.
 func (s *Stream) EnableSRTP(k Keys) error { return s.setKeys(k, true) }
 
 // EnableSRTPReceive switches only the incoming side to SRTP: from now on
@@ -254,6 +263,12 @@ func (s *Stream) setKeys(k Keys, send bool) error {
 	}
 	s.sendMu.Lock()
 	s.recvMu.Lock()
+	if send && s.sess != nil && s.sess.out == nil {
+		// The initiator's Conf2ACK after EnableSRTPReceive: the same
+		// keys; keep the receiving context, its replay window and
+		// rollover counter.
+		sess.in, sess.inHdr = s.sess.in, s.sess.inHdr
+	}
 	s.sess = sess
 	s.recvMu.Unlock()
 	s.sendMu.Unlock()
@@ -421,6 +436,7 @@ func (s *Stream) handle(pkt []byte, now time.Time) {
 
 func (s *Stream) handleRTP(pkt []byte, now time.Time) {
 	s.recvMu.Lock()
+	firstSRTP := false
 	if s.sess != nil {
 		clear, err := s.sess.unprotectRTP(s.decBuf[:0], pkt)
 		if err != nil {
@@ -429,6 +445,7 @@ func (s *Stream) handleRTP(pkt []byte, now time.Time) {
 			return
 		}
 		pkt = clear
+		firstSRTP, s.srtpIn = !s.srtpIn, true
 	} else if !s.allowClear.Load() {
 		s.recvMu.Unlock()
 		s.dropClear.Add(1)
@@ -441,6 +458,9 @@ func (s *Stream) handleRTP(pkt []byte, now time.Time) {
 		s.digits = s.digits[:0]
 	}
 	s.recvMu.Unlock()
+	if firstSRTP && s.onSRTP != nil {
+		s.onSRTP()
+	}
 	if s.onDTMF != nil {
 		for _, d := range digits {
 			s.onDTMF(d)

@@ -106,6 +106,7 @@ type legs struct {
 	reportsA chan RemoteReport
 	digitsB  chan DTMF
 	zrtpB    chan []byte
+	srtpA    chan struct{} // A's OnSRTP
 }
 
 // newLegs makes streams A and B of format f connected through a relay.
@@ -116,12 +117,13 @@ func newLegs(t *testing.T, f codec.Format, requireEnc bool, loss, swap float64) 
 		reportsA: make(chan RemoteReport, 16),
 		digitsB:  make(chan DTMF, 32),
 		zrtpB:    make(chan []byte, 16),
+		srtpA:    make(chan struct{}, 4),
 	}
 	ca, cb := listenUDP(t), listenUDP(t)
 	l.relay.start(addrOf(ca), addrOf(cb))
 	var err error
 	l.a, err = NewStream(Config{Conn: ca, Remote: addrOf(l.relay.a), Format: f, AllowClear: !requireEnc,
-		RTCPInterval: -1, OnReport: func(r RemoteReport) { l.reportsA <- r }})
+		RTCPInterval: -1, OnReport: func(r RemoteReport) { l.reportsA <- r }, OnSRTP: func() { l.srtpA <- struct{}{} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,6 +541,48 @@ func TestStreamZRTPKeyOrder(t *testing.T) {
 	checkToneLive(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
 	if a, b := l.a.Stats(), l.b.Stats(); a.DroppedAuth+b.DroppedAuth+a.DroppedClear+b.DroppedClear != 0 {
 		t.Errorf("packets dropped: A %+v, B %+v", a, b)
+	}
+}
+
+// TestStreamZRTPKeyOrderAllowingClear is TestStreamZRTPKeyOrder with
+// clear audio allowed (require_encrypted_calls off), as in a call whose
+// initiator still sends clear RTP while the responder already sends SRTP:
+// the initiator decodes the responder's SRTP (never plays it as clear
+// audio) and learns from OnSRTP, once, that the responder has its keys;
+// its own clear packets are what the responder drops.
+func TestStreamZRTPKeyOrderAllowingClear(t *testing.T) {
+	t.Parallel()
+	l := newLegs(t, codec.PCMU, false, 0, 0)
+	k := testKeys(AES128CMHMACSHA180, 41)
+	kB := Keys{Profile: k.Profile, LocalKey: k.RemoteKey, LocalSalt: k.RemoteSalt, RemoteKey: k.LocalKey, RemoteSalt: k.LocalSalt}
+	if err := l.a.EnableSRTPReceive(k); err != nil { // A sent Confirm2
+		t.Fatal(err)
+	}
+	if err := l.b.EnableSRTP(kB); err != nil { // B got it, sent Conf2ACK (lost)
+		t.Fatal(err)
+	}
+	out := talk(t, l.b, l.a, 30)
+	checkToneLive(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
+	select {
+	case <-l.srtpA:
+	case <-time.After(5 * time.Second):
+		t.Fatal("A's OnSRTP was not called for B's SRTP")
+	}
+	talk(t, l.a, l.b, 5) // A is still clear: B drops it
+	eventually(t, "B drops A's 5 clear packets", func() bool { return l.b.Stats().DroppedAuth == 5 })
+	if err := l.a.EnableSRTP(k); err != nil { // A: PeerSRTP stood for Conf2ACK
+		t.Fatal(err)
+	}
+	dropped := l.b.Stats().DroppedAuth
+	out = talk(t, l.a, l.b, 30)
+	checkToneLive(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
+	out = talk(t, l.b, l.a, 30)
+	checkToneLive(t, out, 8000*300/1000, 1000, 8000, 8000, 1)
+	if a, b := l.a.Stats(), l.b.Stats(); a.DroppedAuth != 0 || b.DroppedAuth != dropped {
+		t.Errorf("packets dropped once both sent SRTP: A %+v, B %+v", a, b)
+	}
+	if n := len(l.srtpA); n != 0 {
+		t.Errorf("OnSRTP called %d more times", n)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,6 +25,8 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/image"
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/webadmin"
 )
 
@@ -149,15 +150,11 @@ func TestImageIsReproducible(t *testing.T) {
 	}
 }
 
-// freePort asks the kernel for an unused loopback port.
+// freePort is a loopback TCP port reserved for the test, for QEMU to
+// forward (testkit/ports).
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports.Reserve(t, 1, ports.TCPOnly)[0]
 }
 
 // device is a booted image and the ways into it.
@@ -536,14 +533,5 @@ func lastSamples(name string, n int) []int16 {
 	return pcm
 }
 
-// goertzel is the amplitude (full scale 1) of freq in pcm.
-func goertzel(pcm []int16, rate int, freq float64) float64 {
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
-}
+// goertzel is the amplitude (full scale 1) of freq in pcm (tone.Level).
+func goertzel(pcm []int16, rate int, freq float64) float64 { return tone.Level(pcm, rate, freq) }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -23,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 )
 
 // InstallHint is what to do when kamailio is missing.
@@ -50,10 +53,11 @@ type Server struct {
 	t   testing.TB
 	dir string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	log *bytes.Buffer
-	run int
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has been waited for
+	log    *bytes.Buffer
+	run    int
 }
 
 // Binaries finds kamailio and kamcmd or fails the test with the install hint.
@@ -96,22 +100,40 @@ func Start(t testing.TB, users ...User) *Server {
 	return StartWith(t, Options{}, users...)
 }
 
-// StartWith is Start with options.
+// StartWith is Start with options. Its ports are reserved for the test
+// (testkit/ports); should kamailio still find one taken, it is started
+// again on others.
 func StartWith(t testing.TB, opts Options, users ...User) *Server {
 	t.Helper()
 	Binaries(t)
+	n := 1
+	if opts.TLS {
+		n = 2
+	}
+	var s *Server
+	ports.Retry(t, n, ports.Both, func(ps []int) error {
+		var err error
+		s, err = launch(t, opts, ps, users)
+		return err
+	})
+	return s
+}
+
+// launch writes the config for ports and starts kamailio on them.
+func launch(t testing.TB, opts Options, ps []int, users []User) (*Server, error) {
+	t.Helper()
 	s := &Server{t: t, dir: t.TempDir()}
-	s.Port = FreePort(t)
+	s.Port = ps[0]
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
 	if err := os.MkdirAll(filepath.Join(s.dir, "run"), 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cfg := Config(s.Port, filepath.Join(s.dir, "run", "kamailio_ctl"), users)
 	if opts.TLS {
 		if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so"); err != nil {
 			t.Fatal("kamailio's tls module is missing: install it with `apt-get install -y kamailio-tls-modules` (or `make deps`)")
 		}
-		s.TLSPort = FreePort(t)
+		s.TLSPort = ps[1]
 		s.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.TLSPort))
 		certPEM, keyPEM := certificate(t)
 		s.Roots = x509.NewCertPool()
@@ -122,7 +144,7 @@ func StartWith(t testing.TB, opts Options, users ...User) *Server {
 			tlsFile: []byte(strings.NewReplacer("@KEY@", keyFile, "@CERT@", certFile).Replace(tlsConfig)),
 		} {
 			if err := os.WriteFile(f, b, 0o600); err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 		}
 		r := strings.NewReplacer("@TLSPORT@", strconv.Itoa(s.TLSPort), "@TLSCFG@", tlsFile)
@@ -131,25 +153,36 @@ func StartWith(t testing.TB, opts Options, users ...User) *Server {
 	}
 	cfg = strings.NewReplacer("@TLSCORE@", "", "@TLSMOD@", "").Replace(cfg)
 	if err := os.WriteFile(filepath.Join(s.dir, "kamailio.cfg"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	k, _ := Binaries(t)
 	if out, err := exec.Command(k, "-c", "-f", filepath.Join(s.dir, "kamailio.cfg")).CombinedOutput(); err != nil {
 		t.Fatalf("kamailio config check failed: %v\n%s", err, out)
 	}
 	t.Cleanup(s.Stop)
-	s.Start()
-	return s
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// Start (re)starts a stopped server on the same port.
+// Start (re)starts a stopped server on the same ports (they stay reserved
+// for the test).
 func (s *Server) Start() {
 	s.t.Helper()
+	if err := s.start(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// start runs kamailio and waits until it listens. A port it could not
+// bind is ports.ErrInUse.
+func (s *Server) start() error {
 	k, _ := Binaries(s.t)
 	s.mu.Lock()
 	if s.cmd != nil {
 		s.mu.Unlock()
-		s.t.Fatal("kamailio already running")
+		return errors.New("kamailio already running")
 	}
 	s.run++
 	s.log = &bytes.Buffer{}
@@ -163,19 +196,32 @@ func (s *Server) Start() {
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
-		s.t.Fatalf("kamailio did not start: %v", err)
+		return fmt.Errorf("kamailio did not start: %w", err)
 	}
 	s.cmd = cmd
+	exited := make(chan struct{})
+	s.exited = exited
+	go func() { cmd.Wait(); close(exited) }()
 	s.mu.Unlock()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			return nil
+		}
+		select {
+		case <-exited:
+			log := s.Log()
+			s.Stop()
+			if strings.Contains(log, "Address already in use") {
+				return fmt.Errorf("kamailio could not bind %s: %w", s.Addr, ports.ErrInUse)
+			}
+			return fmt.Errorf("kamailio exited before listening on %s; log:\n%s", s.Addr, log)
+		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("kamailio did not listen on %s within 10 s; log:\n%s", s.Addr, s.Log())
+			return fmt.Errorf("kamailio did not listen on %s within 10 s; log:\n%s", s.Addr, s.Log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -184,7 +230,7 @@ func (s *Server) Start() {
 // Stop stops kamailio (its main process takes the workers with it).
 func (s *Server) Stop() {
 	s.mu.Lock()
-	cmd := s.cmd
+	cmd, exited := s.cmd, s.exited
 	s.cmd = nil
 	s.mu.Unlock()
 	if cmd == nil {
@@ -192,15 +238,13 @@ func (s *Server) Stop() {
 	}
 	pgid := cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-exited:
 	case <-time.After(time.Second):
 		// It keeps nothing worth a clean exit (usrloc is in memory); after a
 		// kamcmd call it was seen to take 5 s to stop on SIGTERM.
 		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
+		<-exited
 	}
 	// Wait until the port is free again so a restart can bind it.
 	for i := 0; i < 100; i++ {
@@ -272,25 +316,11 @@ func certificate(t testing.TB) (certPEM, keyPEM []byte) {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
 
-// FreePort finds a port free for both UDP and TCP on 127.0.0.1.
+// FreePort is a port reserved for the test on 127.0.0.1, UDP and TCP,
+// where nothing listens (testkit/ports).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		u, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		u.Close()
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return port
-	}
-	t.Fatal("no free port for kamailio")
-	return 0
+	return ports.Reserve(t, 1, ports.Both)[0]
 }
 
 type lockedWriter struct {

@@ -2,9 +2,13 @@ package kamailio
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
+
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 )
 
 func TestConfigHasUsers(t *testing.T) {
@@ -55,5 +59,16 @@ func TestMissingBinaryGivesInstallHint(t *testing.T) {
 	Binaries(rec)
 	if !strings.Contains(rec.msg, "apt-get install -y kamailio") {
 		t.Errorf("message %q lacks the install hint", rec.msg)
+	}
+}
+
+// TestLaunchReportsTakenPort: a kamailio whose port is already bound
+// exits, and launch reports it as ports.ErrInUse, which is what makes
+// Start try other ports.
+func TestLaunchReportsTakenPort(t *testing.T) {
+	taken := ports.UDP(t) // UDP: a TCP listener would answer the readiness probe itself
+	_, err := launch(t, Options{}, []int{taken.LocalAddr().(*net.UDPAddr).Port}, []User{{Name: "alice", Password: "pw"}})
+	if !errors.Is(err, ports.ErrInUse) {
+		t.Fatalf("launch on a taken port: %v, want ports.ErrInUse", err)
 	}
 }

@@ -7,18 +7,18 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 )
 
 // InstallHint is what to do when linphonec is missing.
@@ -88,7 +88,11 @@ func Binary(t testing.TB) string {
 }
 
 // Start writes a linphonerc, starts linphonec, switches it to file audio
-// and, with a registrar, waits until it is registered.
+// and, with a registrar, waits until it is registered. Its SIP and RTP
+// ports are reserved for the test (testkit/ports): linphonec binds RTP
+// only when a call starts, so the ports must stay out of everyone else's
+// reach from now until then; should linphonec still find its SIP port
+// taken, it is started again on others.
 func Start(t testing.TB, cfg Config) *Phone {
 	t.Helper()
 	bin := Binary(t)
@@ -98,16 +102,33 @@ func Start(t testing.TB, cfg Config) *Phone {
 	if cfg.Expires == 0 {
 		cfg.Expires = 600
 	}
-	p := &Phone{t: t, Dir: t.TempDir(), grew: make(chan struct{}), done: make(chan struct{}), sent: map[string]bool{}}
-	p.SIPPort = freeUDPPort(t, 1)
-	p.RTPPort = freeUDPPort(t, 2)
+	var p *Phone
+	// SIP on the first port; audio RTP/RTCP, video and text pairs from
+	// the third (even) one.
+	ports.Retry(t, 8, ports.UDPOnly, func(ps []int) error {
+		var err error
+		p, err = launch(t, bin, cfg, ps[0], ps[2])
+		return err
+	})
+	if cfg.Registrar != "" {
+		p.waitRegistered(cfg.User, 10*time.Second)
+	}
+	return p
+}
+
+// launch starts one linphonec on the given ports and waits until it
+// plays and records files. A port it could not bind is ports.ErrInUse.
+func launch(t testing.TB, bin string, cfg Config, sipPort, rtpPort int) (*Phone, error) {
+	t.Helper()
+	p := &Phone{t: t, Dir: t.TempDir(), grew: make(chan struct{}), done: make(chan struct{}), sent: map[string]bool{},
+		SIPPort: sipPort, RTPPort: rtpPort}
 	// Without this directory linphonec opens no SIP socket at all (PEERS.md gotcha 6).
 	if err := os.MkdirAll(filepath.Join(p.Dir, ".local", "share", "linphone"), 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	rc := filepath.Join(p.Dir, "linphonerc")
 	if err := os.WriteFile(rc, []byte(p.rc(cfg)), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	args := []string{"-c", rc}
 	if cfg.AutoAnswer {
@@ -120,25 +141,41 @@ func Start(t testing.TB, cfg Config) *Phone {
 	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("linphonec did not start: %v", err)
+		return nil, fmt.Errorf("linphonec did not start: %w", err)
 	}
 	p.cmd, p.stdin = cmd, stdin
 	go p.read(out)
 	t.Cleanup(p.Stop)
 	p.Send(t, "soundcard use files") // not kept in the rc: send after every start
-	p.WaitFor(t, "Using wav files", 10*time.Second)
-	if cfg.Registrar != "" {
-		p.waitRegistered(cfg.User, 10*time.Second)
+	_, ready := p.find(0, "Using wav files", 10*time.Second)
+	if p.inUse() {
+		p.Stop()
+		return nil, fmt.Errorf("linphonec could not bind its SIP port %d: %w", sipPort, ports.ErrInUse)
 	}
-	return p
+	if !ready {
+		return nil, fmt.Errorf("linphonec did not switch to file audio within 10 s:\n%s", p.Console())
+	}
+	return p, nil
+}
+
+// inUse reports whether linphonec said a port it wanted was taken.
+func (p *Phone) inUse() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.lines {
+		if strings.Contains(l, "Address already in use") {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Phone) rc(cfg Config) string {
@@ -361,36 +398,4 @@ func (p *Phone) Stop() {
 	}
 	p.cmd.Wait()
 	p.cmd = nil
-}
-
-// freeUDPPort finds n consecutive free UDP ports on 127.0.0.1 (RTP wants
-// the next one for RTCP) and returns the first.
-func freeUDPPort(t testing.TB, n int) int {
-	t.Helper()
-	for try := 0; try < 100; try++ {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
-		ok := port%2 == 0 || n == 1
-		var extra []net.PacketConn
-		for i := 1; ok && i < n*2; i++ {
-			e, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			extra = append(extra, e)
-		}
-		c.Close()
-		for _, e := range extra {
-			e.Close()
-		}
-		if ok && port+n*2 < 65535 {
-			return port
-		}
-	}
-	t.Fatal("no free UDP ports for linphonec")
-	return 0
 }

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 )
 
 // Binaries this helper runs; both come with Debian's prosody package.
@@ -93,7 +95,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s.Cert = cert
 	s.Fingerprint = sha256.Sum256(cert.Raw)
 
-	ports := freePorts(t, 2)
+	ports := ports.Reserve(t, 2, ports.TCPOnly) // held for the test: Restart reuses them
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 	s.DirectTLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
 	if err := os.WriteFile(s.cfg, []byte(config(dir, crtPath, keyPath, ports[0], ports[1], !opts.RegistrationClosed)), 0o600); err != nil {
@@ -244,25 +246,6 @@ func (s *Server) Restart(t testing.TB) {
 	s.Stop()
 	s.t = t
 	s.start()
-}
-
-// freePorts asks the kernel for n free loopback TCP ports.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("find a free port: %v", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
 }
 
 // writeSelfSigned makes an ECDSA P-256 certificate for localhost and

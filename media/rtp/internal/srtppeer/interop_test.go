@@ -12,18 +12,15 @@ import (
 
 	"github.com/pion/rtcp"
 
+	testtone "github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/codec"
 	"github.com/padlock-phone/padlock/media/rtp"
 )
 
-// goertzelLevel is the amplitude of freq in x sampled at rate.
+// goertzelLevel is the amplitude of freq in x sampled at rate, in sample
+// units (tone.Level).
 func goertzelLevel(x []int16, freq, rate float64) float64 {
-	k := 2 * math.Cos(2*math.Pi*freq/rate)
-	var s1, s2 float64
-	for _, v := range x {
-		s1, s2 = float64(v)+k*s1-s2, s1
-	}
-	return 2 * math.Sqrt(math.Max(s1*s1+s2*s2-k*s1*s2, 0)) / float64(len(x))
+	return 32768 * testtone.Level(x, int(rate), freq)
 }
 
 // tone is frame i of a 1 kHz sine of peak 8000.
