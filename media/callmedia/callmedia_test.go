@@ -284,12 +284,12 @@ func TestSecuredWhenEveryConf2ACKIsLost(t *testing.T) {
 	}
 	go relay(toA, toB, sb.Addr())
 	go relay(toB, toA, sa.Addr())
-	hash := func(s sip.MediaSession) string { return strings.TrimPrefix(s.Attributes()[0], "zrtp-hash:") }
+	hash := func(s *Session) string { return strings.TrimPrefix(s.Attributes()[0], "zrtp-hash:") }
 	addr := func(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
-	if err := sa.Start(sip.RemoteMedia{Addr: addr(toA), ZRTPHash: hash(sb), EventPT: 101}, codec.PCMU, sip.SendRecv); err != nil {
+	if err := sa.Start(sdp.Remote{Addr: addr(toA), ZRTPHash: hash(sb), EventPT: 101}, codec.PCMU, sdp.SendRecv); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Start(sip.RemoteMedia{Addr: addr(toB), ZRTPHash: hash(sa), EventPT: 101}, codec.PCMU, sip.SendRecv); err != nil {
+	if err := sb.Start(sdp.Remote{Addr: addr(toB), ZRTPHash: hash(sa), EventPT: 101}, codec.PCMU, sdp.SendRecv); err != nil {
 		t.Fatal(err)
 	}
 	ea := a.ev.find(t, secured).(call.Secured)
