@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -221,16 +220,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	newServer := func(h http.Handler) *http.Server {
-		return &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
+		srv := &http.Server{
+			Handler: h,
 			// Requests (the event streams too) end when the appliance stops.
 			BaseContext: func(net.Listener) context.Context { return runCtx },
 			ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
+		webadmin.Harden(srv)
+		return srv
 	}
 	srv := newServer(web)
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.TLSConfig = webadmin.TLSConfig(cert)
 	redirect := newServer(webadmin.RedirectHTTPS(httpsPort))
 
 	var wg sync.WaitGroup
