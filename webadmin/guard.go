@@ -7,12 +7,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/padlock-phone/padlock/keyring"
+	"github.com/padlock-phone/padlock/store/atomicfile"
 )
 
 // deviceCookie marks a browser that has logged in on this phone before. It
@@ -178,4 +182,27 @@ func readForm(w http.ResponseWriter, r *http.Request) bool {
 func tooLarge(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
 	http.Error(w, fmt.Sprintf("the form is too large: the web admin takes at most %d KiB", maxFormBytes>>10), http.StatusRequestEntityTooLarge)
+}
+
+// deviceKeyFile holds the key of the device cookies in the data directory.
+const deviceKeyFile = "webadmin-device.key"
+
+// LoadDeviceKey reads the device-cookie key from dir, making it on first
+// run. It is kept across restarts so the owner's browser is still known
+// after a reboot, when the phone is locked and the login matters most.
+func LoadDeviceKey(dir string) ([]byte, error) {
+	p := filepath.Join(dir, deviceKeyFile)
+	k, err := os.ReadFile(p)
+	if err == nil && len(k) == 32 {
+		return k, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("device cookie key %s: %w", p, err)
+	}
+	k = make([]byte, 32)
+	rand.Read(k)
+	if err := atomicfile.WriteFile(p, k, 0o600); err != nil {
+		return nil, fmt.Errorf("device cookie key %s: %w", p, err)
+	}
+	return k, nil
 }

@@ -194,8 +194,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		log.Info("first run: open the web admin to set the master password")
 	}
 
+	deviceKey, err := webadmin.LoadDeviceKey(cfg.data)
+	if err != nil {
+		return err
+	}
 	web, err := webadmin.New(webadmin.Config{
-		Phone: brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web"),
+		DeviceKey: deviceKey,
+		Phone:     brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web"),
 		AccountsChanged: func() { sipSide.Reload(); xmppSide.Reload() },
 		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
 		Messaging:       xmppSide.svc,
