@@ -52,10 +52,11 @@ type config struct {
 	sip      string
 	logLevel slog.Level
 	pins     hw.Pins
+	history  store.HistoryLimits
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
-	c := config{pins: hw.DefaultPins()}
+	c := config{pins: hw.DefaultPins(), history: store.DefaultHistoryLimits}
 	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.data, "data", defaultDataDir(), "directory for the phone's state (the store, keys, certificates)")
@@ -65,6 +66,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.https, "https", ":443", "address of the web admin (HTTPS, self-signed certificate made at first run)")
 	fs.StringVar(&c.sip, "sip", "0.0.0.0:0", "local address of the SIP accounts and their calls' media (port 0: any free one)")
 	fs.TextVar(&c.logLevel, "log", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.IntVar(&c.history.MaxCalls, "history-calls", c.history.MaxCalls, "call history keeps at most this many calls (0: no cap); the oldest go first")
+	fs.IntVar(&c.history.MaxChats, "history-messages", c.history.MaxChats, "chat history keeps at most this many messages (0: no cap)")
+	fs.DurationVar(&c.history.MaxAge, "history-age", c.history.MaxAge, "history older than this is dropped (0: kept however old)")
 	fs.StringVar(&c.pins.Answer, "pin-answer", c.pins.Answer, "GPIO line of the ANSWER button")
 	fs.StringVar(&c.pins.Hangup, "pin-hangup", c.pins.Hangup, "GPIO line of the HANGUP button")
 	fs.StringVar(&c.pins.SAS, "pin-sas", c.pins.SAS, "GPIO line of the SAS button")
@@ -151,6 +155,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close()
+	st.SetHistoryLimits(cfg.history)
 
 	// The brain is made after its lines, and the lines post to it: post
 	// waits for it through this variable, set just below.
@@ -172,7 +177,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		Board:     b,
 		Telephony: mux,
 		Voice:     headset.Voice{H: ear, Log: log.With("part", "voice")},
-		History:   callHistory{st: st, log: log.With("part", "history")},
+		History:   newCallHistory(st, log.With("part", "history")),
 		Log:       log.With("part", "phone"),
 		Initial:   phone.State{VaultLocked: true},
 	})
