@@ -14,7 +14,7 @@ import (
 // (streamWithoutDeadlines).
 const (
 	ReadHeaderTimeout = 5 * time.Second
-	ReadTimeout       = 15 * time.Second // headers and body together
+	ReadTimeout       = 10 * time.Second // headers and body together
 	WriteTimeout      = 45 * time.Second // the slowest handler waits 30 s on an XMPP server
 	IdleTimeout       = 60 * time.Second
 	MaxHeaderBytes    = 16 << 10
