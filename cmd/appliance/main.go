@@ -160,6 +160,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	// The brain is made after its lines, and the lines post to it: post
 	// waits for it through this variable, set just below.
 	var brain *phone.Phone
+	var web *webadmin.Server // made after the brain; the owner gesture reaches it
 	post := func(ev phone.Event) { brain.Post(context.Background(), ev) }
 	var keys *keyring.Keyring
 	sipSide := newSIPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), ear, cfg.sip, post, log.With("part", "sip"))
@@ -176,10 +177,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	brain = phone.New(phone.Config{
 		Board:     b,
 		Telephony: mux,
-		Voice:     headset.Voice{H: ear, Log: log.With("part", "voice")},
+		Voice:     ownerVoice{headset.Voice{H: ear, Log: log.With("part", "voice")}},
 		History:   newCallHistory(st, log.With("part", "history")),
 		Log:       log.With("part", "phone"),
 		Initial:   phone.State{VaultLocked: true},
+		// HANGUP + SAS held together: the owner clears the login throttle.
+		OwnerPresent: func() {
+			if web != nil {
+				web.OwnerPresent()
+			}
+		},
 	})
 
 	keys, err = keyring.Open(cfg.data, st, vaultParams, func(locked bool) {
@@ -203,7 +210,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	web, err := webadmin.New(webadmin.Config{
+	web, err = webadmin.New(webadmin.Config{
 		DeviceKey: deviceKey,
 		Phone:     brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web"),
 		AccountsChanged: func() { sipSide.Reload(); xmppSide.Reload() },
