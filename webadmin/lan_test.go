@@ -305,3 +305,23 @@ func TestTLSOffersAEADOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestShownText(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello":                 "hello",
+		"evil\u202egnp.exe":     "evil[U+202E]gnp.exe",
+		"a\u200bb\u2066c\u2069": "a[U+200B]b[U+2066]c[U+2069]",
+		"\ufeffbom":             "[U+FEFF]bom",
+		"Grüße, 你好":             "Grüße, 你好",
+		"bad \xff utf8":         "bad \uFFFD utf8",
+	} {
+		if got := shownText(in); got != want {
+			t.Errorf("shownText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	long := strings.Repeat("é", 100000)
+	got := shownText(long)
+	if n := len([]rune(got)); n > maxShownRunes+60 || !strings.Contains(got, "96000 more characters not shown") {
+		t.Errorf("a 100,000-character text shows %d runes: %q", n, got[len(got)-60:])
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // parsePages builds one template per page, each with the shared layout.
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(template.FuncMap{"actions": callActions, "keypad": keypad}).ParseFS(content, "templates/layout.html")
+	layout, err := template.New("layout").Funcs(template.FuncMap{"actions": callActions, "keypad": keypad, "shown": shownText}).ParseFS(content, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
