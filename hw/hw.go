@@ -45,6 +45,12 @@ func ParseButton(s string) (Button, error) {
 // LongPress is how long a button must be held to count as a long press.
 const LongPress = time.Second
 
+// OwnerHold is how long a button held on and on reports a second, "owner"
+// press (Press.Owner): HANGUP and SAS held together this long clear the
+// web admin's login throttle (docs/SECURITY.md), which no one on the
+// network can do.
+const OwnerHold = 5 * time.Second
+
 // Debounce is how long a level must hold still before it counts.
 const Debounce = 20 * time.Millisecond
 
@@ -52,9 +58,15 @@ const Debounce = 20 * time.Millisecond
 type Press struct {
 	Button Button
 	Long   bool
+	// Owner: the button has now been held OwnerHold (it already reported
+	// its long press at LongPress; this is one more report of that hold).
+	Owner bool
 }
 
 func (p Press) String() string {
+	if p.Owner {
+		return p.Button.String() + " (held 5 s)"
+	}
 	if p.Long {
 		return p.Button.String() + " (long)"
 	}

@@ -28,6 +28,7 @@ type Keyring struct {
 	st     *store.Store
 	params vault.Params
 	onLock func(locked bool)
+	kdf    *kdfGate // every argon2id of the device goes through it
 
 	mu  sync.Mutex
 	v   *vault.Vault     // nil until the master password is set
@@ -44,7 +45,7 @@ func Open(dir string, st *store.Store, params vault.Params, onLock func(locked b
 	if onLock == nil {
 		onLock = func(bool) {}
 	}
-	k := &Keyring{dir: vaultfile.Dir(dir), st: st, params: params, onLock: onLock, mem: map[int64][]byte{}}
+	k := &Keyring{dir: vaultfile.Dir(dir), st: st, params: params, onLock: onLock, kdf: newKDFGate(KDFQueue), mem: map[int64][]byte{}}
 	v, err := k.dir.Load()
 	switch {
 	case errors.Is(err, vaultfile.ErrNoVault):
@@ -81,35 +82,49 @@ func (k *Keyring) Locked() bool {
 }
 
 // Setup creates the vault with the first master password. It returns
-// unlocked.
+// unlocked. ErrBusy if other password checks fill the queue.
 func (k *Keyring) Setup(password []byte) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.v != nil {
-		return fmt.Errorf("keyring: %w", vaultfile.ErrExists)
-	}
-	v, err := k.dir.Create(password, k.params)
-	if err != nil {
-		return err
-	}
-	k.v = v
-	k.st.SetSealer(v)
-	k.onLock(false)
-	return nil
+	return k.kdf.do(func() error {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if k.v != nil {
+			return fmt.Errorf("keyring: %w", vaultfile.ErrExists)
+		}
+		v, err := k.dir.Create(password, k.params)
+		if err != nil {
+			return err
+		}
+		k.v = v
+		k.st.SetSealer(v)
+		k.onLock(false)
+		return nil
+	})
 }
 
 // Unlock checks password and unlocks (also when already unlocked, so a
-// login always proves the password). ErrWrongPassword if it is wrong.
+// login always proves the password). ErrWrongPassword if it is wrong,
+// ErrBusy if other password checks fill the queue.
 func (k *Keyring) Unlock(password []byte) error {
 	v, err := k.vault()
 	if err != nil {
 		return err
 	}
-	if err := v.Unlock(password); err != nil {
+	if err := k.kdf.do(func() error { return v.Unlock(password) }); err != nil {
 		return err
 	}
 	k.onLock(false)
 	return nil
+}
+
+// CheckPassword proves password again (re-authentication before a change
+// that lowers protection) without telling anyone about a lock change.
+// ErrWrongPassword if it is wrong, ErrBusy if the queue is full.
+func (k *Keyring) CheckPassword(password []byte) error {
+	v, err := k.vault()
+	if err != nil {
+		return err
+	}
+	return k.kdf.do(func() error { return v.Unlock(password) })
 }
 
 // Lock forgets the data key and every password held in memory.
@@ -127,13 +142,14 @@ func (k *Keyring) Lock() {
 }
 
 // ChangePassword rewraps the data key under a new password after checking
-// the current one. Nothing else is re-encrypted.
+// the current one. Nothing else is re-encrypted. ErrBusy if other
+// password checks fill the queue.
 func (k *Keyring) ChangePassword(current, next []byte) error {
 	v, err := k.vault()
 	if err != nil {
 		return err
 	}
-	return k.dir.ChangePassword(v, current, next)
+	return k.kdf.do(func() error { return k.dir.ChangePassword(v, current, next) })
 }
 
 // KeepUnlocked reports whether the vault unlocks by itself after a reboot.

@@ -152,3 +152,53 @@ func (k *Keyring) forget(id int64) {
 		delete(k.mem, id)
 	}
 }
+
+// EditAccount saves an account edit with what it does to the password, in
+// one store transaction (issue 12: it used to be two, and a power cut
+// between them half-applied the edit). password non-nil replaces it (saved
+// or in memory, as save says); nil keeps it, moving it between the store
+// and memory when save changed. store.ErrNoPassword, writing nothing, when
+// save asks to seal a password the phone does not know.
+func (k *Keyring) EditAccount(ctx context.Context, a store.Account, old store.Account, password []byte, save bool) error {
+	var change store.PasswordChange
+	var toMemory []byte // held in memory once the edit is committed
+	forget := false
+	switch {
+	case password != nil && save:
+		change = store.PasswordChange{Change: true, Password: password}
+		forget = true
+	case password != nil:
+		change = store.PasswordChange{Change: true}
+		toMemory = password
+	case !save && old.HasPassword:
+		pw, err := k.st.AccountPassword(ctx, a.ID)
+		if err != nil && !errors.Is(err, ErrLocked) && !errors.Is(err, store.ErrNoPassword) {
+			return err
+		}
+		defer clear(pw)
+		change, toMemory = store.PasswordChange{Change: true}, pw
+	case save && !old.HasPassword:
+		k.mu.Lock()
+		pw, ok := k.mem[a.ID]
+		if ok {
+			pw = append([]byte(nil), pw...)
+		}
+		k.mu.Unlock()
+		if !ok {
+			return fmt.Errorf("%w in memory for account %d", store.ErrNoPassword, a.ID)
+		}
+		defer clear(pw)
+		change = store.PasswordChange{Change: true, Password: pw}
+		forget = true
+	}
+	if err := k.st.EditAccount(ctx, a, change); err != nil {
+		return err
+	}
+	if forget {
+		k.forget(a.ID)
+	}
+	if toMemory != nil {
+		k.remember(a.ID, toMemory)
+	}
+	return nil
+}

@@ -73,7 +73,9 @@ type (
 		ID     call.ID
 		Digits string
 	}
-	cmdRing     struct{ On bool }
-	cmdSaySAS   struct{ SAS string }
-	cmdAnnounce struct{ What Announcement }
+	cmdRing struct{ On bool }
+	// cmdOwnerPresent: HANGUP and SAS were held together (Config.OwnerPresent).
+	cmdOwnerPresent struct{}
+	cmdSaySAS       struct{ SAS string }
+	cmdAnnounce     struct{ What Announcement }
 )

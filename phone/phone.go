@@ -56,6 +56,7 @@ const (
 	SASConfirmed     Announcement = iota + 1 // the SAS was marked as compared
 	EncryptionFailed                         // ZRTP failed: the call is not encrypted
 	KeyChanged                               // the peer's retained secret changed: possible eavesdropper
+	ThrottleCleared                          // HANGUP + SAS held: the login throttle was cleared
 )
 
 // Config wires a Phone to its drivers.
@@ -68,6 +69,10 @@ type Config struct {
 	Now       func() time.Time // defaults to time.Now
 	TickEvery time.Duration    // how often Tick is sent; defaults to 250 ms
 	Initial   State            // e.g. VaultLocked at boot
+	// OwnerPresent is called when HANGUP and SAS were held together for
+	// hw.OwnerHold: the person is at the phone (the web admin clears its
+	// login throttle). May be nil.
+	OwnerPresent func()
 }
 
 // Phone runs the brain. Create it with New, then call Run once.
@@ -246,6 +251,12 @@ func (p *Phone) exec(c Command) []Event {
 		if v != nil {
 			v.Announce(c.What)
 		}
+		return nil
+	case cmdOwnerPresent:
+		if p.cfg.OwnerPresent != nil {
+			p.cfg.OwnerPresent()
+		}
+		log.Warn("HANGUP and SAS held together: the owner is at the phone")
 		return nil
 	case cmdLog:
 		if p.cfg.History != nil {

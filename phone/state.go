@@ -89,6 +89,10 @@ type State struct {
 	Registered  map[string]bool // account -> registered with its server
 	Unread      int             // chat messages and subscription requests waiting
 	VaultLocked bool
+
+	// When HANGUP and SAS last reported their owner hold (hw.Press.Owner):
+	// both within ownerTogether is the owner-present gesture.
+	hangupHeld, sasHeld time.Time
 }
 
 // registered reports whether any account is up.

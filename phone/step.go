@@ -8,6 +8,34 @@ import (
 	"github.com/padlock-phone/padlock/hw"
 )
 
+// ownerTogether is how close together HANGUP and SAS must reach their
+// owner hold (hw.OwnerHold) to count as held together.
+const ownerTogether = time.Second
+
+// ownerGesture notes a button held hw.OwnerHold; with HANGUP and SAS both
+// held together it is the owner at the phone: the web admin's login
+// throttle is cleared (docs/SECURITY.md) and the headset says so. Nothing
+// else about a call changes.
+func ownerGesture(s State, b hw.Button, now time.Time) (State, []Command) {
+	switch b {
+	case hw.Hangup:
+		s.hangupHeld = now
+	case hw.SAS:
+		s.sasHeld = now
+	default:
+		return s, nil
+	}
+	together := func(a, b time.Time) bool {
+		d := a.Sub(b)
+		return !a.IsZero() && !b.IsZero() && d < ownerTogether && d > -ownerTogether
+	}
+	if !together(s.hangupHeld, s.sasHeld) {
+		return s, nil
+	}
+	s.hangupHeld, s.sasHeld = time.Time{}, time.Time{}
+	return s, []Command{cmdOwnerPresent{}, cmdAnnounce{What: ThrottleCleared}}
+}
+
 // step is the whole call state machine: a pure function from the state and
 // one event to the next state and the commands for the drivers. Events that
 // make no sense in a state are ignored: the state comes back unchanged and
@@ -19,6 +47,9 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 
 	// Buttons. A long press of ANSWER or HANGUP means the same as a short one.
 	case hw.Press:
+		if ev.Owner {
+			return ownerGesture(s, ev.Button, now)
+		}
 		switch ev.Button {
 		case hw.Answer:
 			return step(s, Answer{}, now)

@@ -37,7 +37,10 @@ type Account struct {
 	DisplayName    string
 	Enabled        bool
 	TLSFingerprint string // pinned server certificate fingerprint; "" = none
-	HasPassword    bool   // read only: a password is saved (the column is not NULL)
+	// AcceptAnySource (SIP): take direct calls from any address, not only
+	// from the registrar and proxy. Off by default.
+	AcceptAnySource bool
+	HasPassword     bool // read only: a password is saved (the column is not NULL)
 }
 
 // Address is user@server, for messages.
@@ -73,9 +76,9 @@ func (s *Store) CreateAccount(ctx context.Context, a Account, password []byte) (
 	var id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO accounts
-			(kind, user, server, port, transport, proxy, display_name, enabled, tls_fingerprint)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.Kind, a.User, a.Server, a.Port, a.Transport, a.Proxy, a.DisplayName, a.Enabled, a.TLSFingerprint)
+			(kind, user, server, port, transport, proxy, display_name, enabled, tls_fingerprint, accept_any_source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Kind, a.User, a.Server, a.Port, a.Transport, a.Proxy, a.DisplayName, a.Enabled, a.TLSFingerprint, a.AcceptAnySource)
 		if err != nil {
 			return sqlErr(err, a.what())
 		}
@@ -95,16 +98,36 @@ func (s *Store) CreateAccount(ctx context.Context, a Account, password []byte) (
 
 // UpdateAccount replaces every field of account a.ID except the password.
 func (s *Store) UpdateAccount(ctx context.Context, a Account) error {
+	return s.EditAccount(ctx, a, PasswordChange{})
+}
+
+// PasswordChange is what an account edit does to the saved password.
+type PasswordChange struct {
+	Change   bool   // false: leave the password as it is
+	Password []byte // with Change: the new password to seal, or nil for "not saved"
+}
+
+// EditAccount replaces every field of account a.ID and, as pw says, its
+// saved password, in one transaction: a power cut leaves the old account
+// or the new one, never half of the edit (issue 12).
+func (s *Store) EditAccount(ctx context.Context, a Account, pw PasswordChange) error {
 	if err := a.validate(); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET
 			kind = ?, user = ?, server = ?, port = ?, transport = ?, proxy = ?,
-			display_name = ?, enabled = ?, tls_fingerprint = ?
+			display_name = ?, enabled = ?, tls_fingerprint = ?, accept_any_source = ?
 			WHERE id = ?`,
-			a.Kind, a.User, a.Server, a.Port, a.Transport, a.Proxy, a.DisplayName, a.Enabled, a.TLSFingerprint, a.ID)
-		return mustAffect(res, err, a.what())
+			a.Kind, a.User, a.Server, a.Port, a.Transport, a.Proxy, a.DisplayName, a.Enabled, a.TLSFingerprint, a.AcceptAnySource, a.ID)
+		if err := mustAffect(res, err, a.what()); err != nil || !pw.Change {
+			return err
+		}
+		if pw.Password == nil {
+			res, err := tx.ExecContext(ctx, `UPDATE accounts SET password = NULL WHERE id = ?`, a.ID)
+			return mustAffect(res, err, a.what())
+		}
+		return s.setPassword(ctx, tx, a.ID, pw.Password)
 	})
 }
 
@@ -116,11 +139,11 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	})
 }
 
-const accountColumns = `id, kind, user, server, port, transport, proxy, display_name, enabled, tls_fingerprint, password IS NOT NULL`
+const accountColumns = `id, kind, user, server, port, transport, proxy, display_name, enabled, tls_fingerprint, accept_any_source, password IS NOT NULL`
 
 func scanAccount(sc interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	err := sc.Scan(&a.ID, &a.Kind, &a.User, &a.Server, &a.Port, &a.Transport, &a.Proxy, &a.DisplayName, &a.Enabled, &a.TLSFingerprint, &a.HasPassword)
+	err := sc.Scan(&a.ID, &a.Kind, &a.User, &a.Server, &a.Port, &a.Transport, &a.Proxy, &a.DisplayName, &a.Enabled, &a.TLSFingerprint, &a.AcceptAnySource, &a.HasPassword)
 	return a, err
 }
 

@@ -38,6 +38,81 @@ type HistoryEntry struct {
 
 func bodyAD(id int64) string { return fmt.Sprintf("history/%d/body", id) }
 
+// HistoryLimits is the retention cap of the history: per kind at most so
+// many entries, none older than MaxAge. AddHistory drops what falls outside
+// in the same transaction as the insert, oldest first, so a flood of calls
+// (issue 12: 20,000 INVITEs wrote 19,939 rows) cannot fill the SD card.
+// Zero fields mean no limit of that sort.
+type HistoryLimits struct {
+	MaxCalls int
+	MaxChats int
+	MaxAge   time.Duration
+	Now      func() time.Time // the clock MaxAge is measured on; time.Now if nil
+}
+
+// DefaultHistoryLimits: a thousand calls, ten thousand messages, a year.
+var DefaultHistoryLimits = HistoryLimits{MaxCalls: 1000, MaxChats: 10000, MaxAge: 365 * 24 * time.Hour}
+
+// SetHistoryLimits changes the retention cap; it applies from the next
+// write on.
+func (s *Store) SetHistoryLimits(l HistoryLimits) {
+	s.mu.Lock()
+	s.limits = l
+	s.mu.Unlock()
+}
+
+// trimHistory drops entries of kind beyond the limits; in tx.
+func (s *Store) trimHistory(ctx context.Context, tx *sql.Tx, kind HistoryKind) error {
+	s.mu.RLock()
+	l := s.limits
+	s.mu.RUnlock()
+	max := l.MaxChats
+	if kind == Call {
+		max = l.MaxCalls
+	}
+	if max > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM history WHERE id IN
+			(SELECT id FROM history WHERE kind = ? ORDER BY time DESC, id DESC LIMIT -1 OFFSET ?)`, kind, max); err != nil {
+			return sqlErr(err, "trimming history")
+		}
+	}
+	if l.MaxAge > 0 {
+		now := time.Now
+		if l.Now != nil {
+			now = l.Now
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM history WHERE kind = ? AND time < ?`, kind, now().Add(-l.MaxAge).UnixMilli()); err != nil {
+			return sqlErr(err, "trimming history")
+		}
+	}
+	return nil
+}
+
+// UpdateHistoryBody replaces the sealed body of entry id (a burst of
+// missed calls from one caller is one entry whose count grows). It checks
+// the logging setting like AddHistory.
+func (s *Store) UpdateHistoryBody(ctx context.Context, id int64, kind HistoryKind, body []byte) error {
+	setting := LogChatHistory
+	if kind == Call {
+		setting = LogCallHistory
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		on, err := boolSetting(ctx, tx, setting)
+		if err != nil {
+			return err
+		}
+		if !on {
+			return fmt.Errorf("%w: %s is off", ErrHistoryOff, setting)
+		}
+		sealed, err := s.seal(bodyAD(id), body)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE history SET body = ? WHERE id = ? AND kind = ?`, sealed, id, kind)
+		return mustAffect(res, err, fmt.Sprintf("history %d", id))
+	})
+}
+
 // AddHistory logs an entry and returns its id. It checks the logging
 // setting (log_chat_history, log_call_history) in the same transaction and
 // returns ErrHistoryOff, writing nothing, when that kind is not logged: the
@@ -77,8 +152,10 @@ func (s *Store) AddHistory(ctx context.Context, e HistoryEntry) (int64, error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE history SET body = ? WHERE id = ?`, sealed, id)
-		return sqlErr(err, what)
+		if _, err = tx.ExecContext(ctx, `UPDATE history SET body = ? WHERE id = ?`, sealed, id); err != nil {
+			return sqlErr(err, what)
+		}
+		return s.trimHistory(ctx, tx, e.Kind)
 	})
 	if err != nil {
 		return 0, err

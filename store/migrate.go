@@ -86,6 +86,12 @@ CREATE TABLE device_keys (
 	UNIQUE (kind, name)
 ) STRICT;
 `,
+	// 3: a SIP account may take direct calls from any address; off by
+	// default, as the registrar's addresses are the only trusted ones
+	// (issue 12).
+	`
+ALTER TABLE accounts ADD COLUMN accept_any_source INTEGER NOT NULL DEFAULT 0 CHECK (accept_any_source IN (0, 1));
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

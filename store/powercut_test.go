@@ -52,6 +52,7 @@ func TestMain(m *testing.M) {
 //	ready
 //	account <id> <user>
 //	history <id> <body>
+//	edit <id> <user>
 func powerCutChild() int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "powercut child:", err)
@@ -77,6 +78,7 @@ func powerCutChild() int {
 	if err != nil {
 		return fail(err)
 	}
+	s.SetHistoryLimits(HistoryLimits{}) // its entries are dated 1970: keep them
 	run := os.Getenv(envPowerCutRun)
 	out := os.Stdout // unbuffered: each line is one write(2) after the commit
 	fmt.Fprintln(out, "ready")
@@ -99,6 +101,12 @@ func powerCutChild() int {
 			}
 			fmt.Fprintf(out, "history %d %s\n", hid, body)
 		}
+		// An account edit: fields and password in one transaction.
+		a := Account{ID: id, Kind: SIP, User: user, Server: "example.org", Transport: UDP, DisplayName: "edited", AcceptAnySource: true}
+		if err := s.EditAccount(ctx, a, PasswordChange{Change: true, Password: []byte("pw2-" + user)}); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(out, "edit %d %s\n", id, user)
 	}
 }
 
@@ -133,6 +141,7 @@ func TestPowerCut(t *testing.T) {
 
 	accounts := map[int64]string{} // every id a child reported committed
 	history := map[int64]string{}
+	edited := map[int64]bool{}
 	for run := range runs {
 		lines := runWriterUntilKilled(t, run, dbPath, v.Header(), kf, time.Duration(rng.IntN(40_000))*time.Microsecond)
 		for _, l := range lines {
@@ -149,11 +158,13 @@ func TestPowerCut(t *testing.T) {
 				accounts[id] = f[2]
 			case "history":
 				history[id] = f[2]
+			case "edit":
+				edited[id] = true
 			}
 		}
-		checkAfterCut(t, run, dbPath, v, accounts, history)
+		checkAfterCut(t, run, dbPath, v, accounts, history, edited)
 	}
-	t.Logf("%d runs; %d accounts and %d history entries reported and found", runs, len(accounts), len(history))
+	t.Logf("%d runs; %d accounts, %d edits and %d history entries reported and found", runs, len(accounts), len(edited), len(history))
 	if len(history) == 0 {
 		t.Fatal("no child ever committed a write: the kill delays are too short to test anything")
 	}
@@ -232,7 +243,7 @@ func runWriterUntilKilled(t *testing.T, run int, dbPath string, hdr, kf []byte, 
 
 // checkAfterCut opens the store as the next boot would and checks that every
 // reported write is there, intact, with its secrets opening.
-func checkAfterCut(t *testing.T, run int, dbPath string, v *vault.Vault, accounts, history map[int64]string) {
+func checkAfterCut(t *testing.T, run int, dbPath string, v *vault.Vault, accounts, history map[int64]string, edited map[int64]bool) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, dbPath, v)
@@ -249,8 +260,14 @@ func checkAfterCut(t *testing.T, run int, dbPath string, v *vault.Vault, account
 			t.Fatalf("run %d: reported account %d (%s): %+v, %v", run, id, user, a, err)
 		}
 		pw, err := s.AccountPassword(ctx, id)
-		if err != nil || string(pw) != "pw-"+user {
-			t.Fatalf("run %d: password of account %d: %q, %v", run, id, pw, err)
+		if err != nil {
+			t.Fatalf("run %d: password of account %d: %v", run, id, err)
+		}
+		// An edit is all there or not at all, and there if reported.
+		isEdited := a.DisplayName == "edited" && a.AcceptAnySource && string(pw) == "pw2-"+user
+		isOld := a.DisplayName == "" && !a.AcceptAnySource && string(pw) == "pw-"+user
+		if !isEdited && !isOld || edited[id] && !isEdited {
+			t.Fatalf("run %d: account %d (edit reported: %v) half-edited or lost: %+v, password %q", run, id, edited[id], a, pw)
 		}
 	}
 	all, err := s.History(ctx, HistoryFilter{})

@@ -95,6 +95,24 @@ func (s *Store) SetBool(ctx context.Context, name Setting, on bool) error {
 	})
 }
 
+// SetBools writes several switches in one transaction: a form saved at
+// once is applied at once, or not at all.
+func (s *Store) SetBools(ctx context.Context, values map[Setting]bool) error {
+	for name := range values {
+		if _, ok := Defaults[name]; !ok {
+			return fmt.Errorf("%w: unknown setting %q", ErrInvalid, name)
+		}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for name, on := range values {
+			if err := setBool(ctx, tx, name, on); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func setBool(ctx context.Context, tx *sql.Tx, name Setting, on bool) error {
 	v := "0"
 	if on {

@@ -58,6 +58,7 @@ type Store struct {
 
 	mu     sync.RWMutex
 	sealer Sealer
+	limits HistoryLimits
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -91,7 +92,7 @@ func Open(ctx context.Context, path string, sealer Sealer) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, sealer: sealer}
+	s := &Store{db: db, path: path, sealer: sealer, limits: DefaultHistoryLimits}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)

@@ -94,6 +94,7 @@ func parseAccount(r *http.Request, a store.Account) (store.Account, error) {
 	a.User, a.Server, a.Proxy, a.DisplayName = f("user"), strings.ToLower(f("server")), f("proxy"), f("display_name")
 	a.Transport = store.Transport(f("transport"))
 	a.Enabled = r.PostFormValue("enabled") != ""
+	a.AcceptAnySource = a.Kind == store.SIP && r.PostFormValue("accept_any_source") != ""
 	a.Port = 0
 	if p := f("port"); p != "" {
 		n, err := strconv.Atoi(p)
@@ -190,31 +191,23 @@ func (s *Server) accountUpdate(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "account", page{Title: "Edit " + old.Address(), Error: err.Error(), Data: accountForm{Account: a, Save: save}})
 		return
 	}
-	err = s.cfg.Store.UpdateAccount(r.Context(), a)
+	// One transaction for the fields and the password (a new one replaces
+	// the old; an empty field keeps it; the "save" box moves it between the
+	// store and memory).
+	var pw []byte
+	if p := r.PostFormValue("password"); p != "" {
+		pw = []byte(p)
+	}
+	err = s.cfg.Keyring.EditAccount(r.Context(), a, old, pw, save)
 	if errors.Is(err, store.ErrDuplicate) {
 		s.render(w, r, http.StatusConflict, "account", page{Title: "Edit " + old.Address(),
 			Error: "another account already has that user and server", Data: accountForm{Account: a, Save: save}})
 		return
 	}
-	if err != nil {
-		s.fail(w, r, err)
+	if errors.Is(err, store.ErrNoPassword) {
+		s.render(w, r, http.StatusBadRequest, "account", page{Title: "Edit " + old.Address(),
+			Error: "type the password to save it: the phone does not know it yet", Data: accountForm{Account: a, Save: save}})
 		return
-	}
-	// A new password replaces the old one; an empty field keeps it, and
-	// the "save" box moves it between the store and memory.
-	pw := r.PostFormValue("password")
-	switch {
-	case pw != "":
-		err = s.cfg.Keyring.SetAccountPassword(r.Context(), a.ID, []byte(pw), save)
-	case !save && old.HasPassword:
-		err = s.cfg.Keyring.UnsavePassword(r.Context(), a.ID)
-	case save && !old.HasPassword:
-		err = s.cfg.Keyring.SavePassword(r.Context(), a.ID)
-		if errors.Is(err, store.ErrNoPassword) {
-			s.render(w, r, http.StatusBadRequest, "account", page{Title: "Edit " + old.Address(),
-				Error: "type the password to save it: the phone does not know it yet", Data: accountForm{Account: a, Save: save}})
-			return
-		}
 	}
 	if err != nil {
 		s.fail(w, r, err)

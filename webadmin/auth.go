@@ -2,12 +2,10 @@ package webadmin
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/padlock-phone/padlock/keyring"
 )
@@ -39,6 +37,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 			http.Error(w, "this form is stale or did not come from the web admin (CSRF token missing or wrong); reload the page and try again", http.StatusForbidden)
 			return
 		}
+		streamWithoutDeadlines(w, r)
 		h(w, r)
 	})
 }
@@ -87,13 +86,17 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "setup", page{Title: "Set the master password", Error: err.Error()})
 		return
 	}
-	if err := s.cfg.Keyring.Setup([]byte(pw)); err != nil {
+	if err := s.cfg.Keyring.Setup([]byte(pw)); errors.Is(err, keyring.ErrBusy) {
+		s.render(w, r, http.StatusTooManyRequests, "setup", page{Title: "Set the master password", Error: slowDownMessage(w, busyRetry, err)})
+		return
+	} else if err != nil {
 		s.cfg.Log.Error("vault setup failed", "err", err)
 		s.render(w, r, http.StatusInternalServerError, "setup", page{Title: "Set the master password", Error: "the vault could not be created: " + err.Error()})
 		return
 	}
 	s.cfg.Log.Info("master password set; vault created")
 	s.sessions.create(w)
+	s.markDevice(w, r)
 	seeOther(w, r, "/", "Master password set. The phone's secrets are now protected by it.")
 }
 
@@ -113,9 +116,21 @@ type loginData struct {
 }
 
 // safeNext keeps only a local path, so a link cannot send a person who
-// just logged in to another site.
+// just logged in to another site. Browsers drop tabs and newlines from a
+// URL and read a backslash as a slash, so "/\t/evil.example" would be
+// "//evil.example" to them (issue 12): any control character, space or
+// backslash refuses the whole value.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 512 {
+	if len(next) > 512 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
 		return "/"
 	}
 	return next
@@ -131,18 +146,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := clientAddr(r)
-	if wait := s.throttle.wait(client); wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.PostFormValue("next"))},
-			Error: fmt.Sprintf("Too many wrong passwords. Wait %d seconds before trying again.", secs)})
+	pw := r.PostFormValue("password")
+	if len(pw) > maxPasswordLen {
+		s.render(w, r, http.StatusBadRequest, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.PostFormValue("next"))},
+			Error: "Wrong master password."})
 		return
 	}
-	err := s.cfg.Keyring.Unlock([]byte(r.PostFormValue("password")))
+	wait, err := s.tryPassword(r, func() error { return s.cfg.Keyring.Unlock([]byte(pw)) })
 	switch {
+	case wait > 0:
+		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.PostFormValue("next"))},
+			Error: slowDownMessage(w, wait, err)})
+		return
 	case errors.Is(err, keyring.ErrWrongPassword):
-		s.throttle.failed(client)
-		s.cfg.Log.Warn("wrong master password at login", "client", client)
 		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Data: loginData{s.cfg.Keyring.Locked(), safeNext(r.PostFormValue("next"))},
 			Error: "Wrong master password."})
 		return
@@ -152,15 +168,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			Error: "The vault could not be opened: " + err.Error()})
 		return
 	}
-	s.throttle.succeeded(client)
 	// A new token at every login: a cookie planted before cannot ride along.
 	s.sessions.destroy(w, r)
 	s.sessions.create(w)
+	s.markDevice(w, r)
 	s.cfg.Log.Info("logged in", "client", client)
 	seeOther(w, r, safeNext(r.PostFormValue("next")), "")
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	s.sessions.destroy(w, r)
-	http.Redirect(w, r, "/login?ok="+strings.ReplaceAll("Logged out.", " ", "+"), http.StatusSeeOther)
+	http.Redirect(w, r, "/login?ok=logged-out", http.StatusSeeOther)
 }

@@ -62,11 +62,15 @@ func summarize(e store.HistoryEntry) string {
 		DurationMS int64  `json:"duration_ms"`
 		Security   string `json:"security"`
 		Reason     string `json:"reason"`
+		Count      int    `json:"count"` // missed calls folded into one row
 	}
 	if err := json.Unmarshal(e.Body, &c); err != nil {
 		return "(unreadable call summary)"
 	}
 	s := c.Outcome
+	if c.Count > 1 {
+		s += fmt.Sprintf(" ×%d", c.Count)
+	}
 	if c.DurationMS > 0 {
 		s += fmt.Sprintf(", %s", (time.Duration(c.DurationMS) * time.Millisecond).Round(time.Second))
 	}

@@ -11,7 +11,7 @@ import (
 
 // parsePages builds one template per page, each with the shared layout.
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(template.FuncMap{"actions": callActions, "keypad": keypad}).ParseFS(content, "templates/layout.html")
+	layout, err := template.New("layout").Funcs(template.FuncMap{"actions": callActions, "keypad": keypad, "shown": shownText}).ParseFS(content, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
@@ -68,10 +68,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	p.Sim = s.cfg.Panel != nil
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("ok")
-		if len(p.Flash) > 200 {
-			p.Flash = ""
-		}
+		p.Flash = noticeText(r.URL.Query().Get("ok"))
 	}
 	var buf bytes.Buffer
 	t := s.pages[name]
@@ -90,10 +87,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Write(buf.Bytes())
 }
 
-// seeOther finishes a form post: back to a page, with an optional message.
+// seeOther finishes a form post: back to a page, with an optional message
+// (written by the server: see notice.go).
 func seeOther(w http.ResponseWriter, r *http.Request, to, msg string) {
 	if msg != "" {
-		to += "?ok=" + template.URLQueryEscaper(msg)
+		sep := "?"
+		if strings.Contains(to, "?") {
+			sep = "&"
+		}
+		to += sep + "ok=" + noticeParam(msg)
 	}
 	if r.Header.Get("X-Requested-With") == "fetch" {
 		w.WriteHeader(http.StatusNoContent)

@@ -62,26 +62,95 @@ func (s *Server) settingRows(r *http.Request) ([]settingRow, error) {
 }
 
 // settingsSave writes every switch of the form at once (an unticked box
-// is absent from the form, so absent means off).
+// is absent from the form, so absent means off). A change that lowers
+// protection needs the master password again (issue 12): a borrowed session
+// alone must not be able to turn on packet logging or turn off encryption.
 func (s *Server) settingsSave(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form could not be read", http.StatusBadRequest)
-		return
-	}
 	for k := range r.PostForm {
-		if k != "csrf" && !isPrivacySetting(k) {
+		if k != "csrf" && k != "password" && !isPrivacySetting(k) {
 			http.Error(w, fmt.Sprintf("unknown setting %q", k), http.StatusBadRequest)
 			return
 		}
 	}
+	want := map[store.Setting]bool{}
+	var lowers []string
 	for _, p := range privacySettings {
-		if err := s.cfg.Store.SetBool(r.Context(), p.name, r.PostForm.Get(string(p.name)) == "on"); err != nil {
+		on := r.PostForm.Get(string(p.name)) == "on"
+		want[p.name] = on
+		was, err := s.cfg.Store.Bool(r.Context(), p.name)
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		if lowersProtection(p.name, was, on) {
+			lowers = append(lowers, p.label)
+		}
 	}
-	s.cfg.Log.Info("settings saved")
+	if len(lowers) > 0 && !s.reauthenticated(w, r, "settings", func() (page, error) {
+		rows, err := s.settingRows(r)
+		if err != nil {
+			return page{}, err
+		}
+		accs, err := s.cfg.Store.Accounts(r.Context())
+		return page{Title: "Privacy settings", Data: struct {
+			Settings []settingRow
+			Accounts []store.Account
+		}{rows, accs}}, err
+	}, "Turning down "+strings.Join(lowers, ", ")) {
+		return
+	}
+	if err := s.cfg.Store.SetBools(r.Context(), want); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.cfg.Log.Info("settings saved", "lowered", lowers)
 	seeOther(w, r, "/settings", "Settings saved.")
+}
+
+// lowersProtection says whether changing setting from was to on gives
+// something away.
+func lowersProtection(setting store.Setting, was, on bool) bool {
+	switch setting {
+	case store.PacketLogging:
+		return !was && on
+	case store.RequirePrivateMessaging, store.RequireEncryptedCalls:
+		return was && !on
+	}
+	return false
+}
+
+// reauthenticated checks the master password in the form's "password"
+// field (under the throttle and the KDF gate). If it is missing or wrong it
+// renders the page again, built by again, with what went wrong, and
+// reports false.
+func (s *Server) reauthenticated(w http.ResponseWriter, r *http.Request, name string, again func() (page, error), what string) bool {
+	pw := r.PostFormValue("password")
+	var msg string
+	status := http.StatusUnauthorized
+	if pw == "" || len(pw) > maxPasswordLen {
+		msg = what + " lowers the phone's protection: enter the master password to confirm. Nothing was changed."
+	} else {
+		wait, err := s.tryPassword(r, func() error { return s.cfg.Keyring.CheckPassword([]byte(pw)) })
+		switch {
+		case err == nil:
+			return true
+		case wait > 0:
+			status, msg = http.StatusTooManyRequests, slowDownMessage(w, wait, err)+" Nothing was changed."
+		case errors.Is(err, keyring.ErrWrongPassword):
+			msg = "The master password is wrong; nothing was changed."
+		default:
+			s.fail(w, r, err)
+			return false
+		}
+	}
+	p, err := again()
+	if err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	p.Error = msg
+	s.render(w, r, status, name, p)
+	return false
 }
 
 func isPrivacySetting(k string) bool {
@@ -131,31 +200,31 @@ func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) {
 // in with the new one.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	cur, pw, confirm := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm")
-	client := clientAddr(r)
-	if wait := s.throttle.wait(client); wait > 0 {
-		s.render(w, r, http.StatusTooManyRequests, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(),
-			Error: "Too many wrong passwords; wait a little before trying again."})
-		return
-	}
 	if err := checkNewPassword(pw, confirm); err != nil {
 		s.render(w, r, http.StatusBadRequest, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(), Error: err.Error()})
 		return
 	}
-	err := s.cfg.Keyring.ChangePassword([]byte(cur), []byte(pw))
-	if errors.Is(err, keyring.ErrWrongPassword) {
-		s.throttle.failed(client)
+	if len(cur) > maxPasswordLen {
+		cur = ""
+	}
+	wait, err := s.tryPassword(r, func() error { return s.cfg.Keyring.ChangePassword([]byte(cur), []byte(pw)) })
+	switch {
+	case wait > 0:
+		s.render(w, r, http.StatusTooManyRequests, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(),
+			Error: slowDownMessage(w, wait, err)})
+		return
+	case errors.Is(err, keyring.ErrWrongPassword):
 		s.render(w, r, http.StatusUnauthorized, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(),
 			Error: "The current master password is wrong; nothing was changed."})
 		return
-	}
-	if err != nil {
+	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("master password changed")
 	s.sessions.destroyAll()
 	s.sessions.destroy(w, r)
-	http.Redirect(w, r, "/login?ok=Master+password+changed.+Log+in+with+the+new+one.", http.StatusSeeOther)
+	http.Redirect(w, r, "/login?ok=password-changed", http.StatusSeeOther)
 }
 
 func (s *Server) keepUnlocked(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +232,13 @@ func (s *Server) keepUnlocked(w http.ResponseWriter, r *http.Request) {
 	if on && r.PostFormValue("understood") != "yes" {
 		s.render(w, r, http.StatusBadRequest, "security", page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked(),
 			Error: "Tick the box to confirm you understand what keeping the vault unlocked gives away."})
+		return
+	}
+	// Writing the data key to the card gives every secret to whoever takes
+	// the card: only the master password may decide that (issue 12).
+	if on && !s.reauthenticated(w, r, "security", func() (page, error) {
+		return page{Title: "Master password", Data: s.cfg.Keyring.KeepUnlocked()}, nil
+	}, "Keeping the phone unlocked") {
 		return
 	}
 	if err := s.cfg.Keyring.SetKeepUnlocked(r.Context(), on); err != nil {

@@ -5,17 +5,27 @@ import (
 	"time"
 )
 
-// throttle slows down password guessing at the login form. After
-// freeFailures wrong passwords in a row, each further attempt must wait a
-// delay that doubles with every failure, up to maxDelay. It counts per client
-// address and for the whole device, so many addresses cannot share the work.
-// A correct password resets the count of that address (not the device's:
-// the attacker might be the other one).
+// throttle slows down password guessing (login, password change and every
+// re-authentication). The policy, written out in docs/SECURITY.md:
+//
+//   - An attempt counts as a failure before the KDF runs and is refunded on
+//     success (issue 12): checking and counting are one step under one lock,
+//     so N parallel guesses are counted as N, never pass as one.
+//   - Per guesser (a client address, or a browser holding the device cookie
+//     of an earlier login): freeFailures wrong passwords, then a delay that
+//     doubles from 1 s with every failure, capped at maxDelay.
+//   - Device-wide, for guessers without a device cookie: globalFree, then the
+//     same doubling delay, so many addresses cannot share the work.
+//   - A browser with a device cookie is never slowed by anyone else's
+//     failures: the owner's usual browser waits at most maxDelay, and only
+//     after its own wrong passwords, however an attacker paces guesses.
+//   - The owner at the phone can clear every count (hold HANGUP + SAS for
+//     ownerGesture); see ownerPresent.
 type throttle struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	clients map[string]*failures
+	clients map[string]*failures // by guesser key (see guesser)
 	global  failures
 }
 
@@ -30,8 +40,11 @@ const (
 	// globalFree: the device-wide count starts slowing everyone later, so
 	// one attacker cannot lock the owner out as easily.
 	globalFree = 30
-	// forgetAfter: an address that stopped guessing is forgotten.
+	// forgetAfter: a guesser that stopped guessing is forgotten.
 	forgetAfter = time.Hour
+	// maxGuessers bounds the map: an attacker with many addresses cannot
+	// grow it without limit. Beyond it the oldest entry is dropped first.
+	maxGuessers = 4096
 )
 
 func newThrottle(now func() time.Time) *throttle {
@@ -47,47 +60,92 @@ func (f failures) delay(free int) time.Duration {
 	return min(d, maxDelay)
 }
 
-// wait reports how long client must still wait before trying again; 0
-// means the attempt may go ahead.
-func (t *throttle) wait(client string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	var left time.Duration
-	if f := t.clients[client]; f != nil {
-		left = max(left, f.last.Add(f.delay(freeFailures)).Sub(now))
-	}
-	left = max(left, t.global.last.Add(t.global.delay(globalFree)).Sub(now))
-	return max(left, 0)
+// guesser names who is guessing: the device cookie's id when the browser
+// has one (trusted), else the client address.
+type guesser struct {
+	key     string
+	trusted bool
 }
 
-// failed records a wrong password from client.
-func (t *throttle) failed(client string) {
+// begin admits one attempt by g, counting it as a failure already, or says
+// how long g must still wait (and counts nothing). Check and count are one
+// step: a parallel attempt sees the ones before it.
+func (t *throttle) begin(g guesser) (wait time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
+	f := t.clients[g.key]
+	if f != nil {
+		wait = max(wait, f.last.Add(f.delay(freeFailures)).Sub(now))
+	}
+	if !g.trusted {
+		wait = max(wait, t.global.last.Add(t.global.delay(globalFree)).Sub(now))
+	}
+	if wait > 0 {
+		return wait
+	}
+	if f == nil {
+		t.gc(now)
+		f = &failures{}
+		t.clients[g.key] = f
+	}
+	f.n++
+	f.last = now
+	if !g.trusted {
+		t.global.n++
+		t.global.last = now
+	}
+	return 0
+}
+
+// refund gives back the failure begin counted, the password being right:
+// g's count is forgotten, and the device-wide one loses this attempt (not
+// more: the attacker might be someone else).
+func (t *throttle) refund(g guesser) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.clients, g.key)
+	if !g.trusted && t.global.n > 0 {
+		t.global.n--
+	}
+}
+
+// unused gives back an attempt that never reached the KDF (the KDF queue
+// was full): it counts neither way.
+func (t *throttle) unused(g guesser) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f := t.clients[g.key]; f != nil && f.n > 0 {
+		f.n--
+	}
+	if !g.trusted && t.global.n > 0 {
+		t.global.n--
+	}
+}
+
+// clear forgets every count: the owner proved presence at the phone.
+func (t *throttle) clear() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.clients)
+	t.global = failures{}
+}
+
+// gc drops guessers that stopped, and the oldest beyond maxGuessers; t.mu held.
+func (t *throttle) gc(now time.Time) {
 	for k, f := range t.clients {
 		if now.Sub(f.last) > forgetAfter {
 			delete(t.clients, k)
 		}
 	}
-	f := t.clients[client]
-	if f == nil {
-		f = &failures{}
-		t.clients[client] = f
-	}
-	f.n++
-	f.last = now
-	t.global.n++
-	t.global.last = now
-}
-
-// succeeded forgets client's failures.
-func (t *throttle) succeeded(client string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.clients, client)
-	if t.global.n > 0 {
-		t.global.n--
+	for len(t.clients) >= maxGuessers {
+		var oldest string
+		var at time.Time
+		for k, f := range t.clients {
+			if oldest == "" || f.last.Before(at) {
+				oldest, at = k, f.last
+			}
+		}
+		delete(t.clients, oldest)
 	}
 }

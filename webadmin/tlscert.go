@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -105,12 +104,11 @@ func Fingerprint(der []byte) string {
 	return b.String()
 }
 
-// DefaultHosts is the names the certificate is made for: this host's name
-// (plain and .local, for mDNS), localhost and the loopback addresses.
+// DefaultHosts is the names the certificate is made for: the phone's own
+// mDNS name (padlock.local, as the README tells people to open), localhost
+// and the loopback addresses. Not os.Hostname: the certificate is public,
+// and the name of whatever machine first ran the appliance (a build host,
+// a laptop) is nobody's business (issue 12).
 func DefaultHosts() []string {
-	hosts := []string{"localhost", "127.0.0.1", "::1"}
-	if h, err := os.Hostname(); err == nil && h != "" && h != "localhost" {
-		hosts = append(hosts, h, h+".local")
-	}
-	return hosts
+	return []string{"padlock", "padlock.local", "localhost", "127.0.0.1", "::1"}
 }

@@ -9,6 +9,7 @@ package webadmin
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"fmt"
 	"html/template"
@@ -61,15 +62,20 @@ type Config struct {
 	AccountStatus func(store.Account) string
 	// Messaging runs the XMPP accounts; nil shows the chat pages empty.
 	Messaging *messaging.Service
+	// DeviceKey signs the device cookies of browsers that logged in before
+	// (see guard.go); kept across restarts (LoadDeviceKey) so the owner's
+	// browser stays trusted after a reboot. Nil: a new key per process.
+	DeviceKey []byte
 }
 
 // Server serves the web admin. Create it with New.
 type Server struct {
-	cfg      Config
-	pages    map[string]*template.Template
-	mux      *http.ServeMux
-	sessions *sessions
-	throttle *throttle
+	cfg       Config
+	pages     map[string]*template.Template
+	mux       *http.ServeMux
+	sessions  *sessions
+	throttle  *throttle
+	deviceKey []byte
 }
 
 // New builds the handlers.
@@ -95,10 +101,22 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, pages: pages, mux: http.NewServeMux(),
-		sessions: newSessions(cfg.Now), throttle: newThrottle(cfg.Now),
+		sessions: newSessions(cfg.Now), throttle: newThrottle(cfg.Now), deviceKey: cfg.DeviceKey,
+	}
+	if len(s.deviceKey) == 0 {
+		s.deviceKey = make([]byte, 32)
+		rand.Read(s.deviceKey)
 	}
 	static, _ := fs.Sub(content, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServer(http.FS(static))))
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
+	s.mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
+		// Files only: no directory listing.
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	s.mux.HandleFunc("GET /setup", s.setupPage)
 	s.mux.HandleFunc("POST /setup", s.setup)
 	s.mux.HandleFunc("GET /login", s.loginPage)
@@ -143,6 +161,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	if !readForm(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

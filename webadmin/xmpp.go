@@ -107,6 +107,9 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 			ov := s.otrViewOf(r.Context(), a.ID, with)
 			msg.OTR = &ov
 			msg.Lines = s.cfg.Messaging.Conversation(r.Context(), a.ID, with)
+			for i := range msg.Lines {
+				msg.Lines[i].Body = shownText(msg.Lines[i].Body) // as the page shows it (text.go)
+			}
 			s.cfg.Messaging.MarkRead(a.ID, with)
 		}
 		b, _ := json.Marshal(msg)

@@ -542,6 +542,8 @@ func TestAdminPrivacySettingsInChromium(t *testing.T) {
 		for _, s := range settings {
 			b.act(chromedp.Click("#set-"+string(s), chromedp.ByQuery))
 		}
+		// Turning protection down needs the master password again.
+		b.act(chromedp.SendKeys("#settings-password", testPassword, chromedp.ByQuery))
 		b.submit("#settings-submit")
 		b.wantPath("/settings")
 		b.wantText("#flash", "Settings saved.")
@@ -722,6 +724,13 @@ func TestAdminKeepUnlockedInChromium(t *testing.T) {
 	}
 
 	b.act(chromedp.Click("#understood", chromedp.ByQuery))
+	b.submit("#keep-submit") // without the master password
+	b.wantText("#error", "enter the master password")
+	if _, err := os.Stat(keyFile); err == nil {
+		t.Fatal("the key file was written without the master password")
+	}
+	b.act(chromedp.Click("#understood", chromedp.ByQuery))
+	b.act(chromedp.SendKeys("#keep-password", testPassword, chromedp.ByQuery))
 	b.submit("#keep-submit")
 	b.wantPath("/security")
 	b.wantText("#flash", "The vault now stays unlocked across restarts.")

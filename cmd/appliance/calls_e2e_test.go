@@ -68,7 +68,7 @@ func newClearDesk(t *testing.T, o clearOpts) *clearDesk {
 	})
 	// Clear audio allowed, should ZRTP not come up. Every privacy switch
 	// is on the form; absent means off. Call history stays on.
-	if r, body := a.do(t, "POST", "/settings", url.Values{"log_call_history": {"on"}}, csrf); r.StatusCode != 204 && r.StatusCode != 303 {
+	if r, body := a.do(t, "POST", "/settings", url.Values{"log_call_history": {"on"}, "password": {testPassword}}, csrf); r.StatusCode != 204 && r.StatusCode != 303 {
 		t.Fatalf("settings: %s %s", r.Status, body)
 	}
 	a.addSIPAccount(t, csrf, kam.Addr)
@@ -191,7 +191,7 @@ func TestIncomingRejectBusyCancel(t *testing.T) {
 
 	// log_call_history off (every switch off): a call leaves no row, and
 	// the store's refusal is not logged as a failure.
-	if r, body := a.do(t, "POST", "/settings", url.Values{}, d.csrf); r.StatusCode != 204 && r.StatusCode != 303 {
+	if r, body := a.do(t, "POST", "/settings", url.Values{"password": {testPassword}}, d.csrf); r.StatusCode != 204 && r.StatusCode != 303 {
 		t.Fatalf("settings: %s %s", r.Status, body)
 	}
 	mark = bob.Mark()

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -53,10 +52,11 @@ type config struct {
 	sip      string
 	logLevel slog.Level
 	pins     hw.Pins
+	history  store.HistoryLimits
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
-	c := config{pins: hw.DefaultPins()}
+	c := config{pins: hw.DefaultPins(), history: store.DefaultHistoryLimits}
 	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.data, "data", defaultDataDir(), "directory for the phone's state (the store, keys, certificates)")
@@ -66,6 +66,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.https, "https", ":443", "address of the web admin (HTTPS, self-signed certificate made at first run)")
 	fs.StringVar(&c.sip, "sip", "0.0.0.0:0", "local address of the SIP accounts and their calls' media (port 0: any free one)")
 	fs.TextVar(&c.logLevel, "log", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.IntVar(&c.history.MaxCalls, "history-calls", c.history.MaxCalls, "call history keeps at most this many calls (0: no cap); the oldest go first")
+	fs.IntVar(&c.history.MaxChats, "history-messages", c.history.MaxChats, "chat history keeps at most this many messages (0: no cap)")
+	fs.DurationVar(&c.history.MaxAge, "history-age", c.history.MaxAge, "history older than this is dropped (0: kept however old)")
 	fs.StringVar(&c.pins.Answer, "pin-answer", c.pins.Answer, "GPIO line of the ANSWER button")
 	fs.StringVar(&c.pins.Hangup, "pin-hangup", c.pins.Hangup, "GPIO line of the HANGUP button")
 	fs.StringVar(&c.pins.SAS, "pin-sas", c.pins.SAS, "GPIO line of the SAS button")
@@ -152,10 +155,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close()
+	st.SetHistoryLimits(cfg.history)
 
 	// The brain is made after its lines, and the lines post to it: post
 	// waits for it through this variable, set just below.
 	var brain *phone.Phone
+	var web *webadmin.Server // made after the brain; the owner gesture reaches it
 	post := func(ev phone.Event) { brain.Post(context.Background(), ev) }
 	var keys *keyring.Keyring
 	sipSide := newSIPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), ear, cfg.sip, post, log.With("part", "sip"))
@@ -173,9 +178,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		Board:     b,
 		Telephony: mux,
 		Voice:     voice{H: ear, Log: log.With("part", "voice")},
-		History:   callHistory{st: st, log: log.With("part", "history")},
+		History:   newCallHistory(st, log.With("part", "history")),
 		Log:       log.With("part", "phone"),
 		Initial:   phone.State{VaultLocked: true},
+		// HANGUP + SAS held together: the owner clears the login throttle.
+		OwnerPresent: func() {
+			if web != nil {
+				web.OwnerPresent()
+			}
+		},
 	})
 
 	keys, err = keyring.Open(cfg.data, st, vaultParams, func(locked bool) {
@@ -195,8 +206,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		log.Info("first run: open the web admin to set the master password")
 	}
 
-	web, err := webadmin.New(webadmin.Config{
-		Phone: brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web"),
+	deviceKey, err := webadmin.LoadDeviceKey(cfg.data)
+	if err != nil {
+		return err
+	}
+	web, err = webadmin.New(webadmin.Config{
+		DeviceKey: deviceKey,
+		Phone:     brain, Panel: panel, Keyring: keys, Store: st, Log: log.With("part", "web"),
 		AccountsChanged: func() { sipSide.Reload(); xmppSide.Reload() },
 		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
 		Messaging:       xmppSide.svc,
@@ -221,16 +237,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	newServer := func(h http.Handler) *http.Server {
-		return &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
+		srv := &http.Server{
+			Handler: h,
 			// Requests (the event streams too) end when the appliance stops.
 			BaseContext: func(net.Listener) context.Context { return runCtx },
 			ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
+		webadmin.Harden(srv)
+		return srv
 	}
 	srv := newServer(web)
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.TLSConfig = webadmin.TLSConfig(cert)
 	redirect := newServer(webadmin.RedirectHTTPS(httpsPort))
 
 	var wg sync.WaitGroup

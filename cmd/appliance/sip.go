@@ -27,6 +27,8 @@ type sipSide struct {
 type poster func(ev phone.Event)
 
 func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, listen string, post poster, log *slog.Logger) *sipSide {
+	// sipgo's own package-level logger: bounded and redacted, like ours.
+	sip.SetLibraryLogger(log)
 	bind := netip.IPv4Unspecified()
 	if ap, err := netip.ParseAddrPort(listen); err == nil {
 		bind = ap.Addr()

@@ -55,6 +55,13 @@ func (v voice) Announce(a phone.Announcement) {
 	case phone.KeyChanged:
 		v.H.Play(prompts.Failure)
 		v.H.Play(v.phrase(prompts.KeyChanged))
+	case phone.ThrottleCleared:
+		// HANGUP + SAS held together cleared the login throttle (issue
+		// 12). No spoken phrase exists for it yet, so it is the
+		// confirmation chime three times, which nothing else plays.
+		for range 3 {
+			v.H.Play(prompts.Chime)
+		}
 	}
 }
 

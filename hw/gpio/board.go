@@ -198,7 +198,7 @@ func (b *Board) watch(btn hw.Button, pin gpio.PinIn) {
 		now := b.clock.Now()
 		kind, next := d.step(now)
 		if kind != noPress {
-			b.emit(hw.Press{Button: btn, Long: kind == longPress})
+			b.emit(hw.Press{Button: btn, Long: kind != shortPress, Owner: kind == ownerHold})
 		}
 		wait := pollInterval
 		if !next.IsZero() {

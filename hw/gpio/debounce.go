@@ -14,6 +14,7 @@ const (
 	noPress pressKind = iota
 	shortPress
 	longPress
+	ownerHold // still held hw.OwnerHold after the long press
 )
 
 // debouncer turns the raw edges of one active-low button into presses. It
@@ -27,19 +28,22 @@ const (
 //   - a press starts when low becomes stable; it is long as soon as it has
 //     been held hw.LongPress (measured from the last bounce edge) and the
 //     release after a long press reports nothing;
+//   - held on until hw.OwnerHold, it reports one more press (ownerHold);
 //   - a short press is reported when the release becomes stable;
 //   - a button already held when watching starts must be released first.
 type debouncer struct {
-	stable   gpio.Level // debounced level; gpio.High is released
-	raw      gpio.Level // level after the latest edge
-	rawSince time.Time  // time of the latest edge
-	downAt   time.Time  // when the current press started (stable low)
-	longSent bool       // this press already counted (long, or held at start)
+	stable      gpio.Level // debounced level; gpio.High is released
+	raw         gpio.Level // level after the latest edge
+	rawSince    time.Time  // time of the latest edge
+	downAt      time.Time  // when the current press started (stable low)
+	longSent    bool       // this press already counted (long, or held at start)
+	heldAtStart bool       // held when watching started: no owner hold either
+	ownerSent   bool       // this press already reported its owner hold
 }
 
 // reset starts watching a button whose pin reads l at now.
 func (d *debouncer) reset(l gpio.Level, now time.Time) {
-	*d = debouncer{stable: l, raw: l, rawSince: now, downAt: now, longSent: l == gpio.Low}
+	*d = debouncer{stable: l, raw: l, rawSince: now, downAt: now, longSent: l == gpio.Low, heldAtStart: l == gpio.Low}
 }
 
 // edge records an edge after which the pin reads l. An edge to the level
@@ -59,7 +63,7 @@ func (d *debouncer) step(now time.Time) (pressKind, time.Time) {
 		d.stable = d.raw
 		if d.stable == gpio.Low {
 			d.downAt = d.rawSince
-			d.longSent = false
+			d.longSent, d.ownerSent, d.heldAtStart = false, false, false
 		} else {
 			if !d.longSent {
 				kind = shortPress
@@ -72,6 +76,9 @@ func (d *debouncer) step(now time.Time) (pressKind, time.Time) {
 	if d.stable == gpio.Low && d.raw == gpio.Low && !d.longSent && now.Sub(d.downAt) >= hw.LongPress {
 		d.longSent = true
 		kind = longPress
+	} else if d.stable == gpio.Low && d.raw == gpio.Low && d.longSent && !d.ownerSent && !d.heldAtStart && now.Sub(d.downAt) >= hw.OwnerHold {
+		d.ownerSent = true
+		kind = ownerHold
 	}
 
 	var next time.Time
@@ -80,6 +87,10 @@ func (d *debouncer) step(now time.Time) (pressKind, time.Time) {
 	}
 	if d.stable == gpio.Low && d.raw == gpio.Low && !d.longSent {
 		if at := d.downAt.Add(hw.LongPress); next.IsZero() || at.Before(next) {
+			next = at
+		}
+	} else if d.stable == gpio.Low && d.raw == gpio.Low && !d.ownerSent && !d.heldAtStart {
+		if at := d.downAt.Add(hw.OwnerHold); at.After(now) && (next.IsZero() || at.Before(next)) {
 			next = at
 		}
 	}

@@ -27,7 +27,7 @@ type got struct {
 }
 
 func (g got) String() string {
-	return fmt.Sprintf("%v@%dms", map[pressKind]string{shortPress: "short", longPress: "long"}[g.kind], g.ms)
+	return fmt.Sprintf("%v@%dms", map[pressKind]string{shortPress: "short", longPress: "long", ownerHold: "owner"}[g.kind], g.ms)
 }
 
 // runDebouncer feeds edges to a debouncer and steps it every millisecond
@@ -83,6 +83,9 @@ func TestDebouncer(t *testing.T) {
 		{"long press at one second, release silent", hi, join(bounce(100, lo), bounce(1300, hi)), 3000,
 			[]got{{1104, longPress}}},
 		{"long press at exactly one second of hold", hi, []at{{0, lo}, {1001, hi}}, 2000, []got{{1000, longPress}}},
+		{"held five seconds: long, then owner", hi, []at{{0, lo}, {5500, hi}}, 7000, []got{{1000, longPress}, {5000, ownerHold}}},
+		{"released at 4.9 s: long only", hi, []at{{0, lo}, {4900, hi}}, 7000, []got{{1000, longPress}}},
+		{"held at start: no owner hold", lo, []at{{6000, hi}}, 7000, nil},
 		{"held 999 ms is short", hi, []at{{0, lo}, {999, hi}}, 2000, []got{{1019, shortPress}}},
 		{"release bouncing over the second is short", hi, []at{{0, lo}, {990, hi}, {995, lo}, {998, hi}}, 2000,
 			[]got{{1018, shortPress}}},

@@ -42,6 +42,10 @@ type Account struct {
 	Listen string
 	// Expires is the registration lifetime asked for; 600 s by default.
 	Expires time.Duration
+	// AcceptAnySource takes calls (and other out-of-dialog requests) from
+	// any address, not only from Registrar and Proxy (trust.go). Off by
+	// default: on a LAN anyone can send an INVITE.
+	AcceptAnySource bool
 }
 
 // Name is how the account is shown: user@domain.
@@ -117,13 +121,21 @@ type ua struct {
 	regTag    string
 	regCSeq   uint32 // only touched by the register loop
 
+	trust   *trust     // who may start a call (trust.go)
+	refused logLimiter // "request from an untrusted address" lines
+	limited logLimiter // "over the INVITE rate" lines
+
 	mu     sync.Mutex
 	status AccountStatus
 }
 
 func newUA(d *Driver, acct Account) (*ua, error) {
-	a := &ua{d: d, acct: acct, log: d.log.With("account", acct.Name())}
-	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("Padlock"), sipgo.WithUserAgentHostname(acct.Domain)}
+	a := &ua{d: d, acct: acct, log: d.log.With("account", acct.Name()), trust: newTrust(acct)}
+	libLog := boundedLogger(a.log)
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("Padlock"), sipgo.WithUserAgentHostname(acct.Domain),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(libLog), sip.WithTransportLayerReadFilter(a.trust.readFilter)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(libLog)),
+	}
 	var serverTLS *tls.Config
 	if acct.Transport == "tls" {
 		clientTLS := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -145,7 +157,7 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: user agent for %s: %w", acct.Name(), err)
 	}
-	a.server, err = sipgo.NewServer(a.ua, sipgo.WithServerLogger(a.log))
+	a.server, err = sipgo.NewServer(a.ua, sipgo.WithServerLogger(libLog))
 	if err != nil {
 		a.ua.Close()
 		return nil, err
@@ -201,7 +213,7 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 		a.host = localIPToward(acct.Registrar)
 	}
 	opts := []sipgo.ClientOption{
-		sipgo.WithClientLogger(a.log),
+		sipgo.WithClientLogger(libLog),
 		sipgo.WithClientHostname(a.host),
 		sipgo.WithClientPort(a.port),
 		sipgo.WithClientNAT(), // rport (RFC 3581)
@@ -232,7 +244,16 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 	a.server.OnBye(a.onBye)
 	a.server.OnCancel(a.onStrayCancel)
 	a.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !a.mayStart(req) {
+			return
+		}
 		respond(a.log, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	a.server.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !a.mayStart(req) {
+			return
+		}
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil))
 	})
 	serve()
 	return a, nil

@@ -29,10 +29,23 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && tagOf(to.Params) != "" {
 		c := a.d.findDialog(req)
 		if c == nil {
+			if !a.mayStart(req) {
+				return
+			}
 			respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 			return
 		}
 		c.onReinvite(req, tx)
+		return
+	}
+	if !a.mayStart(req) {
+		return // no response: nothing to reflect toward a spoofed source
+	}
+	if !a.trust.invites.allow(mustSourceIP(req.Source()), time.Now()) {
+		a.limited.note(a.log, "incoming INVITEs over the rate limit dropped", req.Source())
+		if a.trust.fromServer(req.Source()) {
+			respond(a.log, tx, sip.NewResponseFromRequest(req, 486, "Busy Here", nil))
+		}
 		return
 	}
 	if req.From() == nil || req.Contact() == nil || req.CSeq() == nil || req.CallID() == nil {
@@ -249,6 +262,9 @@ func (a *ua) onAck(req *sip.Request, tx sip.ServerTransaction) {
 func (a *ua) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c := a.d.findDialog(req)
 	if c == nil {
+		if !a.mayStart(req) {
+			return
+		}
 		respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
@@ -258,6 +274,9 @@ func (a *ua) onBye(req *sip.Request, tx sip.ServerTransaction) {
 
 // onStrayCancel answers a CANCEL that matched no pending INVITE.
 func (a *ua) onStrayCancel(req *sip.Request, tx sip.ServerTransaction) {
+	if !a.mayStart(req) {
+		return
+	}
 	respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 }
 

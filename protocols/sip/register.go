@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ func (a *ua) registerLoop(ctx context.Context) {
 	attempt := 0
 	expires := a.acct.Expires
 	for {
+		a.trust.refresh(ctx, net.DefaultResolver) // the registrar's addresses, kept current
 		granted, err := a.register(ctx, expires)
 		if ctx.Err() != nil {
 			break

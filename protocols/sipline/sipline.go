@@ -91,7 +91,7 @@ func (l *Line) Reload(ctx context.Context) error {
 			skipped[a.Address()] = "password unavailable: " + err.Error()
 			continue
 		}
-		sa := sip.Account{User: a.User, Password: string(pw), Domain: a.Server, Transport: string(a.Transport), Listen: l.cfg.Listen}
+		sa := sip.Account{User: a.User, Password: string(pw), Domain: a.Server, Transport: string(a.Transport), Listen: l.cfg.Listen, AcceptAnySource: a.AcceptAnySource}
 		clear(pw)
 		if a.Port != 0 {
 			sa.Registrar = net.JoinHostPort(a.Server, strconv.Itoa(a.Port))
