@@ -13,7 +13,9 @@ func TestChatBetweenTwoPeers(t *testing.T) {
 	s := prosody.Start(t, prosody.Options{})
 	s.Register(t, "bob", "bobpass")
 	s.Register(t, "carol", "carolpass")
-	cfg := func(u, pw string) Config { return Config{JID: u + "@localhost", Password: pw, Addr: s.Addr, Cert: s.Cert} }
+	cfg := func(u, pw string) Config {
+		return Config{JID: u + "@localhost", Password: pw, Addr: s.Addr, Cert: s.Cert}
+	}
 	if CheckLogin(t, cfg("bob", "wrong")) {
 		t.Fatal("a wrong password logged in")
 	}
@@ -22,7 +24,9 @@ func TestChatBetweenTwoPeers(t *testing.T) {
 	}
 	bob, carol := Start(t, cfg("bob", "bobpass")), Start(t, cfg("carol", "carolpass"))
 	bob.Do(t, map[string]any{"cmd": "send", "to": "carol@localhost", "body": "hello carol"})
-	carol.Await(t, "bob's message", func(e Event) bool { return e.Event == "message" && e.From == "bob@localhost" && e.Body == "hello carol" })
+	carol.Await(t, "bob's message", func(e Event) bool {
+		return e.Event == "message" && e.From == "bob@localhost" && e.Body == "hello carol"
+	})
 	room := "club@" + s.MUC
 	bob.Do(t, map[string]any{"cmd": "join", "room": room, "nick": "bob", "configure": true})
 	bob.Await(t, "joined", func(e Event) bool { return e.Event == "joined" && e.Room == room })
