@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
 )
@@ -190,7 +191,7 @@ func ClientConfig(a store.Account, password []byte, roots *x509.CertPool) (xmpp.
 		c.Server = net.JoinHostPort(a.Server, strconv.Itoa(port))
 	}
 	if a.TLSFingerprint != "" {
-		fp, err := xmpp.ParseFingerprint(a.TLSFingerprint)
+		fp, err := fingerprint.Parse(a.TLSFingerprint)
 		if err != nil {
 			return c, fmt.Errorf("pinned fingerprint of %s: %w", a.Address(), err)
 		}
@@ -209,6 +210,17 @@ func (s *Service) Register(ctx context.Context, a store.Account, password []byte
 	c.Logger = s.cfg.Log
 	c.PacketLog = s.packetLog
 	return xmpp.Register(ctx, c)
+}
+
+// UntrustedCertificate tells whether err is a server certificate that did
+// not verify (nor match a pin), and if so gives the fingerprint it
+// presented, formatted for the person to compare and pin.
+func UntrustedCertificate(err error) (fingerprintSHA256 string, ok bool) {
+	var ce *xmpp.CertificateError
+	if !errors.As(err, &ce) {
+		return "", false
+	}
+	return fingerprint.Format(ce.Fingerprint), true
 }
 
 // ChangePassword changes the account's password on the server and returns
@@ -341,7 +353,7 @@ func (s *Service) runAccount(ctx context.Context, ac *acct, cfg xmpp.Config, don
 		s.mu.Lock()
 		ac.status = "not connected: " + err.Error()
 		if errors.As(err, &ce) {
-			ac.fingerprint = xmpp.FormatFingerprint(ce.Fingerprint)
+			ac.fingerprint = fingerprint.Format(ce.Fingerprint)
 		}
 		s.mu.Unlock()
 		s.changed()

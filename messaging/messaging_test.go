@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/crypto/vault"
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
@@ -78,7 +79,7 @@ func TestAgainstProsody(t *testing.T) {
 	}
 	acc := func(user string) store.Account {
 		return store.Account{Kind: store.XMPP, User: user, Server: srv.Domain, Transport: store.TCP,
-			Proxy: srv.Addr, Enabled: true, TLSFingerprint: xmpp.FormatFingerprint(srv.Fingerprint)}
+			Proxy: srv.Addr, Enabled: true, TLSFingerprint: fingerprint.Format(srv.Fingerprint)}
 	}
 	alice, err := keys.CreateAccount(ctx, acc("alice"), []byte("alice-pass-7f3a"), true)
 	if err != nil {
@@ -385,7 +386,7 @@ func TestRegistrationClosed(t *testing.T) {
 	srv := prosody.Start(t, prosody.Options{RegistrationClosed: true})
 	s := New(Config{})
 	a := store.Account{Kind: store.XMPP, User: "newbie", Server: srv.Domain, Transport: store.TCP, Proxy: srv.Addr,
-		TLSFingerprint: xmpp.FormatFingerprint(srv.Fingerprint)}
+		TLSFingerprint: fingerprint.Format(srv.Fingerprint)}
 	if err := s.Register(context.Background(), a, []byte("pw-12345")); !errors.Is(err, xmpp.ErrRegistrationClosed) {
 		t.Fatalf("registration on a closed server: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/crypto/vault"
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
@@ -50,7 +51,7 @@ func TestOTRBetweenAccounts(t *testing.T) {
 	ids := map[string]int64{}
 	for _, u := range []string{"alice", "bob"} {
 		a := store.Account{Kind: store.XMPP, User: u, Server: srv.Domain, Transport: store.TCP,
-			Proxy: srv.Addr, Enabled: true, TLSFingerprint: xmpp.FormatFingerprint(srv.Fingerprint)}
+			Proxy: srv.Addr, Enabled: true, TLSFingerprint: fingerprint.Format(srv.Fingerprint)}
 		if ids[u], err = keys.CreateAccount(ctx, a, []byte(u+"-pass-5d1c"), true); err != nil {
 			t.Fatal(err)
 		}

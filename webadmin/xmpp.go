@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/messaging"
-	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
 )
 
@@ -294,12 +294,12 @@ func (s *Server) xmppPin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fp, err := xmpp.ParseFingerprint(strings.TrimSpace(r.PostFormValue("fingerprint")))
+	fp, err := fingerprint.Parse(strings.TrimSpace(r.PostFormValue("fingerprint")))
 	if err != nil {
 		s.renderXMPP(w, r, http.StatusBadRequest, a, "that is not a SHA-256 fingerprint: "+err.Error())
 		return
 	}
-	a.TLSFingerprint = xmpp.FormatFingerprint(fp)
+	a.TLSFingerprint = fingerprint.Format(fp)
 	if err := s.cfg.Store.UpdateAccount(r.Context(), a); err != nil {
 		s.fail(w, r, err)
 		return
@@ -385,8 +385,8 @@ func (s *Server) xmppRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && r.PostFormValue("fingerprint") != "" {
 		var fp [32]byte
-		if fp, err = xmpp.ParseFingerprint(strings.TrimSpace(r.PostFormValue("fingerprint"))); err == nil {
-			a.TLSFingerprint = xmpp.FormatFingerprint(fp)
+		if fp, err = fingerprint.Parse(strings.TrimSpace(r.PostFormValue("fingerprint"))); err == nil {
+			a.TLSFingerprint = fingerprint.Format(fp)
 		}
 	}
 	if err == nil && s.cfg.Messaging == nil {
@@ -401,9 +401,8 @@ func (s *Server) xmppRegister(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.cfg.Messaging.Register(ctx, a, []byte(pw)); err != nil {
 		msg := err.Error()
-		var ce *xmpp.CertificateError
-		if errors.As(err, &ce) {
-			msg = fmt.Sprintf("the server's certificate is not trusted. If its SHA-256 fingerprint is %s, copy it into the fingerprint box and try again.", xmpp.FormatFingerprint(ce.Fingerprint))
+		if fp, ok := messaging.UntrustedCertificate(err); ok {
+			msg = fmt.Sprintf("the server's certificate is not trusted. If its SHA-256 fingerprint is %s, copy it into the fingerprint box and try again.", fp)
 		}
 		s.render(w, r, http.StatusConflict, "account", page{Title: "Add account", Error: msg, Data: form})
 		return

@@ -1,10 +1,10 @@
 package xmpp
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 )
 
 // ErrUsernameTaken is returned by Register when the server already has an
@@ -68,7 +68,7 @@ type CertificateError struct {
 }
 
 func (e *CertificateError) Error() string {
-	fp := FormatFingerprint(e.Fingerprint)
+	fp := fingerprint.Format(e.Fingerprint)
 	if e.Pinned {
 		return fmt.Sprintf("certificate of %s has changed: it does not match the pinned fingerprint; it now presents SHA-256 %s (%v)", e.Addr, fp, e.Err)
 	}
@@ -91,31 +91,4 @@ func (e *RefusedError) Error() string {
 		msg += " (" + e.Text + ")"
 	}
 	return msg
-}
-
-// FormatFingerprint writes a SHA-256 fingerprint as colon-separated upper
-// case hex pairs, the way browsers and openssl show it.
-func FormatFingerprint(fp [32]byte) string {
-	h := strings.ToUpper(hex.EncodeToString(fp[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
-}
-
-// ParseFingerprint reads a SHA-256 fingerprint written as 64 hex digits,
-// with or without colons or spaces between pairs.
-func ParseFingerprint(s string) ([32]byte, error) {
-	var fp [32]byte
-	clean := strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s))
-	b, err := hex.DecodeString(clean)
-	if err != nil || len(b) != len(fp) {
-		return fp, fmt.Errorf("%q is not a SHA-256 fingerprint (64 hex digits)", s)
-	}
-	copy(fp[:], b)
-	return fp, nil
 }
