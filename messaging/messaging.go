@@ -348,16 +348,17 @@ func (s *Service) runAccount(ctx context.Context, ac *acct, cfg xmpp.Config, don
 		if err == nil {
 			break
 		}
-		var ce *xmpp.CertificateError
-		var ae *xmpp.AuthError
 		s.mu.Lock()
 		ac.status = "not connected: " + err.Error()
-		if errors.As(err, &ce) {
-			ac.fingerprint = fingerprint.Format(ce.Fingerprint)
+		if fp, ok := UntrustedCertificate(err); ok {
+			ac.fingerprint = fp
 		}
 		s.mu.Unlock()
 		s.changed()
-		if errors.As(err, &ce) || errors.As(err, &ae) || ctx.Err() != nil {
+		// Only a wrong password or an untrusted certificate waits for the
+		// person; anything else (a refused binding, a temporary refusal,
+		// an unreachable server) is tried again with backoff.
+		if xmpp.Final(err) || ctx.Err() != nil {
 			<-ctx.Done()
 			return
 		}
