@@ -383,12 +383,6 @@ func (s *Server) xmppRegister(w http.ResponseWriter, r *http.Request) {
 	if err == nil && pw != r.PostFormValue("password_again") {
 		err = errors.New("the two passwords differ")
 	}
-	if err == nil && r.PostFormValue("fingerprint") != "" {
-		var fp [32]byte
-		if fp, err = fingerprint.Parse(strings.TrimSpace(r.PostFormValue("fingerprint"))); err == nil {
-			a.TLSFingerprint = fingerprint.Format(fp)
-		}
-	}
 	if err == nil && s.cfg.Messaging == nil {
 		err = errors.New("chat is not running on this phone")
 	}
