@@ -14,6 +14,7 @@ With "check" it only logs in, reports "online" or "auth_failed", and exits.
 import asyncio
 import json
 import logging
+import os
 import sys
 
 import slixmpp
@@ -31,6 +32,7 @@ class Peer(slixmpp.ClientXMPP):
         super().__init__(jid, password)
         self.ssl_context.load_verify_locations(cafile)
         self.check = check
+        self.pending = b""
         for p in ("xep_0030", "xep_0045", "xep_0199", "xep_0249"):
             self.register_plugin(p)
         self.add_event_handler("session_start", self.on_start)
@@ -56,7 +58,20 @@ class Peer(slixmpp.ClientXMPP):
             self.disconnect()
             return
         await self.get_roster()
+        # Online only once the server reflected our presence: before that
+        # it does not route messages to this session (RFC 6121 4.2.2).
+        echoed = asyncio.get_event_loop().create_future()
+
+        def on_own(pres):
+            if pres["from"] == self.boundjid and not echoed.done():
+                echoed.set_result(True)
+        self.add_event_handler("presence_available", on_own)
         self.send_presence()
+        try:
+            await asyncio.wait_for(echoed, 10)
+        except asyncio.TimeoutError:
+            out(event="error", error="the server did not reflect our presence within 10 s")
+        self.del_event_handler("presence_available", on_own)
         out(event="online", jid=str(self.boundjid))
         asyncio.get_event_loop().add_reader(sys.stdin.fileno(), self.on_stdin)
 
@@ -101,15 +116,20 @@ class Peer(slixmpp.ClientXMPP):
                                      "type": pres["type"], "status": pres["status"]})
 
     def on_stdin(self):
-        line = sys.stdin.readline()
-        if not line:
+        # Read the fd itself: a buffered readline could keep a second
+        # command in Python's buffer while the fd no longer looks readable.
+        data = os.read(sys.stdin.fileno(), 65536)
+        if not data:
+            asyncio.get_event_loop().remove_reader(sys.stdin.fileno())
             self.disconnect()
             return
-        try:
-            c = json.loads(line)
-            self.command(c)
-        except Exception as e:  # a bad command is the test's bug: say so
-            self.fail("command %r: %s" % (line.strip(), e))
+        self.pending += data
+        while b"\n" in self.pending:
+            line, self.pending = self.pending.split(b"\n", 1)
+            try:
+                self.command(json.loads(line))
+            except Exception as e:  # a bad command is the test's bug: say so
+                self.fail("command %r: %s" % (line.strip(), e))
 
     def command(self, c):
         cmd = c["cmd"]
