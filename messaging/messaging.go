@@ -82,6 +82,9 @@ type Contact struct {
 	Show   string `json:"show"`
 	Status string `json:"status"`
 	Unread int    `json:"unread"`
+	// Waiting: we asked to see their presence and they have not answered
+	// ("waiting for authorisation").
+	Waiting bool `json:"waiting"`
 }
 
 // Account is what the web admin shows of one account.
@@ -112,6 +115,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	accts    map[int64]*acct
+	groups   []string // the store's groups (made in the web admin), for every account
 	watchers map[chan struct{}]struct{}
 	lastN    int
 	keys     map[int64]*otrKey   // OTR keys read or made, by account
@@ -134,7 +138,6 @@ type acct struct {
 	presence    map[string]map[string]xmpp.Presence // bare -> resource
 	pending     []string
 	ignored     map[string]bool
-	groups      []string // made in the web admin, not yet used by a contact
 	held        map[string][]Line
 	unread      map[string]int
 
@@ -242,6 +245,17 @@ func (s *Service) Reload(ctx context.Context) error {
 	accs, err := s.cfg.Store.Accounts(ctx)
 	if err != nil {
 		return err
+	}
+	if gs, err := s.cfg.Store.Groups(ctx); err == nil {
+		names := make([]string, 0, len(gs))
+		for _, g := range gs {
+			names = append(names, g.Name)
+		}
+		s.mu.Lock()
+		s.groups = names
+		s.mu.Unlock()
+	} else {
+		s.cfg.Log.Warn("could not read the contact groups", "err", err)
 	}
 	want := map[int64]store.Account{}
 	pws := map[int64][]byte{}
@@ -453,11 +467,12 @@ func (s *Service) Account(id int64) (Account, bool) {
 	v := Account{ID: id, Address: ac.a.Address(), Status: ac.status, Connected: ac.connected,
 		Fingerprint: ac.fingerprint}
 	groups := map[string]bool{}
-	for _, g := range ac.groups {
+	for _, g := range s.groups {
 		groups[g] = true
 	}
 	for _, c := range ac.roster {
-		ct := Contact{Contact: c, Unread: ac.unread[c.JID]}
+		ct := Contact{Contact: c, Unread: ac.unread[c.JID],
+			Waiting: c.Asked && (c.Subscription == "none" || c.Subscription == "from")}
 		for _, p := range ac.presence[c.JID] {
 			ct.Online, ct.Show, ct.Status = true, p.Show, p.Status
 		}

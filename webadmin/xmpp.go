@@ -229,7 +229,7 @@ func (s *Server) xmppCreateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.xmppDo(w, r, a, fmt.Sprintf("/xmpp/%d", a.ID), "Group "+name+" created: move contacts into it.",
-		func(ctx context.Context, m *messaging.Service) error { return m.CreateGroup(a.ID, name) })
+		func(ctx context.Context, m *messaging.Service) error { return m.CreateGroup(ctx, a.ID, name) })
 }
 
 func (s *Server) xmppRequest(w http.ResponseWriter, r *http.Request) {
