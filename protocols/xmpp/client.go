@@ -29,7 +29,8 @@ type Client struct {
 	// tls12: the server refused tls-exporter but took tls-unique, so
 	// logins go over TLS 1.2 (see account.login).
 	tls12  bool
-	roster map[string]Contact // bare JID -> contact
+	rooms  map[string]*roomState // bare room JID -> our occupant
+	roster map[string]Contact    // bare JID -> contact
 	// While a session is being brought up (connecting), events from the
 	// server are held so that Connected and the fetched roster come first,
 	// and roster pushes are held so they apply on top of the fetch result.
@@ -127,8 +128,20 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 	c.mu.Lock()
 	c.installRosterLocked(contacts)
 	c.link = l
+	// Rooms do not survive a new session: say we are out of them, so
+	// that the caller joins again.
+	var left []Event
+	for room, st := range c.rooms {
+		if st.joined == nil {
+			left = append(left, RoomPresence{Room: room, Nick: st.nick, Self: true, Status: "the connection to the server was lost"})
+		}
+	}
+	c.rooms = nil
 	c.events.push(Connected{JID: sess.LocalAddr().String()})
 	c.events.push(RosterChanged{Contacts: c.snapshotLocked()})
+	for _, ev := range left {
+		c.events.push(ev)
+	}
 	for _, ev := range c.heldEvents {
 		c.events.push(ev)
 	}

@@ -171,3 +171,84 @@ func TestRegisterAllServers(t *testing.T) {
 		})
 	}
 }
+
+// TestRoomsAllServers: Padlock and two slixmpp participants in a room on
+// each setup: occupants listed, messages seen by all, a password room, a
+// direct invitation, leaving.
+func TestRoomsAllServers(t *testing.T) {
+	for _, s := range allServers(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			for _, u := range []string{"ralice", "rbob", "rcarol"} {
+				s.Register(t, u, u+"-pw")
+			}
+			peer := func(u string) *slixmpp.Peer {
+				return slixmpp.Start(t, slixmpp.Config{JID: s.JID(u), Password: u + "-pw", Addr: s.Addr, Cert: s.Cert})
+			}
+			bob, carol := peer("rbob"), peer("rcarol")
+			room, locked := "club@"+s.MUC, "vault@"+s.MUC
+			bob.Do(t, map[string]any{"cmd": "join", "room": room, "nick": "bob", "configure": true})
+			bob.Await(t, "joined "+room, func(e slixmpp.Event) bool { return e.Event == "joined" && e.Room == room })
+			bob.Do(t, map[string]any{"cmd": "join", "room": locked, "nick": "bob", "configure": true, "password": "sesame"})
+			bob.Await(t, "joined "+locked, func(e slixmpp.Event) bool { return e.Event == "joined" && e.Room == locked })
+			carol.Do(t, map[string]any{"cmd": "join", "room": room, "nick": "carol"})
+			carol.Await(t, "joined", func(e slixmpp.Event) bool { return e.Event == "joined" && e.Room == room })
+
+			c := dial(t, accountOn(s, "ralice", "ralice-pw"))
+			waitFor[xmpp.Connected](t, c, nil)
+			if err := c.SendRoom(ctxT(t), room, "too early"); err == nil {
+				t.Fatal("SendRoom before joining did not fail")
+			}
+			if err := c.JoinRoom(ctxT(t), room, "alice", ""); err != nil {
+				t.Fatalf("JoinRoom: %v", err)
+			}
+			seen := map[string]bool{}
+			for len(seen) < 3 {
+				p := waitFor[xmpp.RoomPresence](t, c, func(p xmpp.RoomPresence) bool { return p.Room == room && p.Available })
+				seen[p.Nick] = true
+				if p.Nick == "alice" != p.Self {
+					t.Fatalf("self flag wrong: %+v", p)
+				}
+			}
+			carol.Do(t, map[string]any{"cmd": "groupchat", "room": room, "body": "hello from carol"})
+			m := waitFor[xmpp.RoomMessage](t, c, func(m xmpp.RoomMessage) bool { return m.Body == "hello from carol" })
+			if m.Nick != "carol" || m.Delayed {
+				t.Fatalf("room message %+v", m)
+			}
+			if err := c.SendRoom(ctxT(t), room, "hello from alice"); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []*slixmpp.Peer{bob, carol} {
+				p.Await(t, "alice's room message", func(e slixmpp.Event) bool {
+					return e.Event == "groupchat" && e.Nick == "alice" && e.Body == "hello from alice"
+				})
+			}
+
+			err := c.JoinRoom(ctxT(t), locked, "alice", "")
+			if err == nil || !strings.Contains(err.Error(), "needs a password") {
+				t.Fatalf("join a password room without it: %v", err)
+			}
+			if err := c.JoinRoom(ctxT(t), locked, "alice", "wrong"); err == nil {
+				t.Fatal("joined with a wrong password")
+			}
+			if err := c.JoinRoom(ctxT(t), locked, "alice", "sesame"); err != nil {
+				t.Fatalf("join with the password: %v", err)
+			}
+
+			bob.Do(t, map[string]any{"cmd": "invite", "room": room, "to": s.JID("ralice"), "reason": "come in"})
+			inv := waitFor[xmpp.Invitation](t, c, nil)
+			if inv.Room != room || inv.From != s.JID("rbob") || !inv.Direct || inv.Reason != "come in" {
+				t.Fatalf("invitation %+v", inv)
+			}
+
+			if err := c.LeaveRoom(ctxT(t), room); err != nil {
+				t.Fatal(err)
+			}
+			bob.Await(t, "alice leaving", func(e slixmpp.Event) bool {
+				return e.Event == "muc_presence" && e.Room == room && e.Nick == "alice" && e.Type == "unavailable"
+			})
+			if err := c.SendRoom(ctxT(t), room, "after leaving"); err == nil {
+				t.Fatal("SendRoom after leaving did not fail")
+			}
+		})
+	}
+}
