@@ -2,6 +2,8 @@ package messaging
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/padlock-phone/padlock/protocols/xmpp"
@@ -37,19 +39,31 @@ func (s *Service) RemoveContact(ctx context.Context, id int64, jid string) error
 	return s.with(id, func(c *xmpp.Client) error { return c.RemoveContact(ctx, jid) })
 }
 
-// CreateGroup adds an empty group to choose from (XMPP groups exist only
-// through their contacts, so it lasts until the appliance restarts unless a
-// contact is put in it).
-func (s *Service) CreateGroup(id int64, name string) error {
+// CreateGroup adds an empty group to choose from. XMPP groups live on the
+// server only through their contacts, so an empty one is kept in the
+// store (shared by the accounts) and comes back after a restart.
+func (s *Service) CreateGroup(ctx context.Context, id int64, name string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	ac := s.accts[id]
-	if ac == nil {
+	_, ok := s.accts[id]
+	known := slices.Contains(s.groups, name)
+	s.mu.Unlock()
+	if !ok {
 		return ErrNoAccount
 	}
-	if !slices.Contains(ac.groups, name) {
-		ac.groups = append(ac.groups, name)
+	if known {
+		return nil
 	}
+	if s.cfg.Store != nil {
+		if _, err := s.cfg.Store.AddGroup(ctx, name); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			return fmt.Errorf("could not keep the group %q: %w", name, err)
+		}
+	}
+	s.mu.Lock()
+	if !slices.Contains(s.groups, name) {
+		s.groups = append(s.groups, name)
+	}
+	s.mu.Unlock()
+	s.changed()
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
 )
@@ -81,6 +82,9 @@ type Contact struct {
 	Show   string `json:"show"`
 	Status string `json:"status"`
 	Unread int    `json:"unread"`
+	// Waiting: we asked to see their presence and they have not answered
+	// ("waiting for authorisation").
+	Waiting bool `json:"waiting"`
 }
 
 // Account is what the web admin shows of one account.
@@ -111,6 +115,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	accts    map[int64]*acct
+	groups   []string // the store's groups (made in the web admin), for every account
 	watchers map[chan struct{}]struct{}
 	lastN    int
 	keys     map[int64]*otrKey   // OTR keys read or made, by account
@@ -133,7 +138,6 @@ type acct struct {
 	presence    map[string]map[string]xmpp.Presence // bare -> resource
 	pending     []string
 	ignored     map[string]bool
-	groups      []string // made in the web admin, not yet used by a contact
 	held        map[string][]Line
 	unread      map[string]int
 
@@ -190,7 +194,7 @@ func ClientConfig(a store.Account, password []byte, roots *x509.CertPool) (xmpp.
 		c.Server = net.JoinHostPort(a.Server, strconv.Itoa(port))
 	}
 	if a.TLSFingerprint != "" {
-		fp, err := xmpp.ParseFingerprint(a.TLSFingerprint)
+		fp, err := fingerprint.Parse(a.TLSFingerprint)
 		if err != nil {
 			return c, fmt.Errorf("pinned fingerprint of %s: %w", a.Address(), err)
 		}
@@ -209,6 +213,17 @@ func (s *Service) Register(ctx context.Context, a store.Account, password []byte
 	c.Logger = s.cfg.Log
 	c.PacketLog = s.packetLog
 	return xmpp.Register(ctx, c)
+}
+
+// UntrustedCertificate tells whether err is a server certificate that did
+// not verify (nor match a pin), and if so gives the fingerprint it
+// presented, formatted for the person to compare and pin.
+func UntrustedCertificate(err error) (fingerprintSHA256 string, ok bool) {
+	var ce *xmpp.CertificateError
+	if !errors.As(err, &ce) {
+		return "", false
+	}
+	return fingerprint.Format(ce.Fingerprint), true
 }
 
 // ChangePassword changes the account's password on the server and returns
@@ -230,6 +245,17 @@ func (s *Service) Reload(ctx context.Context) error {
 	accs, err := s.cfg.Store.Accounts(ctx)
 	if err != nil {
 		return err
+	}
+	if gs, err := s.cfg.Store.Groups(ctx); err == nil {
+		names := make([]string, 0, len(gs))
+		for _, g := range gs {
+			names = append(names, g.Name)
+		}
+		s.mu.Lock()
+		s.groups = names
+		s.mu.Unlock()
+	} else {
+		s.cfg.Log.Warn("could not read the contact groups", "err", err)
 	}
 	want := map[int64]store.Account{}
 	pws := map[int64][]byte{}
@@ -336,16 +362,17 @@ func (s *Service) runAccount(ctx context.Context, ac *acct, cfg xmpp.Config, don
 		if err == nil {
 			break
 		}
-		var ce *xmpp.CertificateError
-		var ae *xmpp.AuthError
 		s.mu.Lock()
 		ac.status = "not connected: " + err.Error()
-		if errors.As(err, &ce) {
-			ac.fingerprint = xmpp.FormatFingerprint(ce.Fingerprint)
+		if fp, ok := UntrustedCertificate(err); ok {
+			ac.fingerprint = fp
 		}
 		s.mu.Unlock()
 		s.changed()
-		if errors.As(err, &ce) || errors.As(err, &ae) || ctx.Err() != nil {
+		// Only a wrong password or an untrusted certificate waits for the
+		// person; anything else (a refused binding, a temporary refusal,
+		// an unreachable server) is tried again with backoff.
+		if xmpp.Final(err) || ctx.Err() != nil {
 			<-ctx.Done()
 			return
 		}
@@ -440,11 +467,12 @@ func (s *Service) Account(id int64) (Account, bool) {
 	v := Account{ID: id, Address: ac.a.Address(), Status: ac.status, Connected: ac.connected,
 		Fingerprint: ac.fingerprint}
 	groups := map[string]bool{}
-	for _, g := range ac.groups {
+	for _, g := range s.groups {
 		groups[g] = true
 	}
 	for _, c := range ac.roster {
-		ct := Contact{Contact: c, Unread: ac.unread[c.JID]}
+		ct := Contact{Contact: c, Unread: ac.unread[c.JID],
+			Waiting: c.Asked && (c.Subscription == "none" || c.Subscription == "from")}
 		for _, p := range ac.presence[c.JID] {
 			ct.Online, ct.Show, ct.Status = true, p.Show, p.Status
 		}

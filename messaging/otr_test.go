@@ -15,10 +15,11 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/crypto/vault"
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/keyring"
-	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
+	"github.com/padlock-phone/padlock/tests/peers/slixmpp"
 )
 
 var fingerprintForm = regexp.MustCompile(`^[0-9A-F]{8}( [0-9A-F]{8}){4}$`)
@@ -50,7 +51,7 @@ func TestOTRBetweenAccounts(t *testing.T) {
 	ids := map[string]int64{}
 	for _, u := range []string{"alice", "bob"} {
 		a := store.Account{Kind: store.XMPP, User: u, Server: srv.Domain, Transport: store.TCP,
-			Proxy: srv.Addr, Enabled: true, TLSFingerprint: xmpp.FormatFingerprint(srv.Fingerprint)}
+			Proxy: srv.Addr, Enabled: true, TLSFingerprint: fingerprint.Format(srv.Fingerprint)}
 		if ids[u], err = keys.CreateAccount(ctx, a, []byte(u+"-pass-5d1c"), true); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func TestOTRBetweenAccounts(t *testing.T) {
 		t.Fatalf("sealed key not stored: %v", err)
 	}
 
-	observer := srv.Dial(t, "bob", "bob-pass-5d1c")
+	observer := peerOn(t, srv.Info(), "bob", "bob-pass-5d1c")
 	t.Run("held until private", func(t *testing.T) {
 		if err := s.Send(ctx, alice, bobJID, "first-secret-8e2a"); err != nil {
 			t.Fatal(err)
@@ -111,13 +112,11 @@ func TestOTRBetweenAccounts(t *testing.T) {
 			t.Fatalf("a sent message is still pending: %+v", lines)
 		}
 		// bob's second session sees what the server delivers to bob.
-		observer.Await(t, "an OTR v3 data message", func(ev xmpp.Event) bool {
-			m, ok := ev.(xmpp.Message)
-			return ok && m.From == aliceJID && strings.HasPrefix(m.Body, "?OTR:AAMD")
+		observer.Await(t, "an OTR v3 data message", func(ev slixmpp.Event) bool {
+			return ev.Event == "message" && ev.From == aliceJID && strings.HasPrefix(ev.Body, "?OTR:AAMD")
 		})
-		for _, ev := range observer.Seen() {
-			m, ok := ev.(xmpp.Message)
-			if !ok {
+		for _, m := range observer.Events() {
+			if m.Event != "message" {
 				continue
 			}
 			if strings.Contains(m.Body, "secret") {
@@ -220,22 +219,18 @@ func TestOTRBetweenAccounts(t *testing.T) {
 	})
 
 	t.Run("contact without OTR", func(t *testing.T) {
-		carol := srv.Dial(t, "carol", "carol-pass-5d1c")
+		carol := peerOn(t, srv.Info(), "carol", "carol-pass-5d1c")
 		if err := s.Send(ctx, alice, carolJID, "never-in-clear-3f9b"); err != nil {
 			t.Fatal(err)
 		}
-		carol.Await(t, "the OTR query", func(ev xmpp.Event) bool {
-			m, ok := ev.(xmpp.Message)
-			return ok && strings.HasPrefix(m.Body, "?OTRv")
+		carol.Await(t, "the OTR query", func(ev slixmpp.Event) bool {
+			return ev.Event == "message" && strings.HasPrefix(ev.Body, "?OTRv")
 		})
-		if err := carol.C.SendChat(ctx, aliceJID, "what is this?"); err != nil {
-			t.Fatal(err)
-		}
+		carol.Do(t, map[string]any{"cmd": "send", "to": aliceJID, "body": "what is this?"})
 		await(t, s, "carol's plain reply shown", func() bool { return hasLine(s.Conversation(ctx, alice, carolJID), "what is this?", false) })
 		time.Sleep(200 * time.Millisecond) // nothing should come; give it the chance
-		leaked := slices.ContainsFunc(carol.Seen(), func(ev xmpp.Event) bool {
-			m, ok := ev.(xmpp.Message)
-			return ok && strings.Contains(m.Body, "never-in-clear-3f9b")
+		leaked := carol.Saw(func(ev slixmpp.Event) bool {
+			return ev.Event == "message" && strings.Contains(ev.Body, "never-in-clear-3f9b")
 		})
 		if leaked {
 			t.Fatal("the held message reached a contact without OTR")

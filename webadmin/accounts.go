@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/store"
 )
@@ -124,6 +125,17 @@ func parseAccount(r *http.Request, a store.Account) (store.Account, error) {
 		return a, fmt.Errorf("XMPP runs over TCP (STARTTLS) or TLS, not UDP")
 	case utf8.RuneCountInString(a.DisplayName) > 100 || len(a.User) > 256:
 		return a, fmt.Errorf("the name is too long")
+	}
+	if a.Kind == store.XMPP {
+		// The pinned server certificate: empty pins nothing (or unpins).
+		a.TLSFingerprint = ""
+		if fp := f("fingerprint"); fp != "" {
+			sum, err := fingerprint.Parse(fp)
+			if err != nil {
+				return a, fmt.Errorf("the certificate fingerprint: %w", err)
+			}
+			a.TLSFingerprint = fingerprint.Format(sum)
+		}
 	}
 	return a, nil
 }

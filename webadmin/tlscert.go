@@ -4,11 +4,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,9 +14,9 @@ import (
 	"math/big"
 	"net"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/store/atomicfile"
 )
 
@@ -91,18 +89,7 @@ func DeviceCert(dir string, hosts []string, now time.Time) (tls.Certificate, str
 
 // Fingerprint is the SHA-256 of a DER certificate as colon-separated hex,
 // the way browsers show it.
-func Fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	h := strings.ToUpper(hex.EncodeToString(sum[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
-}
+func Fingerprint(der []byte) string { return fingerprint.OfDER(der) }
 
 // DefaultHosts is the names the certificate is made for: the phone's own
 // mDNS name (padlock.local, as the README tells people to open), localhost

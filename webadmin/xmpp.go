@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/messaging"
-	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
 )
 
@@ -232,7 +232,7 @@ func (s *Server) xmppCreateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.xmppDo(w, r, a, fmt.Sprintf("/xmpp/%d", a.ID), "Group "+name+" created: move contacts into it.",
-		func(ctx context.Context, m *messaging.Service) error { return m.CreateGroup(a.ID, name) })
+		func(ctx context.Context, m *messaging.Service) error { return m.CreateGroup(ctx, a.ID, name) })
 }
 
 func (s *Server) xmppRequest(w http.ResponseWriter, r *http.Request) {
@@ -297,12 +297,12 @@ func (s *Server) xmppPin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fp, err := xmpp.ParseFingerprint(strings.TrimSpace(r.PostFormValue("fingerprint")))
+	fp, err := fingerprint.Parse(strings.TrimSpace(r.PostFormValue("fingerprint")))
 	if err != nil {
 		s.renderXMPP(w, r, http.StatusBadRequest, a, "that is not a SHA-256 fingerprint: "+err.Error())
 		return
 	}
-	a.TLSFingerprint = xmpp.FormatFingerprint(fp)
+	a.TLSFingerprint = fingerprint.Format(fp)
 	if err := s.cfg.Store.UpdateAccount(r.Context(), a); err != nil {
 		s.fail(w, r, err)
 		return
@@ -386,12 +386,6 @@ func (s *Server) xmppRegister(w http.ResponseWriter, r *http.Request) {
 	if err == nil && pw != r.PostFormValue("password_again") {
 		err = errors.New("the two passwords differ")
 	}
-	if err == nil && r.PostFormValue("fingerprint") != "" {
-		var fp [32]byte
-		if fp, err = xmpp.ParseFingerprint(strings.TrimSpace(r.PostFormValue("fingerprint"))); err == nil {
-			a.TLSFingerprint = xmpp.FormatFingerprint(fp)
-		}
-	}
 	if err == nil && s.cfg.Messaging == nil {
 		err = errors.New("chat is not running on this phone")
 	}
@@ -404,9 +398,8 @@ func (s *Server) xmppRegister(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.cfg.Messaging.Register(ctx, a, []byte(pw)); err != nil {
 		msg := err.Error()
-		var ce *xmpp.CertificateError
-		if errors.As(err, &ce) {
-			msg = fmt.Sprintf("the server's certificate is not trusted. If its SHA-256 fingerprint is %s, copy it into the fingerprint box and try again.", xmpp.FormatFingerprint(ce.Fingerprint))
+		if fp, ok := messaging.UntrustedCertificate(err); ok {
+			msg = fmt.Sprintf("the server's certificate is not trusted. If its SHA-256 fingerprint is %s, copy it into the fingerprint box and try again.", fp)
 		}
 		s.render(w, r, http.StatusConflict, "account", page{Title: "Add account", Error: msg, Data: form})
 		return

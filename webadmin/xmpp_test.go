@@ -68,3 +68,41 @@ func TestXMPPFormsValidated(t *testing.T) {
 		t.Fatalf("contacts page without the service: %s", r.Status)
 	}
 }
+
+// TestXMPPAccountFingerprint: the Add and Edit forms take the pinned
+// certificate fingerprint (as the create form does), show it back, check
+// it, and an empty field unpins.
+func TestXMPPAccountFingerprint(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	c.setUp()
+	ctx := context.Background()
+	fp := strings.Repeat("ab", 32)
+	want := strings.TrimSuffix(strings.Repeat("AB:", 32), ":")
+	r := c.post("/accounts", url.Values{"kind": {"xmpp"}, "user": {"bob"}, "server": {"example.org"}, "transport": {"tcp"},
+		"password": {"pw"}, "fingerprint": {"zz" + fp}}, true)
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "not a SHA-256 fingerprint") {
+		t.Fatalf("bad fingerprint: %s", r.Status)
+	}
+	r = c.post("/accounts", url.Values{"kind": {"xmpp"}, "user": {"bob"}, "server": {"example.org"}, "transport": {"tcp"},
+		"password": {"pw"}, "fingerprint": {fp}}, true)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add with fingerprint: %s %s", r.Status, r.body)
+	}
+	accs, _ := a.st.Accounts(ctx)
+	if len(accs) != 1 || accs[0].TLSFingerprint != want {
+		t.Fatalf("stored %+v", accs)
+	}
+	edit := fmt.Sprintf("/accounts/%d", accs[0].ID)
+	if r := c.get(edit); !strings.Contains(r.body, `id="fingerprint" name="fingerprint" value="`+want+`"`) {
+		t.Fatalf("the edit form does not show the pinned fingerprint:\n%s", r.body)
+	}
+	r = c.post(edit, url.Values{"user": {"bob"}, "server": {"example.org"}, "transport": {"tcp"}, "fingerprint": {""}, "save_password": {"on"}}, true)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %s %s", r.Status, r.body)
+	}
+	accs, _ = a.st.Accounts(ctx)
+	if accs[0].TLSFingerprint != "" {
+		t.Fatalf("an empty field did not unpin: %q", accs[0].TLSFingerprint)
+	}
+}

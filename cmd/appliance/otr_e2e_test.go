@@ -25,6 +25,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/peers/mcabber"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
@@ -49,7 +50,7 @@ func TestOTRAgainstMcabber(t *testing.T) {
 		t.Fatalf("add the account: %s %s", r.Status, body)
 	}
 	x := "/xmpp/" + strconv.Itoa(a.queryInt(t, `SELECT id FROM accounts WHERE user = 'desk'`))
-	if r, body := a.do(t, "POST", x+"/pin", url.Values{"fingerprint": {xmpp.FormatFingerprint(srv.Fingerprint)}}, csrf); r.StatusCode >= 400 {
+	if r, body := a.do(t, "POST", x+"/pin", url.Values{"fingerprint": {fingerprint.Format(srv.Fingerprint)}}, csrf); r.StatusCode >= 400 {
 		t.Fatalf("pin: %s %s", r.Status, body)
 	}
 	a.pollPage(t, x, "connected", func(body string) bool { return strings.Contains(body, `<span id="xmpp-status">connected</span>`) })

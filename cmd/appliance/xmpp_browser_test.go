@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/messaging"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
@@ -88,7 +89,7 @@ func TestXMPPInChromium(t *testing.T) {
 	if r, body := a.do(t, "POST", "/login", url.Values{"password": {testPassword}}, ""); r.StatusCode >= 400 {
 		t.Fatalf("login: %s %s", r.Status, body)
 	}
-	fp := xmpp.FormatFingerprint(srv.Fingerprint)
+	fp := fingerprint.Format(srv.Fingerprint)
 
 	// Create an account in-band; the self-signed certificate is first
 	// refused, its fingerprint shown, then pinned.

@@ -26,7 +26,11 @@ type Client struct {
 	mu       sync.Mutex
 	link     *link // nil while disconnected
 	password []byte
-	roster   map[string]Contact // bare JID -> contact
+	// tls12: the server refused tls-exporter but took tls-unique, so
+	// logins go over TLS 1.2 (see account.login).
+	tls12  bool
+	rooms  map[string]*roomState // bare room JID -> our occupant
+	roster map[string]Contact    // bare JID -> contact
 	// While a session is being brought up (connecting), events from the
 	// server are held so that Connected and the fetched roster come first,
 	// and roster pushes are held so they apply on top of the fetch result.
@@ -86,13 +90,15 @@ func (c *Client) Close() error {
 // connect runs one attempt: session, serving goroutine, roster, presence.
 func (c *Client) connect(ctx context.Context) (*link, error) {
 	c.mu.Lock()
-	password := c.password
+	password, tls12 := c.password, c.tls12
 	c.mu.Unlock()
-	at := &attempt{}
-	sess, err := c.acct.open(ctx, at, c.acct.loginFeatures(at, password))
+	sess, tls12, err := c.acct.login(ctx, password, tls12)
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	c.tls12 = tls12
+	c.mu.Unlock()
 	// A server that offered neither STARTTLS nor SASL would leave a "ready"
 	// but unencrypted or anonymous stream: refuse it.
 	if st := sess.State(); st&xmpp.Secure == 0 || st&xmpp.Authn == 0 {
@@ -116,14 +122,26 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 		c.mu.Lock()
 		c.connecting, c.heldPushes, c.heldEvents = false, nil, nil
 		c.mu.Unlock()
-		return nil, c.acct.classify(at, fmt.Errorf("roster and presence: %w", err))
+		return nil, c.acct.classify(&attempt{}, fmt.Errorf("roster and presence: %w", err))
 	}
 	c.acct.log.Info("xmpp connected", "bound", sess.LocalAddr().String(), "addr", c.acct.addr)
 	c.mu.Lock()
 	c.installRosterLocked(contacts)
 	c.link = l
+	// Rooms do not survive a new session: say we are out of them, so
+	// that the caller joins again.
+	var left []Event
+	for room, st := range c.rooms {
+		if st.joined == nil {
+			left = append(left, RoomPresence{Room: room, Nick: st.nick, Self: true, Status: "the connection to the server was lost"})
+		}
+	}
+	c.rooms = nil
 	c.events.push(Connected{JID: sess.LocalAddr().String()})
 	c.events.push(RosterChanged{Contacts: c.snapshotLocked()})
+	for _, ev := range left {
+		c.events.push(ev)
+	}
 	for _, ev := range c.heldEvents {
 		c.events.push(ev)
 	}
@@ -235,9 +253,7 @@ func (c *Client) reconnect(cause error) *link {
 		if c.ctx.Err() != nil {
 			return nil
 		}
-		var ae *AuthError
-		var ce *CertificateError
-		if errors.As(err, &ae) && ae.Condition != "temporary-auth-failure" || errors.As(err, &ce) {
+		if Final(err) {
 			c.acct.log.Error("xmpp reconnect refused; giving up", "err", err)
 			c.events.push(Disconnected{Err: err, GaveUp: true})
 			return nil

@@ -1,10 +1,10 @@
 package xmpp
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 )
 
 // ErrUsernameTaken is returned by Register when the server already has an
@@ -22,26 +22,56 @@ var ErrNotConnected = errors.New("not connected to the XMPP server, try again on
 // ErrClosed is returned by Client methods after Close.
 var ErrClosed = errors.New("xmpp client closed")
 
-// AuthError means the server refused the account's credentials.
+// AuthError means the server refused the login.
 type AuthError struct {
 	JID string
 	// Condition is the SASL failure condition the server gave, such as
-	// "not-authorized".
-	Condition string
-	Err       error
+	// "not-authorized", and Text its explanation, if any.
+	Condition, Text string
+	// Binding is the channel binding the refused login used
+	// ("tls-exporter", "tls-unique", or "" for none).
+	Binding string
+	Err     error
+}
+
+// BindingRejected reports whether the server refused the login's channel
+// binding rather than the password: the connection may be intercepted, or
+// the server computes the binding differently.
+func (e *AuthError) BindingRejected() bool {
+	return e.Binding != "" && looksLikeBinding(e.Text)
+}
+
+// WrongPassword reports whether the server said the password is wrong:
+// trying again cannot help until the person enters another.
+func (e *AuthError) WrongPassword() bool {
+	return e.Condition == "not-authorized" && !e.BindingRejected()
 }
 
 func (e *AuthError) Error() string {
-	switch e.Condition {
-	case "not-authorized":
+	switch {
+	case e.BindingRejected():
+		return fmt.Sprintf("the server refused the %s channel binding of the login as %s (%q): either the connection is intercepted or the server cannot check this binding; the password was not the problem", e.Binding, e.JID, e.Text)
+	case e.Condition == "not-authorized":
 		return "wrong password for " + e.JID
-	case "":
+	case e.Condition == "":
 		return fmt.Sprintf("login as %s failed: %v", e.JID, e.Err)
+	case e.Text != "":
+		return fmt.Sprintf("server refused login for %s: %s (%q)", e.JID, e.Condition, e.Text)
 	}
 	return fmt.Sprintf("server refused login for %s: %s", e.JID, e.Condition)
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }
+
+// Final reports whether err is a login failure that retrying cannot fix
+// until the person acts: a wrong password or an untrusted certificate.
+// Everything else (an unreachable server, a temporary or unexplained
+// refusal, a refused channel binding) is retried with backoff.
+func Final(err error) bool {
+	var ae *AuthError
+	var ce *CertificateError
+	return errors.As(err, &ce) || errors.As(err, &ae) && ae.WrongPassword()
+}
 
 // UnreachableError means no XMPP stream could be set up with the server:
 // the TCP connection failed or broke during negotiation.
@@ -68,7 +98,7 @@ type CertificateError struct {
 }
 
 func (e *CertificateError) Error() string {
-	fp := FormatFingerprint(e.Fingerprint)
+	fp := fingerprint.Format(e.Fingerprint)
 	if e.Pinned {
 		return fmt.Sprintf("certificate of %s has changed: it does not match the pinned fingerprint; it now presents SHA-256 %s (%v)", e.Addr, fp, e.Err)
 	}
@@ -91,31 +121,4 @@ func (e *RefusedError) Error() string {
 		msg += " (" + e.Text + ")"
 	}
 	return msg
-}
-
-// FormatFingerprint writes a SHA-256 fingerprint as colon-separated upper
-// case hex pairs, the way browsers and openssl show it.
-func FormatFingerprint(fp [32]byte) string {
-	h := strings.ToUpper(hex.EncodeToString(fp[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
-}
-
-// ParseFingerprint reads a SHA-256 fingerprint written as 64 hex digits,
-// with or without colons or spaces between pairs.
-func ParseFingerprint(s string) ([32]byte, error) {
-	var fp [32]byte
-	clean := strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s))
-	b, err := hex.DecodeString(clean)
-	if err != nil || len(b) != len(fp) {
-		return fp, fmt.Errorf("%q is not a SHA-256 fingerprint (64 hex digits)", s)
-	}
-	copy(fp[:], b)
-	return fp, nil
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"log"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 )
 
 // A phone account's life: log in, follow its events, answer a subscription
 // request and a message.
 func ExampleDial() {
-	fp, err := xmpp.ParseFingerprint("3A:...pinned in the web admin...")
+	fp, err := fingerprint.Parse("3A:...pinned in the web admin...")
 	if err != nil {
 		log.Print(err) // a self-signed server needs its fingerprint pinned
 	}

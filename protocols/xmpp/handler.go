@@ -126,18 +126,24 @@ func (a *account) fetchRoster(ctx context.Context, s sessionIQ) (map[string]Cont
 
 // Incoming stanzas, decoded whole.
 type inMessage struct {
-	Type string   `xml:"type,attr"`
-	From string   `xml:"from,attr"`
-	ID   string   `xml:"id,attr"`
-	Body []string `xml:"body"`
+	Type       string       `xml:"type,attr"`
+	From       string       `xml:"from,attr"`
+	ID         string       `xml:"id,attr"`
+	Body       []string     `xml:"body"`
+	Delay      *delay       `xml:"urn:xmpp:delay delay"`
+	Conference *conferenceX `xml:"jabber:x:conference x"`
+	MUC        *mucUser     `xml:"http://jabber.org/protocol/muc#user x"`
+	Error      *stanzaError `xml:"error"`
 }
 
 type inPresence struct {
-	Type   string `xml:"type,attr"`
-	From   string `xml:"from,attr"`
-	ID     string `xml:"id,attr"`
-	Show   string `xml:"show"`
-	Status string `xml:"status"`
+	Type   string       `xml:"type,attr"`
+	From   string       `xml:"from,attr"`
+	ID     string       `xml:"id,attr"`
+	Show   string       `xml:"show"`
+	Status string       `xml:"status"`
+	MUC    *mucUser     `xml:"http://jabber.org/protocol/muc#user x"`
+	Error  *stanzaError `xml:"error"`
 }
 
 type inIQ struct {
@@ -193,6 +199,9 @@ func splitFrom(from string) (bare, resource string) {
 }
 
 func (c *Client) onMessage(m inMessage) {
+	if c.onRoomMessage(m) {
+		return
+	}
 	switch m.Type {
 	case "", "normal", "chat":
 	default: // error, groupchat, headline
@@ -224,6 +233,9 @@ func (c *Client) onPresence(p inPresence) {
 		return
 	}
 	c.mu.Unlock()
+	if c.onRoomPresence(p) {
+		return
+	}
 	bare, res := splitFrom(p.From)
 	switch p.Type {
 	case "":

@@ -2,6 +2,8 @@ package xmpp_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -87,4 +89,15 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // TestMain fails the run if any goroutine (a client's reader, pinger or
 // event pump, or a prosody waiter) outlives the tests.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The shared servers are stopped first.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopAllServers()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
@@ -54,7 +55,7 @@ func TestLoginErrors(t *testing.T) {
 	var ce *xmpp.CertificateError
 	if !errors.As(err, &ce) || ce.Fingerprint != s.Fingerprint || ce.Pinned {
 		t.Errorf("untrusted certificate: got %v", err)
-	} else if !strings.Contains(err.Error(), xmpp.FormatFingerprint(s.Fingerprint)) {
+	} else if !strings.Contains(err.Error(), fingerprint.Format(s.Fingerprint)) {
 		t.Errorf("error does not show the fingerprint: %v", err)
 	}
 

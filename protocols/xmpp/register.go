@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
@@ -49,9 +50,13 @@ func (a *account) registerFeature(reg *registration) xmpp.StreamFeature {
 		List: func(ctx context.Context, e xmlstream.TokenWriter, start xml.StartElement) (bool, error) {
 			return false, errors.New("xmpp: registration feature is client-only")
 		},
+		// Registration is what this stream is for: report it required, or
+		// the library calls a stream whose STARTTLS was optional ready
+		// right after TLS and never reads the features offered over TLS,
+		// where servers list registration.
 		Parse: func(ctx context.Context, d *xml.Decoder, start *xml.StartElement) (bool, interface{}, error) {
 			reg.offered = true
-			return false, nil, d.Skip()
+			return true, nil, d.Skip()
 		},
 		Negotiate: func(ctx context.Context, s *xmpp.Session, _ interface{}) (xmpp.SessionState, io.ReadWriter, error) {
 			w := s.TokenWriter()
@@ -99,44 +104,74 @@ func registrationResult(r *iqReply) error {
 	case "conflict":
 		return ErrUsernameTaken
 	case "not-allowed", "forbidden", "feature-not-implemented", "service-unavailable", "registration-required":
-		return fmt.Errorf("%w (server said %s)", ErrRegistrationClosed, re.Condition)
+		return fmt.Errorf("%w (server said %s)", ErrRegistrationClosed, describe(re))
+	case "not-acceptable", "bad-request":
+		return fmt.Errorf("the server did not accept this username or password (%s): choose another", describe(re))
+	case "resource-constraint", "policy-violation":
+		return fmt.Errorf("the server refuses new accounts from this address for now (%s): try again later", describe(re))
 	}
 	return err
+}
+
+// describe is a refusal's condition with the server's text, if any.
+func describe(re *RefusedError) string {
+	if re.Text == "" {
+		return re.Condition
+	}
+	return fmt.Sprintf("%s: %q", re.Condition, re.Text)
 }
 
 // Register creates the account cfg.JID with cfg.Password on its server by
 // in-band registration (XEP-0077), over the same encrypted, certificate
 // checked connection Dial would use. It returns ErrUsernameTaken when the
-// name is in use and ErrRegistrationClosed when the server does not allow
-// it. It does not log in; Dial afterwards.
+// name is in use, ErrRegistrationClosed when the server does not allow it,
+// and otherwise says what went wrong (the server's refusal with its text,
+// the certificate, no encryption offered, the server unreachable); every
+// failure is logged. It does not log in; Dial afterwards.
 func Register(ctx context.Context, cfg Config) error {
 	a, err := newAccount(cfg)
 	if err != nil {
 		return err
 	}
+	err = a.register(ctx)
+	if err != nil {
+		a.log.Warn("xmpp in-band registration failed", "err", err)
+	} else {
+		a.log.Info("xmpp account created in-band")
+	}
+	return err
+}
+
+func (a *account) register(ctx context.Context) error {
 	at := &attempt{}
 	reg := &registration{}
 	sess, err := a.open(ctx, at, []xmpp.StreamFeature{xmpp.StartTLS(a.tlsConfig(at)), a.registerFeature(reg)})
+	secure := at.verified()
 	if sess != nil {
+		secure = sess.State()&xmpp.Secure != 0
 		sess.Close()
 		sess.Conn().Close()
 	}
 	if reg.done {
-		if reg.err == nil {
-			a.log.Info("xmpp account created in-band")
-		}
 		return reg.err
 	}
 	var ce *CertificateError
 	var ue *UnreachableError
-	if errors.As(err, &ce) || errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ce) || errors.As(err, &ue):
 		return err
+	case !secure:
+		if err != nil {
+			return fmt.Errorf("server %s did not set up an encrypted connection (no STARTTLS, or TLS failed): %w", a.addr, err)
+		}
+		return fmt.Errorf("server %s did not offer an encrypted connection; the phone does not send passwords in the clear", a.addr)
+	case err == nil || strings.Contains(err.Error(), "out of order"):
+		// Encrypted, but registration was not among the features offered
+		// over TLS (the library calls a list without any feature it knows
+		// "out of order").
+		return fmt.Errorf("%w (it did not offer registration over TLS)", ErrRegistrationClosed)
 	}
-	if sess != nil && sess.State()&xmpp.Secure == 0 {
-		return fmt.Errorf("server %s did not offer an encrypted connection", a.addr)
-	}
-	// The stream came up encrypted but the server did not offer registration.
-	return ErrRegistrationClosed
+	return fmt.Errorf("could not create the account on %s: %w", a.addr, err)
 }
 
 // ChangePassword changes the account's password in-band (XEP-0077 §3.3)

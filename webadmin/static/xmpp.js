@@ -21,7 +21,7 @@ function xmppAccount(a) {
   for (const c of a.contacts || []) {
     const row = document.querySelector('#contacts tr[data-jid="' + CSS.escape(c.JID) + '"]');
     if (!row) { xmppStale(); continue; }
-    row.querySelector(".presence").textContent = c.online ? "online" + (c.show ? " (" + c.show + ")" : "") : "offline";
+    row.querySelector(".presence").textContent = c.online ? "online" + (c.show ? " (" + c.show + ")" : "") : c.waiting ? "waiting for authorisation" : "offline";
     row.querySelector(".unread").textContent = c.unread ? String(c.unread) : "";
     row.querySelector(".name").textContent = c.Name || "";
     row.querySelector(".group").textContent = (c.Groups || []).join(" ");

@@ -29,7 +29,7 @@ func TestStartRegisterRestart(t *testing.T) {
 	}
 	s.Restart(t)
 	check()
-	if !strings.Contains(config("/d", "/c", "/k", 1, 2, false), "allow_registration = false") {
+	if !strings.Contains(config("/d", "/c", "/k", 1, 2, false, false), "allow_registration = false") {
 		t.Fatal("RegistrationClosed not in config")
 	}
 }
