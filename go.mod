@@ -3,6 +3,7 @@ module github.com/padlock-phone/padlock
 go 1.26.0
 
 require (
+	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327
 	github.com/chromedp/chromedp v0.14.2
 	github.com/emiago/sipgo v1.7.3
 	github.com/gen2brain/malgo v0.11.24
@@ -27,7 +28,6 @@ require (
 
 require (
 	github.com/beevik/ntp v0.3.0 // indirect
-	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327 // indirect
 	github.com/chromedp/sysutil v1.1.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20250725192818-e39067aee2d2 // indirect

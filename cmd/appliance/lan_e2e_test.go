@@ -269,7 +269,7 @@ func buildAppliance(t *testing.T) string {
 			return
 		}
 		built.path = filepath.Join(dir, "appliance")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", built.path, ".")
+		cmd := exec.Command("go", "build", "-o", built.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 		built.out, built.err = cmd.CombinedOutput()
 	})
