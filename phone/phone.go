@@ -44,9 +44,10 @@ type DTMFSender interface {
 
 // Voice is what the phone says into the headset.
 type Voice interface {
-	Ring(on bool)            // the ring tone for an incoming call
-	SaySAS(sas string)       // "call secured, please compare" and the SAS, word by word
-	Announce(a Announcement) // a spoken status or warning
+	Ring(on bool)               // the ring tone for an incoming call
+	Waiting(on bool)            // the soft call-waiting tone: a call rings while the person talks
+	SaySAS(leg int, sas string) // "call secured, please compare" and the SAS word by word; leg > 0: "caller <leg>" first
+	Announce(a Announcement)    // a spoken status or warning
 }
 
 // Announcement is something the phone tells the person in words.
@@ -56,6 +57,7 @@ const (
 	SASConfirmed     Announcement = iota + 1 // the SAS was marked as compared
 	EncryptionFailed                         // ZRTP failed: the call is not encrypted
 	KeyChanged                               // the peer's retained secret changed: possible eavesdropper
+	CallOnHold                               // a call ended and another waits on hold: ANSWER resumes it
 )
 
 // Config wires a Phone to its drivers.
@@ -179,8 +181,8 @@ func (p *Phone) Run(ctx context.Context) error {
 		for queue := []Event{ev}; len(queue) > 0; {
 			ev, queue = queue[0], queue[1:]
 			next, cmds := step(s, ev, p.cfg.Now())
-			if _, quiet := ev.(Tick); !quiet || next.Call.Status != s.Call.Status {
-				log.Debug("event", "event", describe(ev), "status", next.Call.Status, "commands", len(cmds))
+			if _, quiet := ev.(Tick); !quiet || len(cmds) > 0 || len(next.Calls) != len(s.Calls) {
+				log.Debug("event", "event", describe(ev), "status", next.Current().Status, "calls", len(next.Calls), "commands", len(cmds))
 			}
 			s = next
 			for _, c := range cmds {
@@ -237,9 +239,14 @@ func (p *Phone) exec(c Command) []Event {
 			v.Ring(c.On)
 		}
 		return nil
+	case cmdWaiting:
+		if v != nil {
+			v.Waiting(c.On)
+		}
+		return nil
 	case cmdSaySAS:
 		if v != nil {
-			v.SaySAS(c.SAS)
+			v.SaySAS(c.Leg, c.SAS)
 		}
 		return nil
 	case cmdAnnounce:

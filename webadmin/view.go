@@ -27,7 +27,7 @@ type view struct {
 
 func (s *Server) view() view {
 	st := s.cfg.Phone.State()
-	c := st.Call
+	c := st.Current()
 	v := view{
 		Status: c.Status, Remote: c.Remote, Outgoing: c.Outgoing, Security: c.Security,
 		SAS: c.SAS, KeyMismatch: c.KeyMismatch, Reason: c.Reason,
