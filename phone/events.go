@@ -36,6 +36,18 @@ type ConfirmSAS struct {
 // SendDTMF sends keypad digits (0-9, *, #, A-D) into the current call.
 type SendDTMF struct{ Digits string }
 
+// Merge joins every connected call (held ones are resumed) into one
+// conference that Padlock mixes: everyone hears everyone.
+type Merge struct{}
+
+// Split takes the call ID out of the conference into a call of its own;
+// the rest of the conference goes on hold (a single leg left falls back to
+// a plain call).
+type Split struct{ ID call.ID }
+
+// RequireEncrypted reports the require_encrypted_calls setting.
+type RequireEncrypted struct{ On bool }
+
 // RepeatSAS reads a SAS aloud again, like a short press of SAS: with
 // several secured calls, the next one's in turn.
 type RepeatSAS struct{}
@@ -84,6 +96,7 @@ type (
 		ID     call.ID
 		Digits string
 	}
+	cmdMix     struct{ Legs []ConferenceLeg }
 	cmdRing    struct{ On bool }
 	cmdWaiting struct{ On bool }
 	cmdSaySAS  struct {

@@ -29,6 +29,7 @@ func TestLampsEveryState(t *testing.T) {
 		"held+active":   {blink, off, off},  // the weakest leg: bob not verified
 		"held+ringing":  {blink, off, fast},
 		"full":          {off, on, off},
+		"conference":    {blink, off, off},
 	}
 	sts := states()
 	if len(want) != len(sts) {

@@ -42,6 +42,20 @@ type DTMFSender interface {
 	SendDTMF(id call.ID, digits string) error
 }
 
+// Conference is the media side of the local conference: which calls
+// Padlock mixes together (cmd/appliance routes them through media/mix).
+type Conference interface {
+	// Mix sets the legs of the conference; none: every call's audio is
+	// its own again. A leg not Mixed is neither heard nor fed.
+	Mix(legs []ConferenceLeg)
+}
+
+// ConferenceLeg is one call in the conference.
+type ConferenceLeg struct {
+	ID    call.ID
+	Mixed bool
+}
+
 // Voice is what the phone says into the headset.
 type Voice interface {
 	Ring(on bool)               // the ring tone for an incoming call
@@ -62,14 +76,15 @@ const (
 
 // Config wires a Phone to its drivers.
 type Config struct {
-	Board     Board
-	Telephony Telephony
-	Voice     Voice
-	History   History // where finished calls are logged; nil: nowhere
-	Log       *slog.Logger
-	Now       func() time.Time // defaults to time.Now
-	TickEvery time.Duration    // how often Tick is sent; defaults to 250 ms
-	Initial   State            // e.g. VaultLocked at boot
+	Board      Board
+	Telephony  Telephony
+	Voice      Voice
+	History    History    // where finished calls are logged; nil: nowhere
+	Conference Conference // the local conference's mixer; nil: calls cannot be merged
+	Log        *slog.Logger
+	Now        func() time.Time // defaults to time.Now
+	TickEvery  time.Duration    // how often Tick is sent; defaults to 250 ms
+	Initial    State            // e.g. VaultLocked at boot
 }
 
 // Phone runs the brain. Create it with New, then call Run once.
@@ -252,6 +267,11 @@ func (p *Phone) exec(c Command) []Event {
 	case cmdAnnounce:
 		if v != nil {
 			v.Announce(c.What)
+		}
+		return nil
+	case cmdMix:
+		if p.cfg.Conference != nil {
+			p.cfg.Conference.Mix(c.Legs)
 		}
 		return nil
 	case cmdLog:

@@ -75,6 +75,7 @@ type Call struct {
 	Outgoing    bool
 	Answering   bool // ANSWER pressed on a ringing call; waiting for the driver
 	RemoteHold  bool
+	Conference  bool // a leg of the local conference (mixed while Active)
 	Security    Security
 	SAS         string
 	KeyMismatch bool   // the peer's retained secret changed: possible MITM
@@ -96,6 +97,9 @@ type State struct {
 	Registered  map[string]bool // account -> registered with its server
 	Unread      int             // chat messages and subscription requests waiting
 	VaultLocked bool
+	// RequireEncrypted is the require_encrypted_calls setting: a conference
+	// leg that is not encrypted is left out of the mix.
+	RequireEncrypted bool
 }
 
 // registered reports whether any account is up.

@@ -20,6 +20,10 @@ import (
 // ends and what is left is only held calls, the person is told one waits.
 func step(s State, ev Event, now time.Time) (State, []Command) {
 	next, cmds := apply(s.clone(), ev, now)
+	settle(&next)
+	if before, after := mixing(s), mixing(next); !slices.Equal(before, after) {
+		cmds = append(cmds, cmdMix{Legs: after})
+	}
 	if tone := alerting(s); tone != alerting(next) {
 		var change []Command
 		switch tone {
@@ -40,6 +44,29 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 		cmds = append(cmds, cmdAnnounce{What: CallOnHold})
 	}
 	return next, cmds
+}
+
+// settle keeps the conference whole: a conference of one is a plain call.
+func settle(s *State) {
+	if s.count(inConference) == 1 {
+		s.first(inConference).Conference = false
+	}
+}
+
+func inConference(c Call) bool { return c.Conference }
+
+// mixing is what the conference mixer must mix: the conference legs that
+// are talking, each left out while it is not encrypted if encryption is
+// required. Nil when there is no conference going on.
+func mixing(s State) []ConferenceLeg {
+	var legs []ConferenceLeg
+	for _, c := range s.Calls {
+		if c.busy() && c.Conference && c.Status == Active {
+			mixed := !s.RequireEncrypted || encrypted(c) || c.Security == Local
+			legs = append(legs, ConferenceLeg{ID: c.ID, Mixed: mixed})
+		}
+	}
+	return legs
 }
 
 // tone is what the headset rings with.
@@ -157,6 +184,43 @@ func apply(s State, ev Event, now time.Time) (State, []Command) {
 		if c := s.find(id); c != nil && c.Status == Held {
 			return resume(s, id)
 		}
+	case Merge:
+		if s.count(talking) < 2 || s.count(func(c Call) bool { return engaging(c) && !isActive(c) }) > 0 {
+			return s, nil
+		}
+		var cmds []Command
+		for i := range s.Calls {
+			if c := &s.Calls[i]; c.busy() && talking(*c) {
+				if c.Status == Held {
+					c.Status = Active
+					cmds = append(cmds, cmdHold{ID: c.ID, On: false})
+				}
+				c.Conference = true
+			}
+		}
+		return s, cmds
+	case Split:
+		c := s.find(ev.ID)
+		if c == nil || !c.Conference || s.count(func(c Call) bool { return engaging(c) && !isActive(c) }) > 0 {
+			return s, nil
+		}
+		c.Conference = false
+		id := c.ID
+		var cmds []Command
+		for i := range s.Calls { // the rest of the conference waits on hold
+			if o := &s.Calls[i]; o.busy() && o.ID != id && o.Status == Active {
+				o.Status = Held
+				cmds = append(cmds, cmdHold{ID: o.ID, On: true})
+			}
+		}
+		if c := s.find(id); c.Status == Held {
+			c.Status = Active
+			cmds = append(cmds, cmdHold{ID: id, On: false})
+		}
+		return s, cmds
+	case RequireEncrypted:
+		s.RequireEncrypted = ev.On
+		return s, nil
 	case SendDTMF:
 		if s.count(isActive) == 1 && validDTMF(ev.Digits) {
 			return s, []Command{cmdDTMF{ID: s.first(isActive).ID, Digits: ev.Digits}}
@@ -280,10 +344,28 @@ func holdActive(s *State) []Command {
 }
 
 // resume takes the held call id off hold, holding the one talking first.
+// A held conference leg rejoins its conference: every held leg of it comes
+// back, and only calls outside it are held.
 func resume(s State, id call.ID) (State, []Command) {
-	cmds := holdActive(&s)
-	s.find(id).Status = Active
-	return s, append(cmds, cmdHold{ID: id, On: false})
+	if !s.find(id).Conference {
+		cmds := holdActive(&s)
+		s.find(id).Status = Active
+		return s, append(cmds, cmdHold{ID: id, On: false})
+	}
+	var cmds []Command
+	for i := range s.Calls {
+		if c := &s.Calls[i]; c.busy() && c.Status == Active && !c.Conference {
+			c.Status = Held
+			cmds = append(cmds, cmdHold{ID: c.ID, On: true})
+		}
+	}
+	for i := range s.Calls {
+		if c := &s.Calls[i]; c.busy() && c.Status == Held && c.Conference {
+			c.Status = Active
+			cmds = append(cmds, cmdHold{ID: c.ID, On: false})
+		}
+	}
+	return s, cmds
 }
 
 // hangUp ends one call from this side: a ringing one is declined, one not
@@ -396,7 +478,7 @@ func callEvent(s *State, c *Call, ev call.Event, now time.Time) []Command {
 
 // end moves the call to Ended, keeping who it was with for the display.
 func end(c *Call, reason string, now time.Time) {
-	c.Status, c.Reason, c.Answering, c.Since = Ended, reason, false, now
+	c.Status, c.Reason, c.Answering, c.Conference, c.Since = Ended, reason, false, false, now
 }
 
 // validDTMF reports whether digits are all keypad keys (RFC 4733 events 0-15).

@@ -1,9 +1,14 @@
 package phone
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/hw"
 )
 
 // multiCalls adds the transitions of the states with several calls
@@ -76,6 +81,47 @@ func multiCalls(add func([]string, []string, outcome), answer, hangup, sas, conf
 		cmds: []Command{cmdSaySAS{Leg: 2, SAS: "zz99"}}})
 	add(one("held+ringing"), one("incoming third"), outcome{mod: incomingErin(3)})
 
+	// Merge: every connected call joins the conference, held ones resumed.
+	mixBoth := cmdMix{Legs: []ConferenceLeg{{ID: cur, Mixed: true}, {ID: other, Mixed: true}}}
+	conf := func(ids ...call.ID) func(*State) {
+		return func(s *State) {
+			for _, id := range ids {
+				on(id, func(c *Call) { c.Status, c.Conference = Active, true })(s)
+			}
+		}
+	}
+	add(one("held+active"), one("merge"), outcome{mod: conf(cur, other), cmds: []Command{hold(cur, false), mixBoth}})
+	add(one("full"), one("merge"), outcome{mod: conf(cur, other, "c4", "c5"), cmds: []Command{hold(other, false), hold("c4", false), hold("c5", false),
+		cmdMix{Legs: []ConferenceLeg{{ID: cur, Mixed: true}, {ID: other, Mixed: true}, {ID: "c4", Mixed: true}, {ID: "c5", Mixed: true}}}}})
+
+	// In the conference: HANGUP ends it all, a leg that goes leaves the
+	// last one a plain call, split takes one out (the other waits held).
+	unmixed := []Command{cmdMix{}}
+	plain := func(id call.ID) func(*State) { return on(id, func(c *Call) { c.Conference = false }) }
+	row := func(who string, sec Security, reason string) Command {
+		return cmdLog{Record: CallRecord{Remote: who, Start: t0, Duration: time.Second, Outcome: CallAnswered, Security: sec, Reason: reason}}
+	}
+	add(one("conference"), hangup, outcome{mod: both(endedCall(cur, "you hung up"), endedCall(other, "you hung up")),
+		cmds: []Command{cmdHangup{ID: cur}, row("bob", Secured, "you hung up"), cmdHangup{ID: other}}, log: talked("you hung up").of(other), then: unmixed})
+	add(one("conference"), one("hangup cur"), outcome{mod: both(endedCall(cur, "you hung up"), plain(other)), cmds: []Command{cmdHangup{ID: cur}},
+		log: talked("you hung up"), then: unmixed})
+	add(one("conference"), one("hangup other"), outcome{mod: both(endedCall(other, "you hung up"), plain(cur)), cmds: []Command{cmdHangup{ID: other}},
+		log: talked("you hung up").of(other), then: unmixed})
+	add(one("conference"), one("ended"), outcome{mod: both(endedCall(cur, "bye"), plain(other)), log: talked("bye"), then: unmixed})
+	add(one("conference"), one("ended other"), outcome{mod: both(endedCall(other, "the other side hung up"), plain(cur)),
+		log: talked("the other side hung up").of(other), then: unmixed})
+	add(one("conference"), one("hold"), outcome{mod: both(status(cur, Held), status(other, Held)), cmds: []Command{hold(cur, true), hold(other, true), cmdMix{}}})
+	add(one("conference"), one("hold other"), outcome{mod: status(other, Held), cmds: []Command{hold(other, true), cmdMix{Legs: []ConferenceLeg{{ID: cur, Mixed: true}}}}})
+	add(one("conference"), one("split cur"), outcome{mod: both(plain(cur), plain(other), status(other, Held)), cmds: []Command{hold(other, true), cmdMix{}}})
+	add(one("conference"), one("split other"), outcome{mod: both(plain(cur), plain(other), status(cur, Held)), cmds: []Command{hold(cur, true), cmdMix{}}})
+	add(one("conference"), sas, outcome{mod: read(cur), cmds: []Command{cmdSaySAS{Leg: 1, SAS: "ybe8"}}})
+	add(one("conference"), confirm, outcome{mod: securityOf(cur, Verified), cmds: []Command{cmdVerify{ID: cur, Verified: true}, confirmed}})
+	add(one("conference"), one("unconfirm"), outcome{mod: securityOf(other, Secured), cmds: []Command{cmdVerify{ID: other, Verified: false}}})
+	add(one("conference"), one("incoming third"), outcome{mod: incomingErin(3), cmds: waitingOn})
+	add(one("conference"), one("remote hold"), outcome{mod: remoteHold(cur)})
+	add(one("conference"), one("security failed"), outcome{mod: failedNoZ(cur), cmds: encFailed})
+	add(one("conference"), one("key mismatch"), outcome{mod: mismatch(cur), cmds: keyChanged})
+
 	// MaxCalls busy: one more is turned away (486) and counted as missed.
 	missedErin := &wantLog{rec: &CallRecord{Remote: "erin", Start: t0.Add(time.Second), Outcome: CallMissed, Reason: "busy in another call"}}
 	add(one("full"), one("incoming third"), outcome{mod: missed, cmds: []Command{cmdReject{ID: third, Reason: call.Busy}}, log: missedErin})
@@ -97,4 +143,126 @@ func multiCalls(add func([]string, []string, outcome), answer, hangup, sas, conf
 	add(one("full"), one("ended other"), outcome{mod: endedCall(other, "the other side hung up"), log: talked("the other side hung up").of(other)})
 	add(one("full"), one("secured other"), outcome{mod: both(on(other, func(c *Call) { c.Security, c.SAS = Secured, "zz99" }), read(other)),
 		cmds: []Command{cmdSaySAS{Leg: 2, SAS: "zz99"}}})
+}
+
+// TestConferenceScenario walks a conference through its life in the
+// order a person would: A calls, Padlock calls B (A held), a third call
+// comes in and is taken, merge all three, the clear leg is left out of the
+// mix while encryption is required, the conference is held for a waiting
+// call and rejoined, one leg hangs up, the last two fall back to a call.
+func TestConferenceScenario(t *testing.T) {
+	s := State{RequireEncrypted: true}
+	now := t0
+	var cmds []Command
+	do := func(ev Event) {
+		t.Helper()
+		now = now.Add(time.Second)
+		s, cmds = step(s, ev, now)
+	}
+	mixCmd := func() *cmdMix {
+		for _, c := range cmds {
+			if m, ok := c.(cmdMix); ok {
+				return &m
+			}
+		}
+		return nil
+	}
+	statuses := func() string {
+		var out []string
+		for _, c := range s.Calls {
+			out = append(out, fmt.Sprintf("%s:%s%s", c.ID, c.Status, map[bool]string{true: "+conf"}[c.Conference]))
+		}
+		return strings.Join(out, " ")
+	}
+	expect := func(want string) {
+		t.Helper()
+		if got := statuses(); got != want {
+			t.Fatalf("calls %s, want %s", got, want)
+		}
+	}
+
+	do(call.Incoming{ID: "a", From: "alice"})
+	do(Answer{})
+	do(call.Answered{ID: "a"})
+	do(call.Secured{ID: "a", SAS: "ab12"})
+	do(Hold{On: true})
+	do(Dial{Target: "bob"})
+	do(dialed{ID: "b"})
+	do(call.Answered{ID: "b"})
+	do(call.Secured{ID: "b", SAS: "cd34"})
+	do(call.Incoming{ID: "c", From: "carol"})
+	if !slices.Contains(cmds, Command(cmdWaiting{On: true})) {
+		t.Fatalf("no waiting tone for carol: %v", cmds)
+	}
+	do(Answer{})
+	do(call.Answered{ID: "c"})
+	expect("a:held b:held c:active")
+
+	do(Merge{})
+	expect("a:active+conf b:active+conf c:active+conf")
+	want := []ConferenceLeg{{ID: "a", Mixed: true}, {ID: "b", Mixed: true}, {ID: "c", Mixed: false}}
+	if m := mixCmd(); m == nil || !slices.Equal(m.Legs, want) {
+		t.Fatalf("merge mixes %v, want %v (carol is not encrypted yet)", m, want)
+	}
+	if l := lamps(s); l[hw.Lock] != hw.Off || l[hw.Alert] != hw.On {
+		t.Fatalf("lamps with a clear leg: %v", l)
+	}
+	do(call.Secured{ID: "c", SAS: "ef56"})
+	want[2].Mixed = true
+	if m := mixCmd(); m == nil || !slices.Equal(m.Legs, want) {
+		t.Fatalf("carol secured: mix %v", m)
+	}
+	if !slices.Contains(cmds, Command(cmdSaySAS{Leg: 3, SAS: "ef56"})) {
+		t.Fatalf("carol's SAS not read as the third caller: %v", cmds)
+	}
+	// SAS presses: the legs in turn from the one read last (carol), and
+	// a long press confirms the leg read last.
+	for _, wantSAS := range []cmdSaySAS{{Leg: 1, SAS: "ab12"}, {Leg: 2, SAS: "cd34"}} {
+		do(hw.Press{Button: hw.SAS})
+		if !slices.Equal(cmds, []Command{wantSAS}) {
+			t.Fatalf("short SAS press: %v, want %v", cmds, wantSAS)
+		}
+	}
+	do(hw.Press{Button: hw.SAS, Long: true})
+	if c := s.find("b"); c.Security != Verified || s.find("a").Security != Secured {
+		t.Fatalf("long press confirmed the wrong leg: %+v", s.Calls)
+	}
+	for _, id := range []call.ID{"a", "c"} {
+		do(ConfirmSAS{ID: id, Verified: true})
+	}
+	if lamps(s)[hw.Lock] != hw.On {
+		t.Fatalf("every leg verified, LOCK %v", lamps(s)[hw.Lock])
+	}
+
+	// A call waits: ANSWER holds the whole conference; when that call is
+	// over, ANSWER brings the conference back together.
+	do(call.Incoming{ID: "d", From: "dave"})
+	do(Answer{})
+	expect("a:held+conf b:held+conf c:held+conf d:ringing-in")
+	if m := mixCmd(); m == nil || m.Legs != nil {
+		t.Fatalf("held conference still mixed: %v", m)
+	}
+	do(call.Answered{ID: "d"})
+	do(HangUp{})
+	if !slices.Contains(cmds, Command(cmdAnnounce{What: CallOnHold})) {
+		t.Fatalf("held conference not announced: %v", cmds)
+	}
+	do(Answer{})
+	expect("a:active+conf b:active+conf c:active+conf d:ended")
+	if m := mixCmd(); m == nil || len(m.Legs) != 3 {
+		t.Fatalf("rejoined conference: mix %v", m)
+	}
+
+	// Alice hangs up: bob and carol go on; then bob: carol is a plain call.
+	do(call.Ended{ID: "a"})
+	expect("a:ended b:active+conf c:active+conf d:ended")
+	do(HangUp{ID: "b"})
+	expect("a:ended b:ended c:active d:ended")
+	if m := mixCmd(); m == nil || m.Legs != nil {
+		t.Fatalf("last leg still in a conference: %v", m)
+	}
+	do(SendDTMF{Digits: "1"})
+	if !slices.Equal(cmds, []Command{cmdDTMF{ID: "c", Digits: "1"}}) {
+		t.Fatalf("the last call is not a plain call again: DTMF %v", cmds)
+	}
 }

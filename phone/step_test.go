@@ -55,6 +55,9 @@ func states() map[string]State {
 		"held+active": {LastDialed: "bob", Calls: []Call{bobHeld, // bob held, dave talking
 			{ID: other, Leg: 2, Status: Active, Remote: "dave", Security: Verified, SAS: "zz99", Since: t0, Connected: t0}}},
 		"held+ringing": {LastDialed: "bob", Calls: []Call{bobHeld, daveRings}},
+		"conference": {LastDialed: "bob", Calls: []Call{ // bob and dave mixed
+			{ID: cur, Leg: 1, Status: Active, Conference: true, Remote: "bob", Security: Secured, SAS: "ybe8", Since: t0, Connected: t0},
+			{ID: other, Leg: 2, Status: Active, Conference: true, Remote: "dave", Security: Verified, SAS: "zz99", Since: t0, Connected: t0}}},
 		"full": {LastDialed: "bob", Calls: []Call{ // MaxCalls: bob talks, the others are held
 			talkedTo(cur, 1, "bob", Active), talkedTo(other, 2, "dave", Held), talkedTo("c4", 3, "frank", Held), talkedTo("c5", 4, "grace", Held)}},
 	}
@@ -88,6 +91,9 @@ func events() map[string]Event {
 		"hold other":        Hold{ID: other, On: true},
 		"resume cur":        Hold{ID: cur},
 		"resume other":      Hold{ID: other},
+		"merge":             Merge{},
+		"split cur":         Split{ID: cur},
+		"split other":       Split{ID: other},
 		"repeat sas":        RepeatSAS{},
 		"dtmf":              SendDTMF{Digits: "12#"},
 		"dtmf bad":          SendDTMF{Digits: "12x"},
@@ -179,7 +185,9 @@ func on(id call.ID, f func(c *Call)) func(*State) {
 }
 
 func endedCall(id call.ID, reason string) func(*State) {
-	return on(id, func(c *Call) { c.Status, c.Reason, c.Answering, c.Since = Ended, reason, false, t0.Add(time.Second) })
+	return on(id, func(c *Call) {
+		c.Status, c.Reason, c.Answering, c.Conference, c.Since = Ended, reason, false, false, t0.Add(time.Second)
+	})
 }
 
 func ended(reason string) func(*State) { return endedCall("", reason) }
@@ -399,6 +407,10 @@ func TestPhoneWideEvents(t *testing.T) {
 		got, _ = step(got, Unread{N: -1}, t0)
 		if got.Unread != 0 {
 			t.Errorf("%s: negative unread kept: %d", name, got.Unread)
+		}
+		got, cmds = step(st, RequireEncrypted{On: true}, t0)
+		if !got.RequireEncrypted || !reflect.DeepEqual(got.Calls, st.Calls) || (cmds != nil) != (name == "conference-clear") {
+			t.Errorf("%s: RequireEncrypted: %+v %v", name, got, cmds)
 		}
 		got, _ = step(st, VaultLocked{Locked: true}, t0)
 		if !got.VaultLocked || !reflect.DeepEqual(got.Calls, st.Calls) {
