@@ -45,6 +45,13 @@ type Merge struct{}
 // a plain call).
 type Split struct{ ID call.ID }
 
+// Transfer hands the peer of call ID to Target (blind transfer); the call
+// ends when the peer reaches Target.
+type Transfer struct {
+	ID     call.ID
+	Target string
+}
+
 // RequireEncrypted reports the require_encrypted_calls setting.
 type RequireEncrypted struct{ On bool }
 
@@ -96,7 +103,15 @@ type (
 		ID     call.ID
 		Digits string
 	}
-	cmdMix     struct{ Legs []ConferenceLeg }
+	cmdMix          struct{ Legs []ConferenceLeg }
+	cmdDialReferred struct {
+		Target string
+		By     call.ID
+	}
+	cmdTransfer struct {
+		ID     call.ID
+		Target string
+	}
 	cmdRing    struct{ On bool }
 	cmdWaiting struct{ On bool }
 	cmdSaySAS  struct {

@@ -36,6 +36,14 @@ type Telephony interface {
 	Events() <-chan call.Event
 }
 
+// Transferer is a Telephony that can transfer calls (SIP REFER): hand
+// the peer of a call to someone else, and call someone because a peer
+// asked (the peer then hears how it went).
+type Transferer interface {
+	Transfer(id call.ID, target string) error
+	DialReferred(target string, by call.ID) (call.ID, error)
+}
+
 // DTMFSender is a Telephony that can send keypad digits into a call
 // (RFC 4733). Drivers without it simply cannot.
 type DTMFSender interface {
@@ -72,6 +80,8 @@ const (
 	EncryptionFailed                         // ZRTP failed: the call is not encrypted
 	KeyChanged                               // the peer's retained secret changed: possible eavesdropper
 	CallOnHold                               // a call ended and another waits on hold: ANSWER resumes it
+	Transferring                             // the peer transferred us: the phone calls who it named
+	TransferFailed                           // our transfer did not go through: the call goes on
 )
 
 // Config wires a Phone to its drivers.
@@ -288,6 +298,25 @@ func (p *Phone) exec(c Command) []Event {
 			return []Event{dialFailed(err.Error())}
 		}
 		return []Event{dialed{ID: id}}
+	case cmdDialReferred:
+		tr, ok := t.(Transferer)
+		if !ok {
+			return []Event{dialFailed("this line cannot follow a transfer")}
+		}
+		id, err = tr.DialReferred(c.Target, c.By)
+		if err != nil {
+			return []Event{dialFailed(err.Error())}
+		}
+		return []Event{dialed{ID: id}}
+	case cmdTransfer:
+		tr, ok := t.(Transferer)
+		if !ok {
+			return []Event{call.TransferDone{ID: c.ID, Reason: "this line cannot transfer calls"}}
+		}
+		if err := tr.Transfer(c.ID, c.Target); err != nil {
+			return []Event{call.TransferDone{ID: c.ID, Reason: err.Error()}}
+		}
+		return nil
 	}
 	if t == nil {
 		return nil

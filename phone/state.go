@@ -75,7 +75,8 @@ type Call struct {
 	Outgoing    bool
 	Answering   bool // ANSWER pressed on a ringing call; waiting for the driver
 	RemoteHold  bool
-	Conference  bool // a leg of the local conference (mixed while Active)
+	Conference  bool   // a leg of the local conference (mixed while Active)
+	Transfer    string // where we are transferring it, while the peer tries
 	Security    Security
 	SAS         string
 	KeyMismatch bool   // the peer's retained secret changed: possible MITM

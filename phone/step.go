@@ -218,6 +218,13 @@ func apply(s State, ev Event, now time.Time) (State, []Command) {
 			cmds = append(cmds, cmdHold{ID: id, On: false})
 		}
 		return s, cmds
+	case Transfer:
+		c := s.find(ev.ID)
+		if c == nil || !talking(*c) || c.Conference || c.Transfer != "" || strings.TrimSpace(ev.Target) == "" {
+			return s, nil
+		}
+		c.Transfer = strings.TrimSpace(ev.Target)
+		return s, []Command{cmdTransfer{ID: c.ID, Target: c.Transfer}}
 	case RequireEncrypted:
 		s.RequireEncrypted = ev.On
 		return s, nil
@@ -317,6 +324,18 @@ func apply(s State, ev Event, now time.Time) (State, []Command) {
 		in.Leg = s.freeLeg()
 		s.Calls = append(s.Calls, in)
 		return s, nil
+	case call.Referred:
+		// The peer of a call asks us to call someone in its place: only a
+		// call's own peer can (its driver took the request inside that
+		// call), and the phone says so before it dials.
+		c := s.find(ev.ID)
+		if c == nil || !talking(*c) || ev.Target == "" || s.count(anyCall) >= MaxCalls ||
+			s.count(ringing) > 0 || s.count(func(c Call) bool { return engaging(c) && !isActive(c) }) > 0 {
+			return s, nil
+		}
+		cmds := append(holdActive(&s), cmdAnnounce{What: Transferring})
+		s.Calls = append(s.Calls, Call{Leg: s.freeLeg(), Status: Dialing, Remote: ev.Target, Outgoing: true, Since: now})
+		return s, append(cmds, cmdDialReferred{Target: ev.Target, By: ev.ID})
 	case call.Event:
 		c := s.find(ev.CallID())
 		if c == nil {
@@ -442,6 +461,11 @@ func callEvent(s *State, c *Call, ev call.Event, now time.Time) []Command {
 		return []Command{log}
 	case call.Held:
 		c.RemoteHold = ev.On
+	case call.TransferDone:
+		if c.Transfer != "" && !ev.OK {
+			c.Transfer, c.Reason = "", ev.Reason
+			return []Command{cmdAnnounce{What: TransferFailed}}
+		}
 	case call.SecurityNegotiating:
 		if c.Security == Clear {
 			c.Security = Negotiating

@@ -122,6 +122,29 @@ func multiCalls(add func([]string, []string, outcome), answer, hangup, sas, conf
 	add(one("conference"), one("security failed"), outcome{mod: failedNoZ(cur), cmds: encFailed})
 	add(one("conference"), one("key mismatch"), outcome{mod: mismatch(cur), cmds: keyChanged})
 
+	// Transfer: a call we talk in (held or not), not a conference leg.
+	transferring := outcome{mod: on(cur, func(c *Call) { c.Transfer = "carol" }), cmds: []Command{cmdTransfer{ID: cur, Target: "carol"}}}
+	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure",
+		"waiting", "held+active", "held+ringing", "full"}, one("transfer"), transferring)
+	// Referred: the peer of a call we talk in asks us to call carol; what
+	// talks is held, the phone says so, then dials.
+	referredTo := func(leg int) func(*State) {
+		return newCall(Call{Leg: leg, Status: Dialing, Remote: "sip:carol@example.org", Outgoing: true, Since: t0.Add(time.Second)})
+	}
+	followed := func(held ...call.ID) []Command {
+		var cmds []Command
+		for _, id := range held {
+			cmds = append(cmds, hold(id, true))
+		}
+		return append(cmds, cmdAnnounce{What: Transferring}, cmdDialReferred{Target: "sip:carol@example.org", By: cur})
+	}
+	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"}, one("referred"),
+		outcome{mod: both(status(cur, Held), referredTo(2)), cmds: followed(cur)})
+	add(one("held+secure"), one("referred"), outcome{mod: referredTo(2), cmds: followed()})
+	add(one("held+active"), one("referred"), outcome{mod: both(status(other, Held), referredTo(3)), cmds: followed(other)})
+	add(one("conference"), one("referred"), outcome{mod: both(status(cur, Held), status(other, Held), referredTo(3)),
+		cmds: append(followed(cur, other), cmdMix{})})
+
 	// MaxCalls busy: one more is turned away (486) and counted as missed.
 	missedErin := &wantLog{rec: &CallRecord{Remote: "erin", Start: t0.Add(time.Second), Outcome: CallMissed, Reason: "busy in another call"}}
 	add(one("full"), one("incoming third"), outcome{mod: missed, cmds: []Command{cmdReject{ID: third, Reason: call.Busy}}, log: missedErin})
@@ -264,5 +287,35 @@ func TestConferenceScenario(t *testing.T) {
 	do(SendDTMF{Digits: "1"})
 	if !slices.Equal(cmds, []Command{cmdDTMF{ID: "c", Digits: "1"}}) {
 		t.Fatalf("the last call is not a plain call again: DTMF %v", cmds)
+	}
+}
+
+// TestTransferFails: a transfer the peer could not complete leaves the
+// call as it was, says why, and can be tried again; one that worked ends
+// the call when the driver says so.
+func TestTransferFails(t *testing.T) {
+	s := states()["active+secure"]
+	s, cmds := step(s, Transfer{ID: cur, Target: " carol "}, t0)
+	if !slices.Equal(cmds, []Command{cmdTransfer{ID: cur, Target: "carol"}}) || s.Calls[0].Transfer != "carol" {
+		t.Fatalf("transfer: %v %+v", cmds, s.Calls[0])
+	}
+	if again, cmds := step(s, Transfer{ID: cur, Target: "dave"}, t0); cmds != nil || again.Calls[0].Transfer != "carol" {
+		t.Fatalf("a second transfer while one runs: %v", cmds)
+	}
+	failed, cmds := step(s, call.TransferDone{ID: cur, Reason: "carol is busy"}, t0)
+	if !slices.Equal(cmds, []Command{cmdAnnounce{What: TransferFailed}}) || failed.Calls[0].Transfer != "" ||
+		failed.Calls[0].Reason != "carol is busy" || failed.Calls[0].Status != Active {
+		t.Fatalf("failed transfer: %v %+v", cmds, failed.Calls[0])
+	}
+	if _, cmds := step(failed, Transfer{ID: cur, Target: "carol"}, t0); len(cmds) != 1 {
+		t.Fatalf("transfer again after a failure: %v", cmds)
+	}
+	done, cmds := step(s, call.TransferDone{ID: cur, OK: true}, t0)
+	if cmds != nil || done.Calls[0].Status != Active {
+		t.Fatalf("transfer done: %v %+v", cmds, done.Calls[0])
+	}
+	gone, _ := step(done, call.Ended{ID: cur, Reason: "transferred to carol"}, t0.Add(time.Second))
+	if gone.Calls[0].Status != Ended || gone.Calls[0].Reason != "transferred to carol" {
+		t.Fatalf("after the transfer: %+v", gone.Calls[0])
 	}
 }

@@ -77,6 +77,11 @@ func (v voice) Announce(a phone.Announcement) {
 	case phone.KeyChanged:
 		v.H.Play(prompts.Failure)
 		v.H.Play(v.phrase(prompts.KeyChanged))
+	case phone.Transferring:
+		v.H.Play(prompts.Chime)
+		v.H.Play(v.phrase(prompts.Transferring))
+	case phone.TransferFailed:
+		v.H.Play(prompts.Failure)
 	case phone.CallOnHold:
 		v.H.Play(prompts.Chime)
 		v.H.Play(v.phrase(prompts.CallOnHold))

@@ -48,11 +48,12 @@ const (
 	SecuringTheCall  Name = "securing"          // "Securing the call."
 	Caller           Name = "caller"            // "Caller number." (then the leg's number, before its SAS)
 	CallOnHold       Name = "call-on-hold"      // "A call is on hold. Press answer to resume."
+	Transferring     Name = "transferring"      // "Transferring the call." (the peer transfers us)
 )
 
 // Names lists every phrase.
 func Names() []Name {
-	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, Caller, CallOnHold}
+	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, Caller, CallOnHold, Transferring}
 }
 
 // Phrase returns the spoken phrase at rate (8000 or 16000 Hz).
