@@ -61,7 +61,27 @@ type KeyMismatch struct{ ID ID }
 // nothing to encrypt and nothing to warn about.
 type Local struct{ ID ID }
 
+// Referred: the peer of call ID asks Padlock to call Target in its place
+// (a blind transfer, RFC 3515 REFER inside the call: only the call's own
+// peer can ask). By is who says they referred it, when they said.
+type Referred struct {
+	ID     ID
+	Target string
+	By     string
+}
+
+// TransferDone: Padlock's transfer of call ID ended. OK: the far end
+// reached the target, and the call ends (reported as Ended); otherwise
+// Reason says why and the call goes on.
+type TransferDone struct {
+	ID     ID
+	OK     bool
+	Reason string
+}
+
 func (e Incoming) CallID() ID            { return e.ID }
+func (e Referred) CallID() ID            { return e.ID }
+func (e TransferDone) CallID() ID        { return e.ID }
 func (e Ringing) CallID() ID             { return e.ID }
 func (e Answered) CallID() ID            { return e.ID }
 func (e Ended) CallID() ID               { return e.ID }

@@ -10,23 +10,53 @@ type Event any
 // Dial calls Target (a SIP URI, a number, or a test line name).
 type Dial struct{ Target string }
 
-// HangUp does what the HANGUP button does, from the web admin.
-type HangUp struct{}
+// HangUp ends the call ID (declines it if it rings, cancels it if it has
+// not been answered); without an ID it does what the HANGUP button does.
+type HangUp struct{ ID call.ID }
 
 // Answer does what the ANSWER button does, from the web admin.
 type Answer struct{}
 
-// Hold puts the current call on hold (On) or resumes it.
-type Hold struct{ On bool }
+// Hold puts the call ID on hold (On) or resumes it, holding the one
+// talking first. Without an ID: holds whatever talks, resumes the oldest
+// held call.
+type Hold struct {
+	ID call.ID
+	On bool
+}
 
-// ConfirmSAS marks the current call's SAS as compared and matching
-// (Verified) or takes that back.
-type ConfirmSAS struct{ Verified bool }
+// ConfirmSAS marks the SAS of the call ID as compared and matching
+// (Verified) or takes that back. Without an ID it acts on the call whose
+// SAS was read last, or the only one it can apply to.
+type ConfirmSAS struct {
+	ID       call.ID
+	Verified bool
+}
 
 // SendDTMF sends keypad digits (0-9, *, #, A-D) into the current call.
 type SendDTMF struct{ Digits string }
 
-// RepeatSAS reads the SAS aloud again, like a short press of SAS.
+// Merge joins every connected call (held ones are resumed) into one
+// conference that Padlock mixes: everyone hears everyone.
+type Merge struct{}
+
+// Split takes the call ID out of the conference into a call of its own;
+// the rest of the conference goes on hold (a single leg left falls back to
+// a plain call).
+type Split struct{ ID call.ID }
+
+// Transfer hands the peer of call ID to Target (blind transfer); the call
+// ends when the peer reaches Target.
+type Transfer struct {
+	ID     call.ID
+	Target string
+}
+
+// RequireEncrypted reports the require_encrypted_calls setting.
+type RequireEncrypted struct{ On bool }
+
+// RepeatSAS reads a SAS aloud again, like a short press of SAS: with
+// several secured calls, the next one's in turn.
 type RepeatSAS struct{}
 
 // AccountStatus reports whether an account is registered/signed in.
@@ -73,9 +103,22 @@ type (
 		ID     call.ID
 		Digits string
 	}
-	cmdRing struct{ On bool }
 	// cmdOwnerPresent: HANGUP and SAS were held together (Config.OwnerPresent).
 	cmdOwnerPresent struct{}
-	cmdSaySAS       struct{ SAS string }
-	cmdAnnounce     struct{ What Announcement }
+	cmdMix          struct{ Legs []ConferenceLeg }
+	cmdDialReferred struct {
+		Target string
+		By     call.ID
+	}
+	cmdTransfer struct {
+		ID     call.ID
+		Target string
+	}
+	cmdRing    struct{ On bool }
+	cmdWaiting struct{ On bool }
+	cmdSaySAS  struct {
+		Leg int // 0: the only call
+		SAS string
+	}
+	cmdAnnounce struct{ What Announcement }
 )

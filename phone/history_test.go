@@ -43,20 +43,21 @@ func TestLoopLogsCalls(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	line.events <- call.Incoming{ID: "in1", From: "alice@example.org", Account: "bob@example.org"}
-	eventually(t, "ringing", func() bool { return p.State().Call.Status == RingingIn })
+	eventually(t, "ringing", func() bool { return p.State().Current().Status == RingingIn })
 	p.Post(ctx, Answer{})
 	advance(time.Second)
 	line.events <- call.Answered{ID: "in1"}
-	eventually(t, "active", func() bool { return p.State().Call.Status == Active })
+	eventually(t, "active", func() bool { return p.State().Current().Status == Active })
 	line.events <- call.Incoming{ID: "in2", From: "carol@example.org", Account: "bob@example.org"}
+	line.events <- call.Ended{ID: "in2"} // carol gives up waiting
 	eventually(t, "missed", func() bool { return p.State().Missed == 1 })
 	advance(90 * time.Second)
 	p.Post(ctx, HangUp{})
-	eventually(t, "ended", func() bool { return p.State().Call.Status == Ended })
+	eventually(t, "ended", func() bool { return p.State().Current().Status == Ended })
 	eventually(t, "two rows", func() bool { return len(hist.all()) == 2 })
 
 	want := []CallRecord{
-		{Remote: "carol@example.org", Account: "bob@example.org", Start: t0.Add(time.Second), Outcome: CallMissed, Reason: "busy in another call"},
+		{Remote: "carol@example.org", Account: "bob@example.org", Start: t0.Add(time.Second), Outcome: CallMissed, Reason: "the other side hung up"},
 		{Remote: "alice@example.org", Account: "bob@example.org", Start: t0.Add(time.Second), Duration: 90 * time.Second, Outcome: CallAnswered, Reason: "you hung up"},
 	}
 	if got := hist.all(); !reflect.DeepEqual(got, want) {

@@ -7,32 +7,50 @@ type Lamps [3]hw.Pattern
 
 // lamps is the one place that decides what the LEDs show (DESIGN.md
 // "Buttons and lamps"). It is a pure function of the state.
+//
+// With several calls LOCK shows the weakest leg that is connected (or, when
+// none is yet, of every call): on only when every one is verified,
+// blinking while any is encrypted but not verified. A call that rings while
+// another talks does not dim the lock of the conversation going on.
 func lamps(s State) Lamps {
 	var l Lamps
-	c := s.Call
-	inCall := c.busy()
-	talking := c.Status == Active || c.Status == Held
-
-	switch {
-	case inCall && c.Security == Verified && !c.KeyMismatch:
-		l[hw.Lock] = hw.On
-	case inCall && (c.Security == Secured || c.Security == Verified):
-		l[hw.Lock] = hw.Blink
+	legs := talking
+	if s.count(talking) == 0 {
+		legs = anyCall
+	}
+	lock, seen := hw.On, false
+	for _, c := range s.Calls {
+		if !c.busy() || !legs(c) || c.Security == Local {
+			continue
+		}
+		seen = true
+		switch {
+		case c.Security == Verified && !c.KeyMismatch:
+		case encrypted(c):
+			if lock == hw.On {
+				lock = hw.Blink
+			}
+		default:
+			lock = hw.Off
+		}
+	}
+	if seen {
+		l[hw.Lock] = lock
 	}
 
 	// A call that is not encrypted outranks the locked vault: it is the
 	// thing the person must know right now.
 	switch {
-	case inCall && (c.KeyMismatch || c.Security == Failed):
+	case s.count(func(c Call) bool { return c.KeyMismatch || c.Security == Failed }) > 0:
 		l[hw.Alert] = hw.On
-	case talking && c.Security == Clear:
+	case s.count(func(c Call) bool { return talking(c) && c.Security == Clear }) > 0:
 		l[hw.Alert] = hw.On
 	case s.VaultLocked:
 		l[hw.Alert] = hw.Blink
 	}
 
 	switch {
-	case c.Status == RingingIn && !c.Answering:
+	case s.count(ringing) > 0:
 		l[hw.Status] = hw.FastBlink
 	case s.Unread > 0:
 		l[hw.Status] = hw.SlowBlink

@@ -25,6 +25,11 @@ func TestLampsEveryState(t *testing.T) {
 		"active+local":  {off, off, off},
 		"held+secure":   {blink, off, off},
 		"ended":         {off, off, off},
+		"waiting":       {blink, off, fast}, // the lock of the call going on
+		"held+active":   {blink, off, off},  // the weakest leg: bob not verified
+		"held+ringing":  {blink, off, fast},
+		"full":          {off, on, off},
+		"conference":    {blink, off, off},
 	}
 	sts := states()
 	if len(want) != len(sts) {
@@ -53,9 +58,19 @@ func TestLampsPriorities(t *testing.T) {
 		{"vault locked", State{VaultLocked: true}, hw.Alert, hw.Blink},
 		{"clear call beats locked vault", with(sts["active"], func(s *State) { s.VaultLocked = true }), hw.Alert, hw.On},
 		{"secured call shows locked vault", with(sts["active+secure"], func(s *State) { s.VaultLocked = true }), hw.Alert, hw.Blink},
-		{"key mismatch alerts", with(sts["active+secure"], func(s *State) { s.Call.KeyMismatch = true }), hw.Alert, hw.On},
-		{"key mismatch is never steady lock", with(sts["active+verify"], func(s *State) { s.Call.KeyMismatch = true }), hw.Lock, hw.Blink},
-		{"failed while ringing alerts", with(sts["ringing-out"], func(s *State) { s.Call.Security = Failed }), hw.Alert, hw.On},
+		{"key mismatch alerts", with(sts["active+secure"], func(s *State) { s.Calls[0].KeyMismatch = true }), hw.Alert, hw.On},
+		{"key mismatch is never steady lock", with(sts["active+verify"], func(s *State) { s.Calls[0].KeyMismatch = true }), hw.Lock, hw.Blink},
+		{"every leg verified", with(sts["held+active"], func(s *State) { s.Calls[0].Security = Verified }), hw.Lock, hw.On},
+		{"one clear leg: no lock", with(sts["held+active"], func(s *State) { s.Calls[0].Security = Clear }), hw.Lock, hw.Off},
+		{"one clear leg alerts", with(sts["held+active"], func(s *State) { s.Calls[0].Security = Clear }), hw.Alert, hw.On},
+		{"a failed leg alerts", with(sts["held+active"], func(s *State) { s.Calls[0].Security = Failed }), hw.Alert, hw.On},
+		{"a key change on a held leg", with(sts["held+active"], func(s *State) { s.Calls[0].Security = Verified; s.Calls[0].KeyMismatch = true }), hw.Lock, hw.Blink},
+		{"a waiting clear call keeps the lock", with(sts["waiting"], func(s *State) { s.Calls[0].Security = Verified }), hw.Lock, hw.On},
+		{"a second call dialing keeps the held lock", with(sts["held+secure"], func(s *State) {
+			s.Calls[0].Security = Verified
+			s.Calls = append(s.Calls, Call{Leg: 2, Status: Dialing, Remote: "carol"})
+		}), hw.Lock, hw.On},
+		{"failed while ringing alerts", with(sts["ringing-out"], func(s *State) { s.Calls[0].Security = Failed }), hw.Alert, hw.On},
 	}
 	for _, tt := range tests {
 		if got := lamps(tt.st)[tt.lamp]; got != tt.want {

@@ -36,17 +36,40 @@ type Telephony interface {
 	Events() <-chan call.Event
 }
 
+// Transferer is a Telephony that can transfer calls (SIP REFER): hand
+// the peer of a call to someone else, and call someone because a peer
+// asked (the peer then hears how it went).
+type Transferer interface {
+	Transfer(id call.ID, target string) error
+	DialReferred(target string, by call.ID) (call.ID, error)
+}
+
 // DTMFSender is a Telephony that can send keypad digits into a call
 // (RFC 4733). Drivers without it simply cannot.
 type DTMFSender interface {
 	SendDTMF(id call.ID, digits string) error
 }
 
+// Conference is the media side of the local conference: which calls
+// Padlock mixes together (cmd/appliance routes them through media/mix).
+type Conference interface {
+	// Mix sets the legs of the conference; none: every call's audio is
+	// its own again. A leg not Mixed is neither heard nor fed.
+	Mix(legs []ConferenceLeg)
+}
+
+// ConferenceLeg is one call in the conference.
+type ConferenceLeg struct {
+	ID    call.ID
+	Mixed bool
+}
+
 // Voice is what the phone says into the headset.
 type Voice interface {
-	Ring(on bool)            // the ring tone for an incoming call
-	SaySAS(sas string)       // "call secured, please compare" and the SAS, word by word
-	Announce(a Announcement) // a spoken status or warning
+	Ring(on bool)               // the ring tone for an incoming call
+	Waiting(on bool)            // the soft call-waiting tone: a call rings while the person talks
+	SaySAS(leg int, sas string) // "call secured, please compare" and the SAS word by word; leg > 0: "caller <leg>" first
+	Announce(a Announcement)    // a spoken status or warning
 }
 
 // Announcement is something the phone tells the person in words.
@@ -57,18 +80,22 @@ const (
 	EncryptionFailed                         // ZRTP failed: the call is not encrypted
 	KeyChanged                               // the peer's retained secret changed: possible eavesdropper
 	ThrottleCleared                          // HANGUP + SAS held: the login throttle was cleared
+	CallOnHold                               // a call ended and another waits on hold: ANSWER resumes it
+	Transferring                             // the peer transferred us: the phone calls who it named
+	TransferFailed                           // our transfer did not go through: the call goes on
 )
 
 // Config wires a Phone to its drivers.
 type Config struct {
-	Board     Board
-	Telephony Telephony
-	Voice     Voice
-	History   History // where finished calls are logged; nil: nowhere
-	Log       *slog.Logger
-	Now       func() time.Time // defaults to time.Now
-	TickEvery time.Duration    // how often Tick is sent; defaults to 250 ms
-	Initial   State            // e.g. VaultLocked at boot
+	Board      Board
+	Telephony  Telephony
+	Voice      Voice
+	History    History    // where finished calls are logged; nil: nowhere
+	Conference Conference // the local conference's mixer; nil: calls cannot be merged
+	Log        *slog.Logger
+	Now        func() time.Time // defaults to time.Now
+	TickEvery  time.Duration    // how often Tick is sent; defaults to 250 ms
+	Initial    State            // e.g. VaultLocked at boot
 	// OwnerPresent is called when HANGUP and SAS were held together for
 	// hw.OwnerHold: the person is at the phone (the web admin clears its
 	// login throttle). May be nil.
@@ -184,8 +211,8 @@ func (p *Phone) Run(ctx context.Context) error {
 		for queue := []Event{ev}; len(queue) > 0; {
 			ev, queue = queue[0], queue[1:]
 			next, cmds := step(s, ev, p.cfg.Now())
-			if _, quiet := ev.(Tick); !quiet || next.Call.Status != s.Call.Status {
-				log.Debug("event", "event", describe(ev), "status", next.Call.Status, "commands", len(cmds))
+			if _, quiet := ev.(Tick); !quiet || len(cmds) > 0 || len(next.Calls) != len(s.Calls) {
+				log.Debug("event", "event", describe(ev), "status", next.Current().Status, "calls", len(next.Calls), "commands", len(cmds))
 			}
 			s = next
 			for _, c := range cmds {
@@ -242,9 +269,14 @@ func (p *Phone) exec(c Command) []Event {
 			v.Ring(c.On)
 		}
 		return nil
+	case cmdWaiting:
+		if v != nil {
+			v.Waiting(c.On)
+		}
+		return nil
 	case cmdSaySAS:
 		if v != nil {
-			v.SaySAS(c.SAS)
+			v.SaySAS(c.Leg, c.SAS)
 		}
 		return nil
 	case cmdAnnounce:
@@ -257,6 +289,11 @@ func (p *Phone) exec(c Command) []Event {
 			p.cfg.OwnerPresent()
 		}
 		log.Warn("HANGUP and SAS held together: the owner is at the phone")
+		return nil
+	case cmdMix:
+		if p.cfg.Conference != nil {
+			p.cfg.Conference.Mix(c.Legs)
+		}
 		return nil
 	case cmdLog:
 		if p.cfg.History != nil {
@@ -272,6 +309,25 @@ func (p *Phone) exec(c Command) []Event {
 			return []Event{dialFailed(err.Error())}
 		}
 		return []Event{dialed{ID: id}}
+	case cmdDialReferred:
+		tr, ok := t.(Transferer)
+		if !ok {
+			return []Event{dialFailed("this line cannot follow a transfer")}
+		}
+		id, err = tr.DialReferred(c.Target, c.By)
+		if err != nil {
+			return []Event{dialFailed(err.Error())}
+		}
+		return []Event{dialed{ID: id}}
+	case cmdTransfer:
+		tr, ok := t.(Transferer)
+		if !ok {
+			return []Event{call.TransferDone{ID: c.ID, Reason: "this line cannot transfer calls"}}
+		}
+		if err := tr.Transfer(c.ID, c.Target); err != nil {
+			return []Event{call.TransferDone{ID: c.ID, Reason: err.Error()}}
+		}
+		return nil
 	}
 	if t == nil {
 		return nil

@@ -79,8 +79,12 @@ type fakeVoice struct {
 	said []string
 }
 
-func (v *fakeVoice) Ring(on bool) { v.add(fmt.Sprint("ring ", on)) }
-func (v *fakeVoice) SaySAS(s string) {
+func (v *fakeVoice) Ring(on bool)    { v.add(fmt.Sprint("ring ", on)) }
+func (v *fakeVoice) Waiting(on bool) { v.add(fmt.Sprint("waiting ", on)) }
+func (v *fakeVoice) SaySAS(leg int, s string) {
+	if leg > 0 {
+		v.add(fmt.Sprintf("caller %d: ", leg))
+	}
 	v.add("sas " + s)
 }
 func (v *fakeVoice) Announce(a Announcement) { v.add(fmt.Sprint("announce ", a)) }
@@ -127,8 +131,8 @@ func TestLoopIncomingSecuredVerifiedHangup(t *testing.T) {
 	p.Post(ctx, VaultLocked{Locked: false})
 	line.events <- call.Incoming{ID: "in1", From: "alice@example.org"}
 	eventually(t, "ringing lamp", func() bool { return board.get()[hw.Status] == hw.FastBlink })
-	if p.State().Call.Remote != "alice@example.org" || !contains(voice.log(), "ring true") {
-		t.Fatalf("ringing: %+v %v", p.State().Call, voice.log())
+	if p.State().Current().Remote != "alice@example.org" || !contains(voice.log(), "ring true") {
+		t.Fatalf("ringing: %+v %v", p.State().Current(), voice.log())
 	}
 	watch, stop := p.Watch()
 	defer stop()
@@ -152,13 +156,21 @@ func TestLoopIncomingSecuredVerifiedHangup(t *testing.T) {
 	if !contains(line.log(), "verified in1 true") {
 		t.Errorf("verified flag not passed to the line: %v", line.log())
 	}
+	// A second call waits: the soft tone, STATUS blinks fast, LOCK keeps
+	// showing the call going on; HANGUP turns it away, then ends the first.
 	line.events <- call.Incoming{ID: "in2", From: "mallory"}
-	eventually(t, "busy", func() bool { return contains(line.log(), "reject in2 busy") })
+	eventually(t, "waiting tone", func() bool { return contains(voice.log(), "waiting true") })
+	eventually(t, "waiting lamps", func() bool { return board.get() == Lamps{hw.On, hw.Off, hw.FastBlink} })
+	board.presses <- hw.Press{Button: hw.Hangup}
+	eventually(t, "declined", func() bool { return contains(line.log(), "reject in2 declined") })
+	if contains(line.log(), "hangup in1") || !contains(voice.log(), "waiting false") {
+		t.Fatalf("HANGUP on a waiting call: %v %v", line.log(), voice.log())
+	}
 	board.presses <- hw.Press{Button: hw.Hangup}
 	eventually(t, "hangup", func() bool { return contains(line.log(), "hangup in1") })
-	eventually(t, "idle after linger", func() bool { return p.State().Call.Status == Idle })
-	if got := p.State(); got.Missed != 1 {
-		t.Errorf("missed = %d, want 1", got.Missed)
+	eventually(t, "idle after linger", func() bool { return p.State().Current().Status == Idle })
+	if got := p.State(); got.Missed != 0 || got.Calls != nil {
+		t.Errorf("after both calls: missed = %d, calls %+v", got.Missed, got.Calls)
 	}
 	if board.get() != (Lamps{}) {
 		t.Errorf("lamps after the call: %v", board.get())
@@ -183,8 +195,8 @@ func TestLoopDriverRefusalEndsCall(t *testing.T) {
 	if err := p.Post(ctx, Dial{Target: "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "ended", func() bool { return p.State().Call.Status == Ended })
-	if r := p.State().Call.Reason; r != line.refuse.Error() {
+	eventually(t, "ended", func() bool { return p.State().Current().Status == Ended })
+	if r := p.State().Current().Reason; r != line.refuse.Error() {
 		t.Errorf("reason %q", r)
 	}
 	cancel()
@@ -197,8 +209,8 @@ func TestLoopWithoutLine(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- p.Run(ctx) }()
 	p.Post(ctx, Dial{Target: "bob"})
-	eventually(t, "ended", func() bool { return p.State().Call.Status == Ended })
-	if r := p.State().Call.Reason; r != "no telephone line is configured" {
+	eventually(t, "ended", func() bool { return p.State().Current().Status == Ended })
+	if r := p.State().Current().Reason; r != "no telephone line is configured" {
 		t.Errorf("reason %q", r)
 	}
 	cancel()

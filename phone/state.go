@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/padlock-phone/padlock/call"
@@ -60,15 +61,22 @@ func (s Security) MarshalText() ([]byte, error) { return []byte(s.String()), nil
 // EndedLinger is how long a finished call stays visible as Ended.
 const EndedLinger = 2 * time.Second
 
-// Call is the phone's one current call. The zero value is "no call".
+// MaxCalls is how many calls the phone keeps at once: one talking, the
+// others held or waiting. One more incoming call gets 486 Busy Here.
+const MaxCalls = 4
+
+// Call is one call leg. The zero value is "no call".
 type Call struct {
 	ID          call.ID
+	Leg         int // its place while it lasts, 1..MaxCalls: "caller two" stays two
 	Status      Status
 	Remote      string // who is on the other end, as a person reads it
 	Account     string
 	Outgoing    bool
 	Answering   bool // ANSWER pressed on a ringing call; waiting for the driver
 	RemoteHold  bool
+	Conference  bool   // a leg of the local conference (mixed while Active)
+	Transfer    string // where we are transferring it, while the peer tries
 	Security    Security
 	SAS         string
 	KeyMismatch bool   // the peer's retained secret changed: possible MITM
@@ -83,7 +91,8 @@ func (c Call) busy() bool { return c.Status != Idle && c.Status != Ended }
 // State is everything the brain knows. Snapshots of it are handed to the web
 // admin by value; nothing outside the loop ever changes it.
 type State struct {
-	Call        Call
+	Calls       []Call  // oldest first; an ended call lingers EndedLinger, then goes
+	SASRead     call.ID // the leg whose SAS was read aloud last: a long SAS press confirms it
 	LastDialed  string
 	Missed      int
 	Registered  map[string]bool // account -> registered with its server
@@ -93,6 +102,9 @@ type State struct {
 	// When HANGUP and SAS last reported their owner hold (hw.Press.Owner):
 	// both within ownerTogether is the owner-present gesture.
 	hangupHeld, sasHeld time.Time
+	// RequireEncrypted is the require_encrypted_calls setting: a conference
+	// leg that is not encrypted is left out of the mix.
+	RequireEncrypted bool
 }
 
 // registered reports whether any account is up.
@@ -107,6 +119,7 @@ func (s State) registered() bool {
 
 // clone copies the parts of State that are shared by reference.
 func (s State) clone() State {
+	s.Calls = slices.Clone(s.Calls)
 	if s.Registered != nil {
 		m := make(map[string]bool, len(s.Registered))
 		for k, v := range s.Registered {
@@ -115,4 +128,76 @@ func (s State) clone() State {
 		s.Registered = m
 	}
 	return s
+}
+
+// Current is the call the person is dealing with now, for a display that
+// shows one: the one talking, dialing or being answered, else one ringing,
+// else one on hold, else the one that just ended; the zero Call if none.
+func (s State) Current() Call {
+	for _, want := range []func(Call) bool{engaging, ringing, held, func(c Call) bool { return c.Status == Ended }} {
+		for i := len(s.Calls) - 1; i >= 0; i-- {
+			if want(s.Calls[i]) {
+				return s.Calls[i]
+			}
+		}
+	}
+	return Call{}
+}
+
+// engaging: the call has the person's ear (talking, dialing, being answered).
+func engaging(c Call) bool {
+	return c.Status == Active || c.Status == Dialing || c.Status == RingingOut || (c.Status == RingingIn && c.Answering)
+}
+
+// ringing: an incoming call nobody has answered yet.
+func ringing(c Call) bool { return c.Status == RingingIn && !c.Answering }
+
+// held: we put the call on hold.
+func held(c Call) bool { return c.Status == Held }
+
+// talking: the call is connected, on hold or not.
+func talking(c Call) bool { return c.Status == Active || c.Status == Held }
+
+// encrypted: the call's media is encrypted (SAS confirmed or not).
+func encrypted(c Call) bool { return c.Security == Secured || c.Security == Verified }
+
+// first is the oldest busy call for which want holds, or nil.
+func (s *State) first(want func(Call) bool) *Call {
+	for i := range s.Calls {
+		if c := &s.Calls[i]; c.busy() && want(*c) {
+			return c
+		}
+	}
+	return nil
+}
+
+// count is how many busy calls want holds for.
+func (s State) count(want func(Call) bool) int {
+	n := 0
+	for _, c := range s.Calls {
+		if c.busy() && want(c) {
+			n++
+		}
+	}
+	return n
+}
+
+// find is the busy call with that ID, or nil.
+func (s *State) find(id call.ID) *Call {
+	if id == "" {
+		return nil
+	}
+	return s.first(func(c Call) bool { return c.ID == id })
+}
+
+// anyCall is true for every call.
+func anyCall(Call) bool { return true }
+
+// freeLeg is the lowest leg number no busy call has.
+func (s State) freeLeg() int {
+	for n := 1; ; n++ {
+		if s.count(func(c Call) bool { return c.Leg == n }) == 0 {
+			return n
+		}
+	}
 }

@@ -13,29 +13,53 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-const cur, other call.ID = "c1", "c2"
+const cur, other, third call.ID = "c1", "c2", "c3"
 
-// states is one representative State per (status, security) situation.
+// one is a State with a single call.
+func one(c Call) State { return State{Calls: []Call{c}} }
+
+// states is one representative State per situation: one call in each
+// (status, security), then several calls at once.
 func states() map[string]State {
 	active := func(sec Security) State {
-		return State{LastDialed: "bob", Call: Call{ID: cur, Status: Active, Remote: "bob", Security: sec, SAS: sasFor(sec), Since: t0, Connected: t0}}
+		s := one(Call{ID: cur, Leg: 1, Status: Active, Remote: "bob", Security: sec, SAS: sasFor(sec), Since: t0, Connected: t0})
+		s.LastDialed = "bob"
+		return s
+	}
+	lastBob := func(s State) State { s.LastDialed = "bob"; return s }
+	bobHeld := Call{ID: cur, Leg: 1, Status: Held, Remote: "bob", Security: Secured, SAS: "ybe8", Since: t0, Connected: t0}
+	daveRings := Call{ID: other, Leg: 2, Status: RingingIn, Remote: "dave", Since: t0}
+	talkedTo := func(id call.ID, leg int, who string, st Status) Call {
+		return Call{ID: id, Leg: leg, Status: st, Remote: who, Since: t0, Connected: t0}
 	}
 	st := map[string]State{
 		"idle":          {},
 		"idle+last":     {LastDialed: "bob"},
-		"dialing":       {LastDialed: "bob", Call: Call{Status: Dialing, Remote: "bob", Outgoing: true, Since: t0}},
-		"dialing+id":    {LastDialed: "bob", Call: Call{ID: cur, Status: Dialing, Remote: "bob", Outgoing: true, Since: t0}},
-		"ringing-in":    {Call: Call{ID: cur, Status: RingingIn, Remote: "alice", Since: t0}},
-		"answering":     {Call: Call{ID: cur, Status: RingingIn, Remote: "alice", Answering: true, Since: t0}},
-		"ringing-out":   {LastDialed: "bob", Call: Call{ID: cur, Status: RingingOut, Remote: "bob", Outgoing: true, Since: t0}},
+		"dialing":       lastBob(one(Call{Leg: 1, Status: Dialing, Remote: "bob", Outgoing: true, Since: t0})),
+		"dialing+id":    lastBob(one(Call{ID: cur, Leg: 1, Status: Dialing, Remote: "bob", Outgoing: true, Since: t0})),
+		"ringing-in":    one(Call{ID: cur, Leg: 1, Status: RingingIn, Remote: "alice", Since: t0}),
+		"answering":     one(Call{ID: cur, Leg: 1, Status: RingingIn, Remote: "alice", Answering: true, Since: t0}),
+		"ringing-out":   lastBob(one(Call{ID: cur, Leg: 1, Status: RingingOut, Remote: "bob", Outgoing: true, Since: t0})),
 		"active":        active(Clear),
 		"active+nego":   active(Negotiating),
 		"active+secure": active(Secured),
 		"active+verify": active(Verified),
 		"active+failed": active(Failed),
 		"active+local":  active(Local),
-		"held+secure":   {LastDialed: "bob", Call: Call{ID: cur, Status: Held, Remote: "bob", Security: Secured, SAS: "ybe8", Since: t0, Connected: t0}},
-		"ended":         {LastDialed: "bob", Call: Call{ID: cur, Status: Ended, Remote: "bob", Reason: "the other side hung up", Since: t0}},
+		"held+secure":   lastBob(one(bobHeld)),
+		"ended":         lastBob(one(Call{ID: cur, Leg: 1, Status: Ended, Remote: "bob", Reason: "the other side hung up", Since: t0})),
+
+		// Several calls.
+		"waiting": {LastDialed: "bob", Calls: []Call{ // dave calls while bob talks
+			{ID: cur, Leg: 1, Status: Active, Remote: "bob", Security: Secured, SAS: "ybe8", Since: t0, Connected: t0}, daveRings}},
+		"held+active": {LastDialed: "bob", Calls: []Call{bobHeld, // bob held, dave talking
+			{ID: other, Leg: 2, Status: Active, Remote: "dave", Security: Verified, SAS: "zz99", Since: t0, Connected: t0}}},
+		"held+ringing": {LastDialed: "bob", Calls: []Call{bobHeld, daveRings}},
+		"conference": {LastDialed: "bob", Calls: []Call{ // bob and dave mixed
+			{ID: cur, Leg: 1, Status: Active, Conference: true, Remote: "bob", Security: Secured, SAS: "ybe8", Since: t0, Connected: t0},
+			{ID: other, Leg: 2, Status: Active, Conference: true, Remote: "dave", Security: Verified, SAS: "zz99", Since: t0, Connected: t0}}},
+		"full": {LastDialed: "bob", Calls: []Call{ // MaxCalls: bob talks, the others are held
+			talkedTo(cur, 1, "bob", Active), talkedTo(other, 2, "dave", Held), talkedTo("c4", 3, "frank", Held), talkedTo("c5", 4, "grace", Held)}},
 	}
 	return st
 }
@@ -58,19 +82,32 @@ func events() map[string]Event {
 		"press sas long":    hw.Press{Button: hw.SAS, Long: true},
 		"answer":            Answer{},
 		"hangup":            HangUp{},
+		"hangup cur":        HangUp{ID: cur},
+		"hangup other":      HangUp{ID: other},
 		"dial":              Dial{Target: "carol"},
 		"dial empty":        Dial{},
 		"hold":              Hold{On: true},
 		"resume":            Hold{On: false},
+		"hold other":        Hold{ID: other, On: true},
+		"resume cur":        Hold{ID: cur},
+		"resume other":      Hold{ID: other},
+		"merge":             Merge{},
+		"split cur":         Split{ID: cur},
+		"split other":       Split{ID: other},
+		"transfer":          Transfer{ID: cur, Target: "carol"},
+		"referred":          call.Referred{ID: cur, Target: "sip:carol@example.org"},
+		"transfer failed":   call.TransferDone{ID: cur, Reason: "carol is busy"},
 		"repeat sas":        RepeatSAS{},
 		"dtmf":              SendDTMF{Digits: "12#"},
 		"dtmf bad":          SendDTMF{Digits: "12x"},
 		"confirm":           ConfirmSAS{Verified: true},
 		"unconfirm":         ConfirmSAS{Verified: false},
+		"confirm other":     ConfirmSAS{ID: other, Verified: true},
 		"tick":              Tick{},
 		"dialed":            dialed{ID: cur},
 		"dial failed":       dialFailed("no route"),
 		"incoming other":    call.Incoming{ID: other, From: "dave"},
+		"incoming third":    call.Incoming{ID: third, From: "erin"},
 		"ringing":           call.Ringing{ID: cur},
 		"answered":          call.Answered{ID: cur},
 		"ended":             call.Ended{ID: cur, Reason: "bye"},
@@ -81,7 +118,7 @@ func events() map[string]Event {
 		"security failed":   call.SecurityFailed{ID: cur, Reason: "no ZRTP"},
 		"key mismatch":      call.KeyMismatch{ID: cur},
 		"local":             call.Local{ID: cur},
-		// Reports about a call that is not ours are always ignored.
+		// Reports about a call the phone does not have are always ignored.
 		"ringing other":  call.Ringing{ID: other},
 		"answered other": call.Answered{ID: other},
 		"ended other":    call.Ended{ID: other},
@@ -95,17 +132,20 @@ func events() map[string]Event {
 type outcome struct {
 	mod  func(s *State)
 	cmds []Command
-	log  *wantLog // the call ends: the history row, after cmds
+	log  *wantLog  // a call ends: the history row, after cmds
+	then []Command // after the history row
 }
 
 // wantLog is the history row a pair must log. Who, which account, which
-// direction and the security come from the starting state's call (or are
-// given whole in rec); the rest is listed per pair.
+// direction and the security come from the starting state's call id
+// (the first call when empty), or are given whole in rec; the rest is
+// listed per pair.
 type wantLog struct {
+	id       call.ID
 	outcome  Outcome
 	reason   string
 	duration time.Duration // connected time; the states connected at t0
-	rec      *CallRecord   // a call other than the current one
+	rec      *CallRecord   // a call the state does not have
 }
 
 func logged(o Outcome, reason string) *wantLog { return &wantLog{outcome: o, reason: reason} }
@@ -115,38 +155,76 @@ func talked(reason string) *wantLog {
 	return &wantLog{outcome: CallAnswered, reason: reason, duration: time.Second}
 }
 
+// of makes w the row of call id.
+func (w *wantLog) of(id call.ID) *wantLog { w2 := *w; w2.id = id; return &w2 }
+
 func (w *wantLog) command(start State) Command {
 	if w.rec != nil {
 		return cmdLog{Record: *w.rec}
 	}
-	c := start.Call
+	c := start.Calls[0]
+	if w.id != "" {
+		c = *start.find(w.id)
+	}
 	return cmdLog{Record: CallRecord{Remote: c.Remote, Account: c.Account, Outgoing: c.Outgoing, Start: t0,
 		Duration: w.duration, Outcome: w.outcome, Security: c.Security, Reason: w.reason}}
 }
 
-func ended(reason string) func(*State) {
+// on edits the call id of the state (the first call when id is empty).
+func on(id call.ID, f func(c *Call)) func(*State) {
 	return func(s *State) {
-		s.Call.Status, s.Call.Reason, s.Call.Answering, s.Call.Since = Ended, reason, false, t0.Add(time.Second)
+		if id == "" {
+			f(&s.Calls[0])
+			return
+		}
+		for i := range s.Calls {
+			if s.Calls[i].ID == id {
+				f(&s.Calls[i])
+				return
+			}
+		}
+		panic("no call " + string(id))
 	}
 }
 
-func dialingCarol(s *State) {
-	s.LastDialed = "carol"
-	s.Call = Call{Status: Dialing, Remote: "carol", Outgoing: true, Since: t0.Add(time.Second)}
+func endedCall(id call.ID, reason string) func(*State) {
+	return on(id, func(c *Call) {
+		c.Status, c.Reason, c.Answering, c.Conference, c.Since = Ended, reason, false, false, t0.Add(time.Second)
+	})
+}
+
+func ended(reason string) func(*State) { return endedCall("", reason) }
+
+func status(id call.ID, st Status) func(*State) { return on(id, func(c *Call) { c.Status = st }) }
+
+func newCall(c Call) func(*State) { return func(s *State) { s.Calls = append(s.Calls, c) } }
+
+func dialingCarol(leg int) func(*State) {
+	return both(func(s *State) { s.LastDialed = "carol" }, newCall(Call{Leg: leg, Status: Dialing, Remote: "carol", Outgoing: true, Since: t0.Add(time.Second)}))
 }
 
 func redial(s *State) {
-	s.Call = Call{Status: Dialing, Remote: s.LastDialed, Outgoing: true, Since: t0.Add(time.Second)}
+	s.Calls = append(s.Calls, Call{Leg: 1, Status: Dialing, Remote: s.LastDialed, Outgoing: true, Since: t0.Add(time.Second)})
 }
 
-func incoming(s *State) {
-	s.Call = Call{ID: other, Status: RingingIn, Remote: "dave", Since: t0.Add(time.Second)}
+func incomingDave(leg int) func(*State) {
+	return newCall(Call{ID: other, Leg: leg, Status: RingingIn, Remote: "dave", Since: t0.Add(time.Second)})
 }
 
-func busy(s *State) { s.Missed++ }
+func incomingErin(leg int) func(*State) {
+	return newCall(Call{ID: third, Leg: leg, Status: RingingIn, Remote: "erin", Since: t0.Add(time.Second)})
+}
+
+func missed(s *State) { s.Missed++ }
+
+func read(id call.ID) func(*State) { return func(s *State) { s.SASRead = id } }
 
 func security(sec Security, sas string) func(*State) {
-	return func(s *State) { s.Call.Security, s.Call.SAS = sec, sas }
+	return on("", func(c *Call) { c.Security, c.SAS = sec, sas })
+}
+
+func securityOf(id call.ID, sec Security) func(*State) {
+	return on(id, func(c *Call) { c.Security = sec })
 }
 
 func both(fs ...func(*State)) func(*State) {
@@ -158,8 +236,24 @@ func both(fs ...func(*State)) func(*State) {
 }
 
 var (
-	rejectBusy = []Command{cmdReject{ID: other, Reason: call.Busy}}
 	ringOn     = []Command{cmdRing{On: true}}
+	ringOff    = cmdRing{On: false}
+	waitingOn  = []Command{cmdWaiting{On: true}}
+	waitingOff = cmdWaiting{On: false}
+	onHold     = []Command{cmdAnnounce{What: CallOnHold}}
+	keyChanged = []Command{cmdAnnounce{What: KeyChanged}}
+	encFailed  = []Command{cmdAnnounce{What: EncryptionFailed}}
+	confirmed  = cmdAnnounce{What: SASConfirmed}
+	failedNoZ  = func(id call.ID) func(*State) {
+		return on(id, func(c *Call) { c.Security, c.Reason = Failed, "no ZRTP" })
+	}
+	mismatch    = func(id call.ID) func(*State) { return on(id, func(c *Call) { c.KeyMismatch = true }) }
+	remoteHold  = func(id call.ID) func(*State) { return on(id, func(c *Call) { c.RemoteHold = true }) }
+	connectedAt = func(id call.ID) func(*State) {
+		return on(id, func(c *Call) {
+			c.Status, c.Answering, c.Connected, c.Since = Active, false, t0.Add(time.Second), t0.Add(time.Second)
+		})
+	}
 )
 
 // transitions lists every pair that does something. Every other pair of
@@ -176,67 +270,75 @@ func transitions() map[[2]string]outcome {
 			}
 		}
 	}
-	busyStates := []string{"dialing", "dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}
-	withID := busyStates[1:]
+	engaged := []string{"dialing", "dialing+id", "answering", "ringing-out", "active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"}
+	withID := []string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}
+	connectedStates := []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}
+	actives := []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"}
 	free := []string{"idle", "idle+last", "ended"}
 	answer := []string{"press answer", "press answer long", "answer"}
 	hangup := []string{"press hangup", "press hangup long", "hangup"}
+	hangupCur := append(slices.Clone(hangup), "hangup cur")
+	sas := []string{"press sas", "repeat sas"}
+	confirm := []string{"press sas long", "confirm"}
 
 	// Idle (and the few seconds of Ended): dial, redial, ring.
-	add(free, []string{"dial"}, outcome{mod: dialingCarol, cmds: []Command{cmdDial{Target: "carol"}}})
+	add(free, []string{"dial"}, outcome{mod: dialingCarol(1), cmds: []Command{cmdDial{Target: "carol"}}})
 	add([]string{"idle+last", "ended"}, answer, outcome{mod: redial, cmds: []Command{cmdDial{Target: "bob"}}})
-	add(free, []string{"incoming other"}, outcome{mod: incoming, cmds: ringOn})
+	add(free, []string{"incoming other"}, outcome{mod: incomingDave(1), cmds: ringOn})
+	add(free, []string{"incoming third"}, outcome{mod: incomingErin(1), cmds: ringOn})
 	// (Ended -> Idle on a tick after EndedLinger: TestEndedLingers.)
 
-	// Busy: a second call gets 486 and counts as missed.
-	missedDave := &wantLog{rec: &CallRecord{Remote: "dave", Start: t0.Add(time.Second), Outcome: CallMissed, Reason: "busy in another call"}}
-	add(busyStates, []string{"incoming other"}, outcome{mod: busy, cmds: rejectBusy, log: missedDave})
+	// One call: a second one waits (the waiting tone while the person is
+	// in the call, the ring while the only call is on hold).
+	add(engaged, []string{"incoming other"}, outcome{mod: incomingDave(2), cmds: waitingOn})
+	add(engaged, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: waitingOn})
+	add([]string{"ringing-in"}, []string{"incoming other"}, outcome{mod: incomingDave(2)})
+	add([]string{"ringing-in"}, []string{"incoming third"}, outcome{mod: incomingErin(2)})
+	add([]string{"held+secure"}, []string{"incoming other"}, outcome{mod: incomingDave(2), cmds: ringOn})
+	add([]string{"held+secure"}, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: ringOn})
 
 	// Dialing.
-	add([]string{"dialing"}, []string{"dialed"}, outcome{mod: func(s *State) { s.Call.ID = cur }})
+	add([]string{"dialing"}, []string{"dialed"}, outcome{mod: on("", func(c *Call) { c.ID = cur })})
 	add([]string{"dialing"}, []string{"dial failed"}, outcome{mod: ended("no route"), log: logged(CallFailed, "no route")})
-	add([]string{"dialing+id", "ringing-out"}, hangup, outcome{mod: ended("cancelled"), cmds: []Command{cmdHangup{ID: cur}}, log: logged(CallCancelled, "cancelled")})
+	add([]string{"dialing+id", "ringing-out"}, hangupCur, outcome{mod: ended("cancelled"), cmds: []Command{cmdHangup{ID: cur}}, log: logged(CallCancelled, "cancelled")})
 	add([]string{"dialing"}, hangup, outcome{mod: ended("cancelled"), cmds: []Command{cmdHangup{ID: ""}}, log: logged(CallCancelled, "cancelled")})
-	add([]string{"dialing+id"}, []string{"ringing"}, outcome{mod: func(s *State) { s.Call.Status = RingingOut }})
-	connected := func(s *State) {
-		s.Call.Status, s.Call.Answering, s.Call.Connected, s.Call.Since = Active, false, t0.Add(time.Second), t0.Add(time.Second)
-	}
-	add([]string{"dialing+id", "ringing-out", "answering"}, []string{"answered"}, outcome{mod: connected})
-	add([]string{"ringing-in"}, []string{"answered"}, outcome{mod: connected, cmds: []Command{cmdRing{On: false}}})
+	add([]string{"dialing+id"}, []string{"ringing"}, outcome{mod: status(cur, RingingOut)})
+	add([]string{"dialing+id", "ringing-out", "answering"}, []string{"answered"}, outcome{mod: connectedAt(cur)})
+	add([]string{"ringing-in"}, []string{"answered"}, outcome{mod: connectedAt(cur), cmds: []Command{ringOff}})
 
 	// Ringing in: answer once, decline, caller gives up.
-	add([]string{"ringing-in"}, answer, outcome{mod: func(s *State) { s.Call.Answering = true }, cmds: []Command{cmdRing{On: false}, cmdAnswer{ID: cur}}})
-	add([]string{"ringing-in", "answering"}, hangup, outcome{mod: ended("declined"), cmds: []Command{cmdRing{On: false}, cmdReject{ID: cur, Reason: call.Decline}}, log: logged(CallRejected, "declined")})
-	add([]string{"ringing-in", "answering"}, []string{"ended"}, outcome{mod: both(ended("bye"), busy), cmds: []Command{cmdRing{On: false}}, log: logged(CallMissed, "bye")})
+	add([]string{"ringing-in"}, answer, outcome{mod: on(cur, func(c *Call) { c.Answering = true }), cmds: []Command{ringOff, cmdAnswer{ID: cur}}})
+	add([]string{"ringing-in"}, hangupCur, outcome{mod: ended("declined"), cmds: []Command{ringOff, cmdReject{ID: cur, Reason: call.Decline}}, log: logged(CallRejected, "declined")})
+	add([]string{"answering"}, hangupCur, outcome{mod: ended("declined"), cmds: []Command{cmdReject{ID: cur, Reason: call.Decline}}, log: logged(CallRejected, "declined")})
+	add([]string{"ringing-in"}, []string{"ended"}, outcome{mod: both(ended("bye"), missed), cmds: []Command{ringOff}, log: logged(CallMissed, "bye")})
+	add([]string{"answering"}, []string{"ended"}, outcome{mod: both(ended("bye"), missed), log: logged(CallMissed, "bye")})
 
 	// Remote end, remote hold, security reports: any call with an ID.
 	add([]string{"dialing+id", "ringing-out"}, []string{"ended"}, outcome{mod: ended("bye"), log: logged(CallFailed, "bye")})
-	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, []string{"ended"}, outcome{mod: ended("bye"), log: talked("bye")})
-	add(withID, []string{"remote hold"}, outcome{mod: func(s *State) { s.Call.RemoteHold = true }})
+	add(connectedStates, []string{"ended"}, outcome{mod: ended("bye"), log: talked("bye")})
+	add(withID, []string{"remote hold"}, outcome{mod: remoteHold(cur)})
 	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active"}, []string{"negotiating"}, outcome{mod: security(Negotiating, "")})
 	for _, st := range []string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+failed", "active+local"} {
-		add([]string{st}, []string{"secured"}, outcome{mod: security(Secured, "ab12"), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
-		add([]string{st}, []string{"secured verified"}, outcome{mod: security(Verified, "ab12"), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
+		add([]string{st}, []string{"secured"}, outcome{mod: both(security(Secured, "ab12"), read(cur)), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
+		add([]string{st}, []string{"secured verified"}, outcome{mod: both(security(Verified, "ab12"), read(cur)), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
 	}
-	add(withID, []string{"security failed"}, outcome{mod: func(s *State) { s.Call.Security, s.Call.Reason = Failed, "no ZRTP" },
-		cmds: []Command{cmdAnnounce{What: EncryptionFailed}}})
-	keyChanged := []Command{cmdAnnounce{What: KeyChanged}}
-	add(without(withID, "active+verify"), []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch = true }, cmds: keyChanged})
-	add([]string{"active+verify"}, []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch, s.Call.Security = true, Secured }, cmds: keyChanged})
+	add(withID, []string{"security failed"}, outcome{mod: failedNoZ(cur), cmds: encFailed})
+	add(without(withID, "active+verify"), []string{"key mismatch"}, outcome{mod: mismatch(cur), cmds: keyChanged})
+	add([]string{"active+verify"}, []string{"key mismatch"}, outcome{mod: both(mismatch(cur), securityOf(cur, Secured)), cmds: keyChanged})
 	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego"}, []string{"local"}, outcome{mod: security(Local, "")})
 
-	// Talking: hang up, hold, SAS.
-	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, hangup, outcome{mod: ended("you hung up"), cmds: []Command{cmdHangup{ID: cur}}, log: talked("you hung up")})
-	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"} {
-		add([]string{st}, []string{"hold"}, outcome{mod: func(s *State) { s.Call.Status = Held }, cmds: []Command{cmdHold{ID: cur, On: true}}})
-	}
-	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"} {
-		add([]string{st}, []string{"dtmf"}, outcome{cmds: []Command{cmdDTMF{ID: cur, Digits: "12#"}}})
-	}
-	add([]string{"held+secure"}, []string{"resume"}, outcome{mod: func(s *State) { s.Call.Status = Active }, cmds: []Command{cmdHold{ID: cur, On: false}}})
-	add([]string{"active+secure", "active+verify", "held+secure"}, []string{"press sas", "repeat sas"}, outcome{cmds: []Command{cmdSaySAS{SAS: "ybe8"}}})
-	add([]string{"active+secure", "held+secure"}, []string{"press sas long", "confirm"}, outcome{mod: security(Verified, "ybe8"), cmds: []Command{cmdVerify{ID: cur, Verified: true}, cmdAnnounce{What: SASConfirmed}}})
+	// Talking: hang up, hold, SAS; a held call alone is resumed by ANSWER,
+	// ended by HANGUP, and another call can be dialed beside it.
+	add(connectedStates, hangupCur, outcome{mod: ended("you hung up"), cmds: []Command{cmdHangup{ID: cur}}, log: talked("you hung up")})
+	add(actives, []string{"hold"}, outcome{mod: status(cur, Held), cmds: []Command{cmdHold{ID: cur, On: true}}})
+	add(actives, []string{"dtmf"}, outcome{cmds: []Command{cmdDTMF{ID: cur, Digits: "12#"}}})
+	add([]string{"held+secure"}, append([]string{"resume", "resume cur"}, answer...), outcome{mod: status(cur, Active), cmds: []Command{cmdHold{ID: cur, On: false}}})
+	add([]string{"held+secure"}, []string{"dial"}, outcome{mod: dialingCarol(2), cmds: []Command{cmdDial{Target: "carol"}}})
+	add([]string{"active+secure", "active+verify", "held+secure"}, sas, outcome{mod: read(cur), cmds: []Command{cmdSaySAS{SAS: "ybe8"}}})
+	add([]string{"active+secure", "held+secure"}, confirm, outcome{mod: security(Verified, "ybe8"), cmds: []Command{cmdVerify{ID: cur, Verified: true}, confirmed}})
 	add([]string{"active+verify"}, []string{"unconfirm"}, outcome{mod: security(Secured, "ybe8"), cmds: []Command{cmdVerify{ID: cur, Verified: false}}})
+
+	multiCalls(add, answer, hangup, sas, confirm)
 	return tr
 }
 
@@ -261,6 +363,9 @@ func TestStepEveryPair(t *testing.T) {
 					wantCmds = o.cmds
 					if o.log != nil {
 						wantCmds = append(slices.Clone(o.cmds), o.log.command(start))
+					}
+					if o.then != nil {
+						wantCmds = append(slices.Clone(wantCmds), o.then...)
 					}
 				}
 				got, cmds := step(start, evs[en], t0.Add(time.Second))
@@ -288,7 +393,7 @@ func TestStepEveryPair(t *testing.T) {
 func TestPhoneWideEvents(t *testing.T) {
 	for name, st := range states() {
 		got, cmds := step(st, AccountStatus{Account: "alice@sip", Registered: true}, t0)
-		if !got.Registered["alice@sip"] || cmds != nil || !reflect.DeepEqual(got.Call, st.Call) {
+		if !got.Registered["alice@sip"] || cmds != nil || !reflect.DeepEqual(got.Calls, st.Calls) {
 			t.Errorf("%s: AccountStatus: %+v %v", name, got, cmds)
 		}
 		if st.Registered != nil {
@@ -299,15 +404,19 @@ func TestPhoneWideEvents(t *testing.T) {
 			t.Errorf("%s: still registered after going down", name)
 		}
 		got, _ = step(st, Unread{N: 3}, t0)
-		if got.Unread != 3 || !reflect.DeepEqual(got.Call, st.Call) {
+		if got.Unread != 3 || !reflect.DeepEqual(got.Calls, st.Calls) {
 			t.Errorf("%s: Unread", name)
 		}
 		got, _ = step(got, Unread{N: -1}, t0)
 		if got.Unread != 0 {
 			t.Errorf("%s: negative unread kept: %d", name, got.Unread)
 		}
+		got, cmds = step(st, RequireEncrypted{On: true}, t0)
+		if !got.RequireEncrypted || !reflect.DeepEqual(got.Calls, st.Calls) || (cmds != nil) != (name == "conference-clear") {
+			t.Errorf("%s: RequireEncrypted: %+v %v", name, got, cmds)
+		}
 		got, _ = step(st, VaultLocked{Locked: true}, t0)
-		if !got.VaultLocked || !reflect.DeepEqual(got.Call, st.Call) {
+		if !got.VaultLocked || !reflect.DeepEqual(got.Calls, st.Calls) {
 			t.Errorf("%s: VaultLocked", name)
 		}
 	}
@@ -316,11 +425,11 @@ func TestPhoneWideEvents(t *testing.T) {
 func TestEndedLingers(t *testing.T) {
 	st := states()["ended"]
 	got, _ := step(st, Tick{}, t0.Add(EndedLinger-time.Millisecond))
-	if got.Call.Status != Ended {
+	if got.Current().Status != Ended {
 		t.Fatalf("ended call cleared before EndedLinger")
 	}
 	got, _ = step(st, Tick{}, t0.Add(EndedLinger))
-	if got.Call.Status != Idle || got.LastDialed != "bob" {
+	if got.Current().Status != Idle || got.Calls != nil || got.LastDialed != "bob" {
 		t.Fatalf("after linger: %+v", got)
 	}
 }

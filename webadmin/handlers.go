@@ -37,6 +37,10 @@ func buttonNames() []string {
 
 // callAction turns a form post into a phone command.
 func (s *Server) callAction(w http.ResponseWriter, r *http.Request) {
+	if ev, ok, err := legAction(r); ok { // one call of several, or the conference (calls.go)
+		s.postCallEvent(w, r, ev, err)
+		return
+	}
 	var ev phone.Event
 	switch r.PathValue("action") {
 	case "dial":

@@ -23,11 +23,13 @@ type view struct {
 	VaultLocked bool              `json:"vaultLocked"`
 	Accounts    map[string]bool   `json:"accounts"`
 	Lamps       map[string]string `json:"lamps"`
+	Calls       []callView        `json:"calls"`    // every call, oldest first
+	CanMerge    bool              `json:"canMerge"` // two or more connected calls, not all in one conference
 }
 
 func (s *Server) view() view {
 	st := s.cfg.Phone.State()
-	c := st.Call
+	c := st.Current()
 	v := view{
 		Status: c.Status, Remote: c.Remote, Outgoing: c.Outgoing, Security: c.Security,
 		SAS: c.SAS, KeyMismatch: c.KeyMismatch, Reason: c.Reason,
@@ -37,6 +39,7 @@ func (s *Server) view() view {
 	if !c.Connected.IsZero() && (c.Status == phone.Active || c.Status == phone.Held) {
 		v.Seconds = int(time.Since(c.Connected) / time.Second)
 	}
+	v.Calls, v.CanMerge = callViews(st)
 	lamps := s.cfg.Phone.Lamps()
 	for _, l := range hw.Lamps {
 		p := lamps[l]

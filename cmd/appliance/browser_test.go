@@ -78,6 +78,13 @@ func TestPanelInChromium(t *testing.T) {
 	b.attr("#status", "data-status", "active")
 	b.attr("#lamp-status", "data-pattern", "off")
 	b.attr("#security", "data-security", "local")
+	// The calls list: the row's own Hold and Resume, drawn live.
+	b.run(
+		chromedp.Click(`#calls tr[data-status="active"] button[data-action="hold"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#calls tr[data-status="held"] button[data-action="resume"]`, chromedp.ByQuery),
+		chromedp.Click(`#calls tr[data-status="held"] button[data-action="resume"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#calls tr[data-status="active"] button[data-action="hangup"]`, chromedp.ByQuery),
+	)
 
 	b.run(chromedp.Click("#long-hangup", chromedp.ByQuery))
 	b.attr("#status", "data-status", "ended")

@@ -163,7 +163,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	var web *webadmin.Server // made after the brain; the owner gesture reaches it
 	post := func(ev phone.Event) { brain.Post(context.Background(), ev) }
 	var keys *keyring.Keyring
-	sipSide := newSIPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), ear, cfg.sip, post, log.With("part", "sip"))
+	calls := newConference(ear, log.With("part", "conference")) // the calls' audio: the headset, or the mixer
+	sipSide := newSIPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), calls, cfg.sip, post, log.With("part", "sip"))
 	xmppSide := newXMPPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), cfg.data, post, log.With("part", "xmpp"))
 
 	tests := testline.New(testline.DefaultTiming)
@@ -175,12 +176,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	defer mux.Close()
 
 	brain = phone.New(phone.Config{
-		Board:     b,
-		Telephony: mux,
-		Voice:     voice{H: ear, Log: log.With("part", "voice")},
-		History:   newCallHistory(st, log.With("part", "history")),
-		Log:       log.With("part", "phone"),
-		Initial:   phone.State{VaultLocked: true},
+		Board:      b,
+		Telephony:  mux,
+		Voice:      voice{H: ear, Log: log.With("part", "voice")},
+		History:    newCallHistory(st, log.With("part", "history")),
+		Conference: calls,
+		Log:        log.With("part", "phone"),
+		Initial:    phone.State{VaultLocked: true},
 		// HANGUP + SAS held together: the owner clears the login throttle.
 		OwnerPresent: func() {
 			if web != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/media/callmedia"
-	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/protocols/sip"
 	"github.com/padlock-phone/padlock/protocols/sipline"
@@ -26,7 +25,7 @@ type sipSide struct {
 // poster is where driver events go: the phone brain, set once it exists.
 type poster func(ev phone.Event)
 
-func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, listen string, post poster, log *slog.Logger) *sipSide {
+func newSIPSide(st *store.Store, pw sipline.Passwords, ear callmedia.Headset, listen string, post poster, log *slog.Logger) *sipSide {
 	// sipgo's own package-level logger: bounded and redacted, like ours.
 	sip.SetLibraryLogger(log)
 	bind := netip.IPv4Unspecified()
@@ -54,7 +53,11 @@ func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, lis
 				BindIP:  bind,
 				RequireEncryption: func() bool {
 					on, err := st.Bool(context.Background(), store.RequireEncryptedCalls)
-					return err != nil || on // unreadable: the safe side
+					on = err != nil || on // unreadable: the safe side
+					// Read at every call's start: the brain learns it for
+					// the conference (a clear leg is not mixed in) then too.
+					post(phone.RequireEncrypted{On: on})
+					return on
 				},
 				Emit: func(ev call.Event) { post(ev) },
 				Log:  log.With("part", "media"),

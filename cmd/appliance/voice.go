@@ -27,9 +27,31 @@ func (v voice) Ring(on bool) {
 	v.H.Ring(nil)
 }
 
-// SaySAS implements phone.Voice: "call secured, please compare", then the
-// SAS word by word. The SAS itself is never logged.
-func (v voice) SaySAS(sas string) {
+// Waiting implements phone.Voice: the call-waiting beep, looped over the
+// call going on (it takes the ring tone's place; the brain never asks for
+// both).
+func (v voice) Waiting(on bool) {
+	if on {
+		v.H.Ring(prompts.Waiting)
+		return
+	}
+	v.H.Ring(nil)
+}
+
+// SaySAS implements phone.Voice: with several calls "caller number N"
+// first, then "call secured, please compare" and the SAS word by word.
+// The SAS itself is never logged.
+func (v voice) SaySAS(leg int, sas string) {
+	if leg > 0 {
+		v.H.Play(v.phrase(prompts.Caller))
+		v.H.Play(func(rate int) []int16 {
+			pcm, err := prompts.Digit(leg%10, rate)
+			if err != nil {
+				v.log().Error("call number cannot be spoken", "err", err)
+			}
+			return pcm
+		})
+	}
 	v.H.Play(v.phrase(prompts.CallSecured))
 	v.H.Play(v.phrase(prompts.PleaseCompare))
 	v.H.Play(func(rate int) []int16 {
@@ -62,6 +84,14 @@ func (v voice) Announce(a phone.Announcement) {
 		for range 3 {
 			v.H.Play(prompts.Chime)
 		}
+	case phone.Transferring:
+		v.H.Play(prompts.Chime)
+		v.H.Play(v.phrase(prompts.Transferring))
+	case phone.TransferFailed:
+		v.H.Play(prompts.Failure)
+	case phone.CallOnHold:
+		v.H.Play(prompts.Chime)
+		v.H.Play(v.phrase(prompts.CallOnHold))
 	}
 }
 

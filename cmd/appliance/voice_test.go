@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,8 +12,15 @@ import (
 )
 
 // TestVoiceSpeaksTheSAS: the brain's SaySAS ends up in the ear as the spoken
-// words, sample for sample (compared against the prompts themselves).
+// words, sample for sample (compared against the prompts themselves); with
+// several calls, "caller number two" comes first.
 func TestVoiceSpeaksTheSAS(t *testing.T) {
+	for _, leg := range []int{0, 2} {
+		t.Run(fmt.Sprint("leg ", leg), func(t *testing.T) { speaksTheSAS(t, leg) })
+	}
+}
+
+func speaksTheSAS(t *testing.T, leg int) {
 	dir := t.TempDir()
 	dev, err := audio.NewFile(dir, audio.FileOptions{})
 	if err != nil {
@@ -22,7 +30,7 @@ func TestVoiceSpeaksTheSAS(t *testing.T) {
 	h := headset.New(dev, nil)
 	t.Cleanup(func() { h.Close() })
 
-	voice{H: h}.SaySAS("ybe8")
+	voice{H: h}.SaySAS(leg, "ybe8")
 	deadline := time.Now().Add(10 * time.Second)
 	for h.Busy() {
 		if time.Now().After(deadline) {
@@ -41,6 +49,16 @@ func TestVoiceSpeaksTheSAS(t *testing.T) {
 	secured, _ := prompts.Phrase(prompts.CallSecured, rate)
 	compare, _ := prompts.Phrase(prompts.PleaseCompare, rate)
 	start := len(secured) + len(compare)
+	if leg > 0 {
+		caller, _ := prompts.Phrase(prompts.Caller, rate)
+		two, _ := prompts.Digit(2, rate)
+		for i, s := range append(caller, two...) {
+			if out[i] != s {
+				t.Fatalf("sample %d of \"caller number two\" differs: %d != %d", i, out[i], s)
+			}
+		}
+		start += len(caller) + len(two)
+	}
 	if len(out) < start+len(want) {
 		t.Fatalf("played %d samples, want at least %d", len(out), start+len(want))
 	}

@@ -33,6 +33,14 @@ type Headset interface {
 	Attach(c headset.CallAudio) (detach func())
 }
 
+// LegHeadset is a Headset that wants to know which call attaches: the
+// conference router in cmd/appliance, which sends conference legs to the
+// mixer and other calls to the headset. A Headset that is one gets
+// AttachLeg instead of Attach.
+type LegHeadset interface {
+	AttachLeg(id call.ID, c headset.CallAudio) (detach func())
+}
+
 // Config wires the call media.
 type Config struct {
 	ZID     [12]byte
@@ -212,7 +220,12 @@ func (s *Session) setHold(hold bool) {
 		s.detach = nil
 	}
 	if !hold && s.detach == nil {
-		s.detach = s.m.cfg.Headset.Attach(callAudio{s.stream, s.format.SampleRate})
+		a := callAudio{s.stream, s.format.SampleRate}
+		if lh, ok := s.m.cfg.Headset.(LegHeadset); ok {
+			s.detach = lh.AttachLeg(s.id, a)
+		} else {
+			s.detach = s.m.cfg.Headset.Attach(a)
+		}
 	}
 }
 

@@ -46,11 +46,14 @@ const (
 	KeyChanged       Name = "key-changed"       // "Warning: the security key of this contact has changed. Possible eavesdropper."
 	EncryptionFailed Name = "encryption-failed" // "Encryption failed."
 	SecuringTheCall  Name = "securing"          // "Securing the call."
+	Caller           Name = "caller"            // "Caller number." (then the leg's number, before its SAS)
+	CallOnHold       Name = "call-on-hold"      // "A call is on hold. Press answer to resume."
+	Transferring     Name = "transferring"      // "Transferring the call." (the peer transfers us)
 )
 
 // Names lists every phrase.
 func Names() []Name {
-	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall}
+	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, Caller, CallOnHold, Transferring}
 }
 
 // Phrase returns the spoken phrase at rate (8000 or 16000 Hz).
@@ -158,6 +161,18 @@ func SAS(sas string, rate int) ([]int16, error) {
 		out = append(out, c...)
 	}
 	return out, nil
+}
+
+// Digit returns the number d (0..9) spoken at rate: a call's place
+// ("caller number two") before its SAS.
+func Digit(d, rate int) ([]int16, error) {
+	if err := checkRate(rate); err != nil {
+		return nil, err
+	}
+	if d < 0 || d > 9 {
+		return nil, fmt.Errorf("digit %d: want 0..9", d)
+	}
+	return load("data/digit/"+digits[d]+".wav", rate)
 }
 
 func checkRate(rate int) error {

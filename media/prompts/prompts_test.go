@@ -470,3 +470,24 @@ func FuzzSAS(f *testing.F) {
 		}
 	})
 }
+
+func TestDigitIsTheDigitFile(t *testing.T) {
+	for _, rate := range []int{Narrowband, Wideband} {
+		two, err := Digit(2, rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := load("data/digit/two.wav", rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(two, want) || len(two) == 0 {
+			t.Errorf("Digit(2, %d): %d samples, not the file's %d", rate, len(two), len(want))
+		}
+	}
+	for _, bad := range []struct{ d, rate int }{{-1, Wideband}, {10, Wideband}, {3, 44100}} {
+		if _, err := Digit(bad.d, bad.rate); err == nil {
+			t.Errorf("Digit(%d, %d): no error", bad.d, bad.rate)
+		}
+	}
+}

@@ -40,6 +40,18 @@ func Ring(rate int) []int16 {
 	})
 }
 
+// Waiting is one period of the call-waiting tone, to be looped over the
+// call going on: one soft 440 Hz beep of 300 ms, then 4.7 s of quiet (the
+// North American call-waiting beep, repeated every 5 s rather than 10 so
+// a waiting caller is not forgotten). It returns nil for a rate under
+// 8000 Hz.
+func Waiting(rate int) []int16 {
+	return synth(rate, []segment{
+		{d: 300 * time.Millisecond, freqs: []float64{440}},
+		{d: 4700 * time.Millisecond},
+	})
+}
+
 // Securing is the short tone played when ZRTP starts on a call: two
 // rising 80 ms beeps, 700 Hz then 1050 Hz, 40 ms apart (200 ms in all).
 // It returns nil for a rate under 8000 Hz.

@@ -24,6 +24,7 @@ var toneSpecs = []struct {
 	{"ring", Ring, []piece{{400, []float64{440, 480}, false}, {200, nil, false}, {400, []float64{440, 480}, false}, {2000, nil, false}}},
 	{"securing", Securing, []piece{{80, []float64{700}, false}, {40, nil, false}, {80, []float64{1050}, false}}},
 	{"chime", Chime, []piece{{150, []float64{880}, true}, {350, []float64{1320}, true}}},
+	{"waiting", Waiting, []piece{{300, []float64{440}, false}, {4700, nil, false}}},
 	{"busy", Busy, []piece{{500, []float64{480, 620}, false}, {500, nil, false}}},
 	{"failure", Failure, []piece{{330, []float64{950}, false}, {30, nil, false}, {330, []float64{1400}, false}, {30, nil, false}, {330, []float64{1800}, false}}},
 }

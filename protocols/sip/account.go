@@ -243,6 +243,8 @@ func newUA(d *Driver, acct Account) (*ua, error) {
 	a.server.OnAck(a.onAck)
 	a.server.OnBye(a.onBye)
 	a.server.OnCancel(a.onStrayCancel)
+	a.server.OnRefer(a.onRefer)   // transfer.go
+	a.server.OnNotify(a.onNotify) // transfer.go
 	a.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		if !a.mayStart(req) {
 			return

@@ -71,6 +71,10 @@ type sipCall struct {
 	invite      *sip.Request
 	cancelSent  bool
 
+	// transfer (transfer.go)
+	referResult chan int // our REFER is under way: the sipfrag codes the peer NOTIFYs
+	referredTo  string   // the peer REFERred us here; it is owed NOTIFYs
+
 	// incoming
 	decide  chan decision
 	ackWait map[uint32]chan *sip.Request // CSeq of our 200 -> its ACK

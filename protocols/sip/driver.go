@@ -62,6 +62,8 @@ type Driver struct {
 	calls  map[call.ID]*sipCall
 	next   int
 	closed bool
+
+	referrals sync.Map // call.ID placed for a transfer -> *sipCall whose peer REFERred us (transfer.go)
 }
 
 // New binds every account's socket. Nothing is sent until Start.
@@ -164,6 +166,7 @@ func (d *Driver) Status() []AccountStatus {
 func (d *Driver) Events() <-chan call.Event { return d.events }
 
 func (d *Driver) emit(ev call.Event) {
+	d.referOutcome(ev) // a call placed for a transfer: tell the referrer
 	select {
 	case d.events <- ev:
 	case <-d.ctx.Done():

@@ -167,7 +167,7 @@ func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote sdp.
 
 	ok := sip.NewResponseFromRequest(inv, 200, "OK", body)
 	ok.AppendHeader(sip.HeaderClone(&c.a.contact))
-	ok.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	ok.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY"))
 	ct := sip.ContentTypeHeader("application/sdp")
 	ok.AppendHeader(&ct)
 	respond(c.a.log, tx, ok)

@@ -17,7 +17,7 @@ func (c *sipCall) runOutgoing(uri sip.Uri, offer []byte) {
 	callID := c.d.token(16) + "@padlock"
 	req := a.outOfDialog(sip.INVITE, uri, uri, callID, 1)
 	req.AppendHeader(sip.HeaderClone(&a.contact))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY"))
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)
 	req.SetBody(offer)

@@ -47,14 +47,14 @@ func TestPhoneBrainCallsLinphone(t *testing.T) {
 	waitState(t, p, "alice registered", func(s phone.State) bool { return s.Registered["alice@127.0.0.1"] })
 	mark := bob.Mark()
 	p.Post(ctx, phone.Dial{Target: "bob"})
-	waitState(t, p, "an active call", func(s phone.State) bool { return s.Call.Status == phone.Active })
+	waitState(t, p, "an active call", func(s phone.State) bool { return s.Current().Status == phone.Active })
 	bob.WaitForAfter(t, mark, "connected", callWait)
 	p.Post(ctx, phone.Hold{On: true})
 	bob.WaitForAfter(t, mark, "has been paused by", callWait)
 	p.Post(ctx, phone.Hold{On: false})
-	waitState(t, p, "resumed", func(s phone.State) bool { return s.Call.Status == phone.Active })
+	waitState(t, p, "resumed", func(s phone.State) bool { return s.Current().Status == phone.Active })
 	p.Post(ctx, phone.HangUp{})
-	waitState(t, p, "ended", func(s phone.State) bool { return s.Call.Status == phone.Ended || s.Call.Status == phone.Idle })
+	waitState(t, p, "ended", func(s phone.State) bool { return s.Current().Status == phone.Ended || s.Current().Status == phone.Idle })
 	bob.WaitForAfter(t, mark, "ended", callWait)
 }
 

@@ -43,9 +43,51 @@ function render(v) {
   }
 }
 
+// calls redraws the list of calls: one row per call, with the forms of
+// the actions that apply to it now (the server says which).
+const legLabels = {hold: "Hold", resume: "Resume", confirm: "SAS matches: confirm", unconfirm: "Unconfirm SAS",
+  split: "Split off", transfer: "Transfer", hangup: "Drop"};
+
+function el(tag, props, ...children) {
+  const e = document.createElement(tag);
+  Object.assign(e, props || {});
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function calls(v) {
+  const body = document.querySelector("#calls tbody");
+  if (!body) return;
+  const rows = [];
+  for (const c of v.calls || []) {
+    let state = c.status + (c.conference ? " (conference)" : "") + (c.transfer ? " (transferring to " + c.transfer + ")" : "");
+    if (c.reason) state += " — " + c.reason;
+    const sec = el("td", {}, c.security + (c.keyMismatch ? " — KEY CHANGED" : ""));
+    sec.dataset.security = c.security;
+    const actions = el("td", {className: "actions"});
+    for (const a of c.actions || []) {
+      const f = el("form", {method: "post", action: "/call/" + a});
+      f.append(el("input", {type: "hidden", name: "call", value: c.id}));
+      if (a === "transfer") f.append(el("label", {}, "to ", el("input", {name: "target", autocomplete: "off", size: 14})));
+      const b = el("button", {}, legLabels[a] || a);
+      b.dataset.action = a;
+      f.append(b);
+      actions.append(f);
+    }
+    const tr = el("tr", {}, el("td", {}, String(c.leg)), el("td", {}, c.remote || ""), el("td", {}, state), sec,
+      el("td", {className: "sas"}, c.sas || ""), actions);
+    tr.dataset.call = c.id;
+    tr.dataset.status = c.status;
+    rows.push(tr);
+  }
+  body.replaceChildren(...rows);
+  const merge = document.getElementById("merge");
+  if (merge) merge.hidden = !v.canMerge;
+}
+
 function connect() {
   const es = new EventSource("/events");
-  es.addEventListener("state", (e) => render(JSON.parse(e.data)));
+  es.addEventListener("state", (e) => { const v = JSON.parse(e.data); render(v); calls(v); });
   es.onerror = () => { document.body.classList.add("offline"); };
   es.onopen = () => { document.body.classList.remove("offline"); };
 }
@@ -80,6 +122,19 @@ function forms() {
   }
 }
 
+function callForms() {
+  // The rows are redrawn live: one listener for all their forms.
+  const list = document.getElementById("calls-list");
+  if (!list) return;
+  list.addEventListener("submit", (e) => {
+    const f = e.target;
+    e.preventDefault();
+    post(f.action, new FormData(f)).then((r) => {
+      if (!r.ok) r.text().then((t) => setText("reason", t));
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
-  if (document.getElementById("call")) { connect(); panel(); forms(); }
+  if (document.getElementById("call")) { connect(); panel(); forms(); callForms(); }
 });

@@ -115,6 +115,9 @@ not-encrypted|Warning: this call is not encrypted.
 key-changed|Warning: the security key of this contact has changed. Possible eavesdropper.
 encryption-failed|Encryption failed.
 securing|Securing the call.
+caller|Caller number.
+call-on-hold|A call is on hold. Press answer to resume.
+transferring|Transferring the call.
 PHRASES
 
 # The PGP words come from the ZRTP engine's own list, so the two cannot
