@@ -325,3 +325,21 @@ func TestShownText(t *testing.T) {
 		t.Errorf("a 100,000-character text shows %d runes: %q", n, got[len(got)-60:])
 	}
 }
+
+// TestLongPasswordNotTruncated: a 200-character master password works,
+// and its first 128 characters do not (ASVS 2.1.3).
+func TestLongPasswordNotTruncated(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	long := strings.Repeat("correct horse ", 14) + "end" // 199 characters, not repetitive
+	if r := c.post("/setup", url.Values{"password": {long}, "confirm": {long}}, false); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup with %d characters: %s", len(long), r.Status)
+	}
+	other := a.client(t)
+	if r := other.login(long[:128]); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the first 128 characters logged in: %s", r.Status)
+	}
+	if r := other.login(long); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the whole password: %s", r.Status)
+	}
+}
