@@ -312,3 +312,24 @@ func TestClipAndRedact(t *testing.T) {
 		t.Errorf("redact: %q", r)
 	}
 }
+
+// FuzzBoundAttr: whatever sipgo hands its logger (a malformed datagram from
+// anyone), what reaches the log is one bounded line without credentials.
+func FuzzBoundAttr(f *testing.F) {
+	f.Add("data", "INVITE sip:a@b SIP/2.0\r\nAuthorization: Digest response=\"secret\"\r\n\r\n")
+	f.Add("error", strings.Repeat("é", 500))
+	f.Add("msg", "\x00\r\n")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		a := boundAttr(slog.String(key, value))
+		s := a.Value.String()
+		if len(s) > 3*maxLogValue+100 {
+			t.Fatalf("%d bytes kept of %d", len(s), len(value))
+		}
+		if strings.ContainsAny(s, "\r\n") {
+			t.Fatalf("a line break survives: %q", s)
+		}
+		if i := strings.Index(strings.ToLower(value), "authorization: digest response=\"secret\""); i >= 0 && strings.Contains(s, "secret\"") {
+			t.Fatalf("credentials kept: %q", s)
+		}
+	})
+}
