@@ -78,8 +78,12 @@ func (p *rawPeer) answered() {
 }
 
 func trustDriver(t *testing.T, anySource bool) *Driver {
+	return trustDriverOf(t, "127.0.0.1:9", anySource)
+}
+
+func trustDriverOf(t *testing.T, registrar string, anySource bool) *Driver {
 	t.Helper()
-	d, err := New(Config{Accounts: []Account{{User: "alice", Domain: "127.0.0.1", Registrar: "127.0.0.1:9", AcceptAnySource: anySource}}, Media: newUDPMedia()})
+	d, err := New(Config{Accounts: []Account{{User: "alice", Domain: "127.0.0.1", Registrar: registrar, AcceptAnySource: anySource}}, Media: newUDPMedia()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,14 +108,21 @@ func noIncoming(t *testing.T, d *Driver) {
 func TestSpoofedInviteDoesNotRing(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
+		registrar string
 		anySource bool
-	}{{"registrar only", false}, {"any source", true}} {
+		rings     bool
+	}{
+		{"registrar only", "127.0.0.1:9", false, false},
+		{"any source", "127.0.0.1:9", true, true},
+		// An account whose "server" is a peer phone takes that phone's calls.
+		{"the server is a peer phone", "127.0.0.2:5060", false, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := trustDriver(t, tc.anySource)
+			d := trustDriverOf(t, tc.registrar, tc.anySource)
 			attacker := rawPeerFrom(t, d, attackerIP)
 			control := newRawPeer(t, d)
 			attacker.request("INVITE", "INVITE", 1, "spoof-1", "st", "", zoeOffer)
-			if tc.anySource {
+			if tc.rings {
 				attacker.response(180)
 				if in := waitEvent[call.Incoming](t, d, "", 2*time.Second); in.From != "zoe@127.0.0.1" {
 					t.Errorf("from %q", in.From)
