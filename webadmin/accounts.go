@@ -175,6 +175,11 @@ func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "account", page{Title: "Add account", Error: err.Error(), Data: accountForm{New: true, Account: a, Save: save}})
 		return
 	}
+	if a.AcceptAnySource && !s.reauthenticatedWith(w, r, "master_password", "account", func() (page, error) {
+		return page{Title: "Add account", Data: accountForm{New: true, Account: a, Save: save}}, nil
+	}, directCallsWhat) {
+		return
+	}
 	id, err := s.cfg.Keyring.CreateAccount(r.Context(), a, []byte(pw), save)
 	if errors.Is(err, store.ErrDuplicate) {
 		s.render(w, r, http.StatusConflict, "account", page{Title: "Add account",
@@ -191,6 +196,12 @@ func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, "/accounts", "Account "+a.Address()+" added.")
 }
 
+// directCallsWhat names the change "accept direct calls from any address"
+// makes: anyone on the network may then ring the phone as whoever they
+// claim (issue 12), so it needs the master password like the other
+// switches that lower protection.
+const directCallsWhat = "Accepting direct calls from any address"
+
 func (s *Server) accountUpdate(w http.ResponseWriter, r *http.Request) {
 	old, ok := s.accountFromPath(w, r)
 	if !ok {
@@ -201,6 +212,11 @@ func (s *Server) accountUpdate(w http.ResponseWriter, r *http.Request) {
 	save := r.PostFormValue("save_password") != ""
 	if err != nil {
 		s.render(w, r, http.StatusBadRequest, "account", page{Title: "Edit " + old.Address(), Error: err.Error(), Data: accountForm{Account: a, Save: save}})
+		return
+	}
+	if a.AcceptAnySource && !old.AcceptAnySource && !s.reauthenticatedWith(w, r, "master_password", "account", func() (page, error) {
+		return page{Title: "Edit " + old.Address(), Data: accountForm{Account: a, Save: save}}, nil
+	}, directCallsWhat) {
 		return
 	}
 	// One transaction for the fields and the password (a new one replaces

@@ -12,7 +12,7 @@ import (
 )
 
 // maxHold bounds a simulated press, so a stuck request cannot hold a button.
-const maxHold = 5 * time.Second
+const maxHold = 6 * time.Second // longer than hw.OwnerHold, for the HANGUP + SAS gesture
 
 func (s *Server) stateJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")

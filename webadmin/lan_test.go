@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -323,5 +324,63 @@ func TestShownText(t *testing.T) {
 	got := shownText(long)
 	if n := len([]rune(got)); n > maxShownRunes+60 || !strings.Contains(got, "96000 more characters not shown") {
 		t.Errorf("a 100,000-character text shows %d runes: %q", n, got[len(got)-60:])
+	}
+}
+
+// TestLongPasswordNotTruncated: a 200-character master password works,
+// and its first 128 characters do not (ASVS 2.1.3).
+func TestLongPasswordNotTruncated(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	long := strings.Repeat("correct horse ", 14) + "end" // 199 characters, not repetitive
+	if r := c.post("/setup", url.Values{"password": {long}, "confirm": {long}}, false); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup with %d characters: %s", len(long), r.Status)
+	}
+	other := a.client(t)
+	if r := other.login(long[:128]); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the first 128 characters logged in: %s", r.Status)
+	}
+	if r := other.login(long); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the whole password: %s", r.Status)
+	}
+}
+
+// TestDirectCallsNeedThePassword: "accept direct calls from any address"
+// is stored with the account, off by default, and turning it on needs the
+// master password.
+func TestDirectCallsNeedThePassword(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	c.setUp()
+	form := url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"example.org"}, "transport": {"udp"},
+		"enabled": {"on"}, "password": {"sip-pw"}, "save_password": {"on"}}
+	if r := c.post("/accounts", form, true); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: %s", r.Status)
+	}
+	accs, _ := a.st.Accounts(t.Context())
+	if len(accs) != 1 || accs[0].AcceptAnySource {
+		t.Fatalf("a new account takes direct calls from anyone: %+v", accs)
+	}
+	path := fmt.Sprintf("/accounts/%d", accs[0].ID)
+	form.Del("password")
+	form.Set("accept_any_source", "on")
+	if r := c.post(path, form, true); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("turned on without the master password: %s", r.Status)
+	}
+	if got, _ := a.st.Account(t.Context(), accs[0].ID); got.AcceptAnySource {
+		t.Fatal("stored without the master password")
+	}
+	form.Set("master_password", goodPassword)
+	if r := c.post(path, form, true); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("with the master password: %s %s", r.Status, r.body)
+	}
+	if got, _ := a.st.Account(t.Context(), accs[0].ID); !got.AcceptAnySource {
+		t.Error("not stored")
+	}
+	// Turning it off again needs nothing.
+	form.Del("accept_any_source")
+	form.Del("master_password")
+	if r := c.post(path, form, true); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("off: %s", r.Status)
 	}
 }

@@ -303,6 +303,28 @@ func TestSecurityHeaders(t *testing.T) {
 		if strings.Contains(r.body, "<script>") || regexp.MustCompile(`<script[^>]*>[^<]`).MatchString(r.body) {
 			t.Errorf("%s has inline script", p)
 		}
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: framing allowed (CSP %q, XFO %q)", p, csp, h.Get("X-Frame-Options"))
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: nosniff %q, Referrer-Policy %q", p, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))
+		}
+		if ct := h.Get("Content-Type"); !strings.Contains(ct, "charset=utf-8") && !strings.HasPrefix(ct, "text/javascript") {
+			t.Errorf("%s: Content-Type %q", p, ct)
+		}
+		if h.Get("Server") != "" || h.Get("X-Powered-By") != "" {
+			t.Errorf("%s names its software: %q", p, h.Get("Server"))
+		}
+	}
+	// Only the methods a route declares.
+	req, _ := http.NewRequest("DELETE", a.srv.URL+"/state", nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE /state: %s", resp.Status)
 	}
 }
 

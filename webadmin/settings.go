@@ -124,7 +124,13 @@ func lowersProtection(setting store.Setting, was, on bool) bool {
 // renders the page again, built by again, with what went wrong, and
 // reports false.
 func (s *Server) reauthenticated(w http.ResponseWriter, r *http.Request, name string, again func() (page, error), what string) bool {
-	pw := r.PostFormValue("password")
+	return s.reauthenticatedWith(w, r, "password", name, again, what)
+}
+
+// reauthenticatedWith is reauthenticated with the master password in the
+// form field named field (the account form's "password" is the account's).
+func (s *Server) reauthenticatedWith(w http.ResponseWriter, r *http.Request, field, name string, again func() (page, error), what string) bool {
+	pw := r.PostFormValue(field)
 	var msg string
 	status := http.StatusUnauthorized
 	if pw == "" || len(pw) > maxPasswordLen {

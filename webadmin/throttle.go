@@ -74,6 +74,9 @@ func (t *throttle) begin(g guesser) (wait time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
+	if t.global.n > 0 && now.Sub(t.global.last) > forgetAfter {
+		t.global = failures{} // an attack that stopped an hour ago is forgotten
+	}
 	f := t.clients[g.key]
 	if f != nil {
 		wait = max(wait, f.last.Add(f.delay(freeFailures)).Sub(now))

@@ -124,6 +124,23 @@ func TestThrottleOwnerBound(t *testing.T) {
 	}
 }
 
+// TestThrottleForgetsAnAttack: an hour after the last failure the
+// device-wide count starts again from zero.
+func TestThrottleForgetsAnAttack(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	th := newThrottle(clock.now)
+	for i := range globalFree + 1 {
+		th.begin(guesser{key: fmt.Sprintf("addr:%d", i)})
+	}
+	if th.begin(guesser{key: "addr:new"}) == 0 {
+		t.Fatal("the device-wide limit was not reached")
+	}
+	clock.add(forgetAfter + time.Second)
+	if w := th.begin(guesser{key: "addr:next-day"}); w != 0 {
+		t.Errorf("an hour after the attack a new browser waits %v", w)
+	}
+}
+
 func TestRepetitive(t *testing.T) {
 	for pw, want := range map[string]bool{
 		"aaaaaaaaaaaa": true, "abababababab": true, "abcdabcdabcd": true,

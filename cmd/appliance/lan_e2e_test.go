@@ -269,7 +269,12 @@ func buildAppliance(t *testing.T) string {
 			return
 		}
 		built.path = filepath.Join(dir, "appliance")
-		cmd := exec.Command("go", "build", "-o", built.path, ".")
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			built.err = fmt.Errorf("the go command is needed to build the appliance: %w", err)
+			return
+		}
+		cmd := exec.Command(goTool, "build", "-o", built.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 		built.out, built.err = cmd.CombinedOutput()
 	})

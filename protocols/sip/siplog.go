@@ -115,7 +115,7 @@ func boundAttr(a slog.Attr) slog.Attr {
 		if a.Key == "data" || a.Key == "msg" || looksLikeSIP(v.String()) {
 			return slog.String(a.Key, summarizeMessage(v.String()))
 		}
-		return slog.String(a.Key, clip(v.String()))
+		return slog.String(a.Key, clip(redactCredentials(v.String())))
 	case slog.KindGroup:
 		g := v.Group()
 		out := make([]any, len(g))

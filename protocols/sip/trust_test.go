@@ -78,8 +78,12 @@ func (p *rawPeer) answered() {
 }
 
 func trustDriver(t *testing.T, anySource bool) *Driver {
+	return trustDriverOf(t, "127.0.0.1:9", anySource)
+}
+
+func trustDriverOf(t *testing.T, registrar string, anySource bool) *Driver {
 	t.Helper()
-	d, err := New(Config{Accounts: []Account{{User: "alice", Domain: "127.0.0.1", Registrar: "127.0.0.1:9", AcceptAnySource: anySource}}, Media: newUDPMedia()})
+	d, err := New(Config{Accounts: []Account{{User: "alice", Domain: "127.0.0.1", Registrar: registrar, AcceptAnySource: anySource}}, Media: newUDPMedia()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,14 +108,21 @@ func noIncoming(t *testing.T, d *Driver) {
 func TestSpoofedInviteDoesNotRing(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
+		registrar string
 		anySource bool
-	}{{"registrar only", false}, {"any source", true}} {
+		rings     bool
+	}{
+		{"registrar only", "127.0.0.1:9", false, false},
+		{"any source", "127.0.0.1:9", true, true},
+		// An account whose "server" is a peer phone takes that phone's calls.
+		{"the server is a peer phone", "127.0.0.2:5060", false, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := trustDriver(t, tc.anySource)
+			d := trustDriverOf(t, tc.registrar, tc.anySource)
 			attacker := rawPeerFrom(t, d, attackerIP)
 			control := newRawPeer(t, d)
 			attacker.request("INVITE", "INVITE", 1, "spoof-1", "st", "", zoeOffer)
-			if tc.anySource {
+			if tc.rings {
 				attacker.response(180)
 				if in := waitEvent[call.Incoming](t, d, "", 2*time.Second); in.From != "zoe@127.0.0.1" {
 					t.Errorf("from %q", in.From)
@@ -311,4 +322,25 @@ func TestClipAndRedact(t *testing.T) {
 	if r := redactCredentials("x\r\nAuthorization: Digest response=abc\r\ny"); strings.Contains(r, "abc") {
 		t.Errorf("redact: %q", r)
 	}
+}
+
+// FuzzBoundAttr: whatever sipgo hands its logger (a malformed datagram from
+// anyone), what reaches the log is one bounded line without credentials.
+func FuzzBoundAttr(f *testing.F) {
+	f.Add("data", "INVITE sip:a@b SIP/2.0\r\nAuthorization: Digest response=\"secret\"\r\n\r\n")
+	f.Add("error", strings.Repeat("é", 500))
+	f.Add("msg", "\x00\r\n")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		a := boundAttr(slog.String(key, value))
+		s := a.Value.String()
+		if len(s) > 3*maxLogValue+100 {
+			t.Fatalf("%d bytes kept of %d", len(s), len(value))
+		}
+		if strings.ContainsAny(s, "\r\n") {
+			t.Fatalf("a line break survives: %q", s)
+		}
+		if i := strings.Index(strings.ToLower(value), "authorization: digest response=\"secret\""); i >= 0 && strings.Contains(s, "secret\"") {
+			t.Fatalf("credentials kept: %q", s)
+		}
+	})
 }
