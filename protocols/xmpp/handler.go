@@ -58,9 +58,11 @@ func (e *stanzaError) condition() (cond, text string) {
 
 // iqReply is the part of an IQ response this package reads.
 type iqReply struct {
-	Type   string       `xml:"type,attr"`
-	Roster *rosterQuery `xml:"jabber:iq:roster query"`
-	Error  *stanzaError `xml:"error"`
+	Type    string        `xml:"type,attr"`
+	Roster  *rosterQuery  `xml:"jabber:iq:roster query"`
+	Pubsub  *pubsubReply  `xml:"http://jabber.org/protocol/pubsub pubsub"`
+	Private *privateReply `xml:"jabber:iq:private query"`
+	Error   *stanzaError  `xml:"error"`
 }
 
 // sendIQ sends an IQ (get or set) with one payload and decodes the reply.

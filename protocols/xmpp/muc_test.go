@@ -115,3 +115,46 @@ func FuzzHandleStanza(f *testing.F) {
 		}
 	})
 }
+
+func decodeReply(raw string) (*iqReply, error) {
+	var r iqReply
+	err := xml.Unmarshal([]byte(raw), &r)
+	return &r, err
+}
+
+func TestBookmarkReplies(t *testing.T) {
+	r, err := decodeReply(`<iq type='result'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'>
+		<item id='club@muc'><conference xmlns='urn:xmpp:bookmarks:1' name='Club' autojoin='1'><nick>al</nick><password>pw</password></conference></item>
+		<item id='not a room'><conference xmlns='urn:xmpp:bookmarks:1'/></item><item id='x@muc'/></items></pubsub></iq>`)
+	if got := fmt.Sprint(r.Pubsub.bookmarks()); err != nil || got != "[{club@muc Club al pw true}]" {
+		t.Fatalf("XEP-0402: %s %v", got, err)
+	}
+	r, err = decodeReply(`<iq type='result'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'>
+		<conference jid='Club@MUC/nick' autojoin='true'><nick>al</nick></conference><conference jid=''/></storage></query></iq>`)
+	if got := fmt.Sprint(r.Private.bookmarks()); err != nil || got != "[{club@muc  al  true}]" {
+		t.Fatalf("XEP-0048: %s %v", got, err)
+	}
+}
+
+// FuzzBookmarkReply: bookmark lists come from the server; at most
+// maxBookmarks rooms are kept, each a valid bare room address.
+func FuzzBookmarkReply(f *testing.F) {
+	f.Add(`<iq type='result'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items><item id='a@b'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'/></item></items></pubsub></iq>`)
+	f.Add(`<iq type='result'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='a@b'/></storage></query></iq>`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		r, err := decodeReply(raw)
+		if err != nil {
+			return
+		}
+		for _, list := range [][]Bookmark{r.Pubsub.bookmarks(), r.Private.bookmarks()} {
+			if len(list) > maxBookmarks {
+				t.Fatalf("%d bookmarks kept", len(list))
+			}
+			for _, b := range list {
+				if j, err := parseRoom(b.Room); err != nil || j.String() != b.Room {
+					t.Fatalf("bookmark room %q", b.Room)
+				}
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -248,6 +249,43 @@ func TestRoomsAllServers(t *testing.T) {
 			})
 			if err := c.SendRoom(ctxT(t), room, "after leaving"); err == nil {
 				t.Fatal("SendRoom after leaving did not fail")
+			}
+		})
+	}
+}
+
+// TestBookmarksAllServers saves, lists and removes a room bookmark on each
+// setup (XEP-0402 where the server has PEP, XEP-0048 otherwise), and a
+// fresh session (as after a restart) sees it.
+func TestBookmarksAllServers(t *testing.T) {
+	// ejabberd 23.01 refuses XEP-0402's publish options ("Unknown field
+	// 'pubsub#max_items'"), so its rooms go to private storage.
+	want := map[string]string{"prosody-strict": "XEP-0048", "prosody-stock": "XEP-0402", "ejabberd-stock": "XEP-0048"}
+	for _, s := range allServers(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			s.Register(t, "bmalice", "bmalice-pw")
+			c := dial(t, accountOn(s, "bmalice", "bmalice-pw"))
+			waitFor[xmpp.Connected](t, c, nil)
+			room := "book-club@" + s.MUC
+			b := xmpp.Bookmark{Room: room, Name: "Book club", Nick: "alice", Password: "pw & <more>", Autojoin: true}
+			if err := c.SaveBookmark(ctxT(t), b); err != nil {
+				t.Fatalf("SaveBookmark: %v", err)
+			}
+			if err := c.SaveBookmark(ctxT(t), xmpp.Bookmark{Room: "other@" + s.MUC, Nick: "al"}); err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			c2 := dial(t, accountOn(s, "bmalice", "bmalice-pw"))
+			waitFor[xmpp.Connected](t, c2, nil)
+			list, where, err := c2.Bookmarks(ctxT(t))
+			if err != nil || where != want[s.Name] || len(list) != 2 || !slices.Contains(list, b) {
+				t.Fatalf("Bookmarks: %+v %s %v, want %+v in %s", list, where, err, b, want[s.Name])
+			}
+			if err := c2.RemoveBookmark(ctxT(t), room); err != nil {
+				t.Fatal(err)
+			}
+			if list, _, _ := c2.Bookmarks(ctxT(t)); len(list) != 1 || list[0].Room != "other@"+s.MUC {
+				t.Fatalf("after removal: %+v", list)
 			}
 		})
 	}

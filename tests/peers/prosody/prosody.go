@@ -127,7 +127,7 @@ func (s *Server) Info() xmppserver.Info {
 // ones that need HTTP or a shell socket) and STARTTLS optional.
 func config(dir, crt, key string, c2s, directTLS int, allowRegistration, stock bool) string {
 	q := strconv.Quote
-	modules := `"roster"; "saslauth"; "tls"; "disco"; "register"; "ping"; "posix"`
+	modules := `"roster"; "saslauth"; "tls"; "disco"; "register"; "ping"; "private"; "posix"`
 	requireEncryption := true
 	if stock {
 		modules = `"disco"; "roster"; "saslauth"; "tls"; "blocklist"; "bookmarks"; "carbons"; "limits"; "pep"; "private"; "smacks"; "vcard4"; "vcard_legacy"; "csi_simple"; "ping"; "register"; "time"; "uptime"; "version"; "posix"`
