@@ -81,6 +81,17 @@ func (m *Media) NewSession(id call.ID) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media socket: %w", err)
 	}
+	s, err := m.newSession(id, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSession makes the ZRTP engine and the session's loop; conn may be nil
+// when the media path comes later (ICE, see StartOn).
+func (m *Media) newSession(id call.ID, conn rtp.PacketConn) (*Session, error) {
 	var b [4]byte
 	rand.Read(b[:])
 	var cache zrtp.Cache
@@ -93,7 +104,6 @@ func (m *Media) NewSession(id call.ID) (*Session, error) {
 		Ciphers: []zrtp.Algo{zrtp.CipherAES1, zrtp.CipherAES3},
 	})
 	if err != nil {
-		conn.Close()
 		return nil, err
 	}
 	s := &Session{
@@ -109,7 +119,7 @@ func (m *Media) NewSession(id call.ID) (*Session, error) {
 type Session struct {
 	m    *Media
 	id   call.ID
-	conn *net.UDPConn
+	conn rtp.PacketConn // nil until StartOn for an ICE session
 	log  *slog.Logger
 
 	// Owned by loop.
@@ -161,6 +171,23 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 		}
 		return nil
 	}
+	if err := s.newStreamLocked(remote, f, s.zrtpIn); err != nil {
+		return err
+	}
+	hash := remote.ZRTPHash
+	s.do(func() {
+		if hash != "" {
+			s.peerHash(hash)
+		}
+		s.m.cfg.Emit(call.SecurityNegotiating{ID: s.id})
+		s.handle(s.eng.Start(s.m.cfg.Now()))
+	})
+	s.setHold(dir == sdp.SendOnly || dir == sdp.Inactive || remote.Hold())
+	return nil
+}
+
+// newStreamLocked makes the call's stream on s.conn; s.mu held.
+func (s *Session) newStreamLocked(remote sdp.Remote, f codec.Format, onZRTP func([]byte)) error {
 	eventPT := uint8(rtp.DefaultEventPT)
 	if remote.EventPT > 0 {
 		eventPT = uint8(remote.EventPT)
@@ -171,22 +198,13 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 		Format:     f,
 		EventPT:    eventPT,
 		AllowClear: !s.m.cfg.RequireEncryption(),
-		OnZRTP:     s.zrtpIn,
+		OnZRTP:     onZRTP,
 		Now:        s.m.cfg.Now,
 	})
 	if err != nil {
 		return err
 	}
 	s.stream, s.format, s.started = st, f, true
-	hash := remote.ZRTPHash
-	s.do(func() {
-		if hash != "" {
-			s.peerHash(hash)
-		}
-		s.m.cfg.Emit(call.SecurityNegotiating{ID: s.id})
-		s.handle(s.eng.Start(s.m.cfg.Now()))
-	})
-	s.setHold(dir == sdp.SendOnly || dir == sdp.Inactive || remote.Hold())
 	return nil
 }
 
@@ -376,7 +394,7 @@ func (s *Session) Close() error {
 		s.mu.Unlock()
 		if st != nil {
 			st.Close()
-		} else {
+		} else if s.conn != nil {
 			s.conn.Close()
 		}
 	})
