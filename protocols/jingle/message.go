@@ -20,6 +20,7 @@ const (
 	Proceed MessageKind = "proceed"
 	Reject  MessageKind = "reject"
 	Finish  MessageKind = "finish"
+	Ringing MessageKind = "ringing" // the callee's devices ring (XEP-0353 0.4)
 )
 
 // Message is one JMI element of a <message/>.
@@ -53,7 +54,7 @@ func ParseMessage(b []byte) (Message, error) {
 	}
 	m := Message{Kind: MessageKind(e.XMLName.Local), ID: e.ID}
 	switch m.Kind {
-	case Propose, Retract, Accept, Proceed, Reject, Finish:
+	case Propose, Retract, Accept, Proceed, Reject, Finish, Ringing:
 	default:
 		return Message{}, fmt.Errorf("%w: unknown message initiation element %q", ErrMalformed, truncate(e.XMLName.Local, 32))
 	}

@@ -23,15 +23,15 @@ import (
 // for its own loop, but must never send through the Client (the reply
 // would wait behind it). It returns the result's payload (nil for an empty
 // result) or, if errElem is not nil, the <error/> element to answer with.
-type IQHandler func(from, typ string, payload *xml.Decoder) (result, errElem []byte)
+type IQHandler = func(from, typ string, payload *xml.Decoder) (result, errElem []byte)
 
 // MessageHandler gets a <message/> child in its namespace; same goroutine
 // rules as IQHandler.
-type MessageHandler func(from, typ string, payload *xml.Decoder)
+type MessageHandler = func(from, typ string, payload *xml.Decoder)
 
 // PresenceObserver sees every presence stanza's sender and type ("" for
 // available); it must return at once.
-type PresenceObserver func(from, typ string)
+type PresenceObserver = func(from, typ string)
 
 // maxExtensionStanza bounds what is buffered for an extension handler.
 const maxExtensionStanza = 256 << 10
