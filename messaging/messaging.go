@@ -387,6 +387,8 @@ func (s *Service) runAccount(ctx context.Context, ac *acct, cfg xmpp.Config, don
 	s.mu.Lock()
 	ac.client = c
 	s.mu.Unlock()
+	s.clientUp(ac.a.Address(), c) // calls ride on the session (calls.go)
+	defer s.clientDown(ac.a.Address())
 	for {
 		select {
 		case <-ctx.Done():

@@ -27,6 +27,7 @@ import (
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/protocols/jingleline"
 	"github.com/padlock-phone/padlock/protocols/lines"
 	"github.com/padlock-phone/padlock/protocols/testline"
 	"github.com/padlock-phone/padlock/store"
@@ -167,10 +168,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	sipSide := newSIPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), calls, cfg.sip, post, log.With("part", "sip"))
 	xmppSide := newXMPPSide(st, passwordsOf(func() *keyring.Keyring { return keys }), cfg.data, post, log.With("part", "xmpp"))
 
+	jingleLine, err := newJingleLine(st, ear, cfg.sip, xmppSide, post, log.With("part", "jingle"))
+	if err != nil {
+		return fmt.Errorf("jingle: %w", err)
+	}
+	defer jingleLine.Close()
+
 	tests := testline.New(testline.DefaultTiming)
 	defer tests.Close()
 	mux := lines.New(
 		lines.Route{Name: "test lines", Line: tests, Takes: testline.Handles},
+		lines.Route{Name: "XMPP calls", Line: jingleLine, Takes: jingleline.Takes},
 		lines.Route{Name: "SIP", Line: sipSide.line},
 	)
 	defer mux.Close()

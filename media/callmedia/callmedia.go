@@ -89,6 +89,17 @@ func (m *Media) NewSession(id call.ID) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media socket: %w", err)
 	}
+	s, err := m.newSession(id, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSession makes the ZRTP engine and the session's loop; conn may be nil
+// when the media path comes later (ICE, see StartOn).
+func (m *Media) newSession(id call.ID, conn rtp.PacketConn) (*Session, error) {
 	var b [4]byte
 	rand.Read(b[:])
 	var cache zrtp.Cache
@@ -101,7 +112,6 @@ func (m *Media) NewSession(id call.ID) (*Session, error) {
 		Ciphers: []zrtp.Algo{zrtp.CipherAES1, zrtp.CipherAES3},
 	})
 	if err != nil {
-		conn.Close()
 		return nil, err
 	}
 	s := &Session{
@@ -117,7 +127,7 @@ func (m *Media) NewSession(id call.ID) (*Session, error) {
 type Session struct {
 	m    *Media
 	id   call.ID
-	conn *net.UDPConn
+	conn rtp.PacketConn // nil until StartOn for an ICE session
 	log  *slog.Logger
 
 	// Owned by loop.
@@ -169,24 +179,9 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 		}
 		return nil
 	}
-	eventPT := uint8(rtp.DefaultEventPT)
-	if remote.EventPT > 0 {
-		eventPT = uint8(remote.EventPT)
-	}
-	st, err := rtp.NewStream(rtp.Config{
-		Conn:       s.conn,
-		Remote:     remote.Addr,
-		Format:     f,
-		EventPT:    eventPT,
-		AllowClear: !s.m.cfg.RequireEncryption(),
-		OnZRTP:     s.zrtpIn,
-		OnSRTP:     s.srtpIn,
-		Now:        s.m.cfg.Now,
-	})
-	if err != nil {
+	if err := s.newStreamLocked(remote, f, s.zrtpIn); err != nil {
 		return err
 	}
-	s.stream, s.format, s.started = st, f, true
 	hash := remote.ZRTPHash
 	s.do(func() {
 		if hash != "" {
@@ -196,6 +191,33 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 		s.handle(s.eng.Start(s.m.cfg.Now()))
 	})
 	s.setHold(dir == sdp.SendOnly || dir == sdp.Inactive || remote.Hold())
+	return nil
+}
+
+// newStreamLocked makes the call's stream on s.conn; s.mu held.
+func (s *Session) newStreamLocked(remote sdp.Remote, f codec.Format, onZRTP func([]byte)) error {
+	eventPT := uint8(rtp.DefaultEventPT)
+	if remote.EventPT > 0 {
+		eventPT = uint8(remote.EventPT)
+	}
+	var onSRTP func()
+	if onZRTP != nil {
+		onSRTP = s.srtpIn // the peer's first SRTP can stand for a lost Conf2ACK
+	}
+	st, err := rtp.NewStream(rtp.Config{
+		Conn:       s.conn,
+		Remote:     remote.Addr,
+		Format:     f,
+		EventPT:    eventPT,
+		AllowClear: !s.m.cfg.RequireEncryption(),
+		OnZRTP:     onZRTP,
+		OnSRTP:     onSRTP,
+		Now:        s.m.cfg.Now,
+	})
+	if err != nil {
+		return err
+	}
+	s.stream, s.format, s.started = st, f, true
 	return nil
 }
 
@@ -413,7 +435,7 @@ func (s *Session) Close() error {
 		s.mu.Unlock()
 		if st != nil {
 			st.Close()
-		} else {
+		} else if s.conn != nil {
 			s.conn.Close()
 		}
 	})

@@ -22,9 +22,9 @@ const DefaultRTCPInterval = 5 * time.Second
 
 // Config describes one call leg's media.
 type Config struct {
-	// Conn is the leg's UDP socket; the Stream owns it from now on and
-	// closes it in Close.
-	Conn *net.UDPConn
+	// Conn is the leg's UDP socket (or an ICE agent's selected pair, see
+	// PacketConn); the Stream owns it from now on and closes it in Close.
+	Conn PacketConn
 	// Remote is where media goes, from the SDP answer or offer. Packets
 	// from any other address are dropped.
 	Remote netip.AddrPort
@@ -76,12 +76,22 @@ type Config struct {
 	Rand io.Reader
 }
 
+// PacketConn is the datagram socket a Stream reads and writes: a
+// *net.UDPConn for SIP calls, or the pair an ICE agent selected for a
+// Jingle call (which has one peer address, whatever addr says).
+type PacketConn interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+	LocalAddr() net.Addr
+	Close() error
+}
+
 // Stream is one call leg's media over one UDP socket: RTP and RTCP muxed,
 // ZRTP handed to OnZRTP. The audio device calls WriteFrame and ReadFrame
 // every 20 ms from its own goroutines; the Stream reads the socket on a
 // goroutine of its own.
 type Stream struct {
-	conn       *net.UDPConn
+	conn       PacketConn
 	rtcpConn   *net.UDPConn // nil when RTCP is muxed on conn
 	remote     atomic.Pointer[netip.AddrPort]
 	remoteRTCP atomic.Pointer[netip.AddrPort]
@@ -394,7 +404,7 @@ func (s *Stream) reportLoop() {
 
 // readLoop reads one socket, taking datagrams only from the address
 // remote returns, and only RTCP if rtcpOnly.
-func (s *Stream) readLoop(conn *net.UDPConn, remote func() netip.AddrPort, rtcpOnly bool) {
+func (s *Stream) readLoop(conn PacketConn, remote func() netip.AddrPort, rtcpOnly bool) {
 	defer s.wg.Done()
 	var buf [2048]byte
 	for {

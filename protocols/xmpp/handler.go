@@ -159,6 +159,10 @@ type inIQ struct {
 // with the stream locked, so it must not send through the session; it only
 // updates state, queues events and writes IQ results through t.
 func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	t, done, err := c.extend(t, start) // other protocols' handlers (iq.go)
+	if done || err != nil {
+		return err
+	}
 	// The decoder must see the start element too, or it rejects the end.
 	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t))
 	switch start.Name.Local {

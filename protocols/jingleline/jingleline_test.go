@@ -1,0 +1,219 @@
+package jingleline_test
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"math"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/media/audio"
+	"github.com/padlock-phone/padlock/media/callmedia"
+	"github.com/padlock-phone/padlock/media/headset"
+	"github.com/padlock-phone/padlock/protocols/jingleline"
+	"github.com/padlock-phone/padlock/protocols/xmpp"
+	"github.com/padlock-phone/padlock/tests/peers/prosody"
+)
+
+// testLog sends the line's log to the test's.
+func testLog(t *testing.T, who string) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("phone", who)
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// media adapts callmedia to the line, as cmd/appliance does.
+type media struct{ *callmedia.Media }
+
+func (m media) NewICESession(id call.ID) (jingleline.MediaSession, error) {
+	s, err := m.Media.NewICESession(id)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// phone is one Padlock: an XMPP account, the Jingle line, call media on a
+// file headset whose microphone plays a tone.
+type phone struct {
+	name string
+	peer *prosody.Peer
+	line *jingleline.Driver
+	dir  string
+
+	mu  sync.Mutex
+	evs []call.Event
+}
+
+func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phone {
+	t.Helper()
+	dir := t.TempDir()
+	w, err := audio.CreateWAV(filepath.Join(dir, "in.wav"), 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := make([]int16, 8000*20)
+	for i := range pcm {
+		pcm[i] = int16(0.4 * 32767 * math.Sin(2*math.Pi*micHz*float64(i)/8000))
+	}
+	w.Write(pcm)
+	w.Close()
+	dev, err := audio.NewFile(dir, audio.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	hs := headset.New(dev, nil)
+	t.Cleanup(func() { hs.Close() })
+	p := &phone{name: user + "@" + s.Domain, dir: dir}
+	var zid [12]byte
+	rand.Read(zid[:])
+	m, err := callmedia.New(callmedia.Config{ZID: zid, Headset: hs, BindIP: netip.MustParseAddr("127.0.0.1"), Emit: p.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.line, err = jingleline.New(jingleline.Config{Media: media{m}, Loopback: true, ICETimeout: 10 * time.Second, Log: testLog(t, user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.line.Close() })
+	go func() {
+		for ev := range p.line.Events() {
+			p.add(ev)
+		}
+	}()
+	p.peer = s.Dial(t, user, user+"pass")
+	if err := p.line.AddAccount(p.name, p.peer.C); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *phone) add(ev call.Event) {
+	p.mu.Lock()
+	p.evs = append(p.evs, ev)
+	p.mu.Unlock()
+}
+
+// await waits for an event matching ok and returns it.
+func await[T call.Event](t *testing.T, p *phone, ok func(T) bool) T {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		for _, ev := range p.evs {
+			if v, is := ev.(T); is && (ok == nil || ok(v)) {
+				p.mu.Unlock()
+				return v
+			}
+		}
+		p.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var zero T
+	t.Fatalf("%s never saw %T; saw %#v", p.name, zero, p.evs)
+	return zero
+}
+
+// befriend makes a and b see each other's presence.
+func befriend(t *testing.T, a, b *phone) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := a.peer.C.AddContact(ctx, b.name, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	b.peer.Await(t, "a's subscription request", func(ev xmpp.Event) bool { r, ok := ev.(xmpp.SubscriptionRequest); return ok && r.From == a.name })
+	if err := b.peer.C.Authorize(ctx, a.name); err != nil {
+		t.Fatal(err)
+	}
+	a.peer.Await(t, "b's subscription request", func(ev xmpp.Event) bool { r, ok := ev.(xmpp.SubscriptionRequest); return ok && r.From == b.name })
+	if err := a.peer.C.Authorize(ctx, b.name); err != nil {
+		t.Fatal(err)
+	}
+	a.peer.Await(t, "b online", func(ev xmpp.Event) bool { p, ok := ev.(xmpp.Presence); return ok && p.From == b.name && p.Available })
+	b.peer.Await(t, "a online", func(ev xmpp.Event) bool { p, ok := ev.(xmpp.Presence); return ok && p.From == a.name && p.Available })
+}
+
+// toneLevel waits for two seconds in p's ear and measures freq in the last.
+func toneLevel(t *testing.T, p *phone, freq float64) float64 {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		pcm, rate, err := audio.ReadWAV(filepath.Join(p.dir, "out.wav"))
+		if err == nil && len(pcm) > 2*rate {
+			return goertzel(pcm[len(pcm)-rate:], rate, freq)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s heard nothing", p.name)
+	return 0
+}
+
+func goertzel(pcm []int16, rate int, freq float64) float64 {
+	w := 2 * math.Pi * freq / float64(rate)
+	c := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, x := range pcm {
+		s := float64(x)/32768 + c*s1 - s2
+		s2, s1 = s1, s
+	}
+	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
+}
+
+// TestPadlockToPadlock: two Padlocks on prosody. Alice calls Bob; both
+// advertise XEP-0353, so Bob's device rings from a propose; he answers;
+// ZRTP runs over the ICE pair with the same SAS on both; each hears the
+// other's tone; Alice hangs up and Bob's call ends.
+func TestPadlockToPadlock(t *testing.T) {
+	s := prosody.Start(t, prosody.Options{})
+	s.Register(t, "alice", "alicepass")
+	s.Register(t, "bob", "bobpass")
+	alice := newPhone(t, s, "alice", 700)
+	bob := newPhone(t, s, "bob", 1100)
+	befriend(t, alice, bob)
+
+	id, err := alice.line.Dial("xmpp:" + bob.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := await(t, bob, func(ev call.Incoming) bool { return ev.From == alice.name && ev.Account == bob.name })
+	await(t, alice, func(ev call.Ringing) bool { return ev.ID == id })
+	if err := bob.line.Answer(in.ID); err != nil {
+		t.Fatal(err)
+	}
+	await(t, alice, func(ev call.Answered) bool { return ev.ID == id })
+	await(t, bob, func(ev call.Answered) bool { return ev.ID == in.ID })
+	sa := await(t, alice, func(ev call.Secured) bool { return ev.ID == id })
+	sb := await(t, bob, func(ev call.Secured) bool { return ev.ID == in.ID })
+	if sa.SAS == "" || sa.SAS != sb.SAS {
+		t.Fatalf("SAS %q on alice, %q on bob", sa.SAS, sb.SAS)
+	}
+	if l := toneLevel(t, bob, 700); l < 0.2 {
+		t.Errorf("alice's 700 Hz in bob's ear at %.2f, want ~0.4", l)
+	}
+	if l := toneLevel(t, alice, 1100); l < 0.2 {
+		t.Errorf("bob's 1100 Hz in alice's ear at %.2f, want ~0.4", l)
+	}
+	if err := alice.line.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	end := await(t, bob, func(ev call.Ended) bool { return ev.ID == in.ID })
+	if end.Reason != "hung up" {
+		t.Errorf("bob's call ended with %q", end.Reason)
+	}
+	await(t, alice, func(ev call.Ended) bool { return ev.ID == id })
+}
