@@ -87,6 +87,7 @@ func levelCall(t *testing.T, d *clearDesk, incoming bool, name string, play bool
 	}
 	a.waitState(t, "status", "active")
 	bob.WaitSAS(t, mark, callWait) // linphonec records only once secured
+	a.waitState(t, "security", "secured")
 	heard := filepath.Join(bob.Dir, "heard-"+name+".wav")
 	if play {
 		bob.Play(t, filepath.Join(bob.Dir, "bob.wav"))

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -178,6 +179,12 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 		return err
 	}
 	s.stream, s.format, s.started = st, f, true
+	peer := make([]string, len(remote.Formats))
+	for i, pf := range remote.Formats {
+		peer[i] = pf.Rtpmap()
+	}
+	s.log.Info("media started", "codec", f.Name, "payload_type", f.PayloadType, "rate", f.SampleRate,
+		"peer_formats", strings.Join(peer, ","))
 	hash := remote.ZRTPHash
 	s.do(func() {
 		if hash != "" {
@@ -211,17 +218,9 @@ func (s *Session) setHold(hold bool) {
 		s.detach = nil
 	}
 	if !hold && s.detach == nil {
-		s.detach = s.m.cfg.Headset.Attach(callAudio{s.stream, s.format.SampleRate})
+		s.detach = s.m.cfg.Headset.Attach(headsetAudio(s.stream, s.format.SampleRate))
 	}
 }
-
-// callAudio is a stream as the headset sees it.
-type callAudio struct {
-	*rtp.Stream
-	rate int
-}
-
-func (c callAudio) Rate() int { return c.rate }
 
 // zrtpIn runs on the stream's reading goroutine: copy and hand to loop.
 func (s *Session) zrtpIn(pkt []byte) {

@@ -100,8 +100,12 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 		},
 	}
 	for _, f := range m.Formats {
-		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(f.PayloadType)))
+		pt := strconv.Itoa(int(f.PayloadType))
+		md.MediaName.Formats = append(md.MediaName.Formats, pt)
 		md.Attributes = append(md.Attributes, psdp.NewAttribute("rtpmap", f.Rtpmap()))
+		if p := f.Fmtp(); p != "" {
+			md.Attributes = append(md.Attributes, psdp.NewAttribute("fmtp", pt+" "+p))
+		}
 	}
 	if m.EventPT != 0 {
 		pt := strconv.Itoa(int(m.EventPT))
@@ -138,8 +142,9 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 }
 
 // Parse reads the first audio stream of a peer's SDP. Formats it does not
-// know (opus, speex, ...) are left out; an offer with none we know is an
-// error the caller answers with 488.
+// know (speex, ...) are left out; an offer with none we know is an error
+// the caller answers with 488. A dynamic format (Opus) comes back under the
+// peer's payload type.
 func Parse(body []byte) (Remote, error) {
 	var s psdp.SessionDescription
 	if err := s.Unmarshal(body); err != nil {
@@ -213,6 +218,15 @@ func Parse(body []byte) (Remote, error) {
 			continue
 		}
 		for _, known := range codec.Formats() {
+			if known.Dynamic {
+				// Only an rtpmap names a dynamic format: name/rate[/channels].
+				name, rest, _ := strings.Cut(enc, "/")
+				rate, _, _ := strings.Cut(rest, "/")
+				if mapped && pt >= 96 && strings.EqualFold(name, known.Name) && rate == strconv.Itoa(known.ClockRate) {
+					r.Formats = append(r.Formats, known.WithPayloadType(uint8(pt)))
+				}
+				continue
+			}
 			// A static payload type needs no rtpmap; a mapped one must agree.
 			if (!mapped && pt == int(known.PayloadType)) ||
 				(mapped && pt == int(known.PayloadType) && strings.EqualFold(enc, known.Name+"/"+strconv.Itoa(known.ClockRate))) {
@@ -234,12 +248,13 @@ func directionOf(attrs []psdp.Attribute) Direction {
 }
 
 // Choose picks the audio format for a call: the first of the offerer's list
-// that the answerer also has. ours is our own preference list.
+// that the answerer also has. ours is our own preference list. A dynamic
+// format keeps the offerer's payload type and our settings (bitrate).
 func Choose(offered, ours []codec.Format) (codec.Format, bool) {
 	for _, o := range offered {
 		for _, f := range ours {
-			if o.PayloadType == f.PayloadType && o.Name == f.Name {
-				return f, true
+			if o.Same(f) {
+				return f.WithPayloadType(o.PayloadType), true
 			}
 		}
 	}
