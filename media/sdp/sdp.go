@@ -59,7 +59,13 @@ type Local struct {
 	// Attributes are extra media-level a= lines without "a=", e.g.
 	// "zrtp-hash:1.10 <64 hex>" from the ZRTP engine.
 	Attributes []string
+	// Crypto, when set, makes the stream RTP/SAVP with these SDES lines
+	// (sdes.go); only over an encrypted signalling transport.
+	Crypto []Crypto
 }
+
+// maxCrypto bounds the a=crypto lines kept from one SDP.
+const maxCrypto = 8
 
 // Remote is what the peer's SDP says.
 type Remote struct {
@@ -70,6 +76,11 @@ type Remote struct {
 	// ZRTPHash is the value of a=zrtp-hash ("1.10 <hex>"), empty if none.
 	ZRTPHash string
 	Ptime    int // 0 if not given
+	// SAVP says the profile is RTP/SAVP: the peer wants SRTP keyed by
+	// Crypto and nothing else. Crypto holds the a=crypto lines this phone
+	// could use (RTP/AVP offers may carry them too, as optional SDES).
+	SAVP   bool
+	Crypto []Crypto
 }
 
 // Hold reports whether the peer's SDP puts us on hold (it will not send).
@@ -99,6 +110,9 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 			Protos: []string{"RTP", "AVP"},
 		},
 	}
+	if len(m.Crypto) > 0 {
+		md.MediaName.Protos = []string{"RTP", "SAVP"}
+	}
 	for _, f := range m.Formats {
 		pt := strconv.Itoa(int(f.PayloadType))
 		md.MediaName.Formats = append(md.MediaName.Formats, pt)
@@ -115,6 +129,9 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 			psdp.NewAttribute("fmtp", pt+" 0-16"))
 	}
 	md.Attributes = append(md.Attributes, psdp.NewAttribute("ptime", strconv.Itoa(Ptime)))
+	for _, c := range m.Crypto {
+		md.Attributes = append(md.Attributes, psdp.NewAttribute("crypto", c.attribute()))
+	}
 	for _, a := range m.Attributes {
 		k, v, ok := strings.Cut(a, ":")
 		if !ok {
@@ -165,9 +182,12 @@ func Parse(body []byte) (Remote, error) {
 	if md == nil {
 		return Remote{}, errors.New("sdp: no audio stream")
 	}
-	proto := strings.Join(md.MediaName.Protos, "/")
-	if proto != "RTP/AVP" {
-		return Remote{}, fmt.Errorf("sdp: audio profile %s is not RTP/AVP", proto)
+	switch proto := strings.Join(md.MediaName.Protos, "/"); proto {
+	case "RTP/AVP":
+	case "RTP/SAVP":
+		r.SAVP = true
+	default:
+		return Remote{}, fmt.Errorf("sdp: audio profile %s is neither RTP/AVP nor RTP/SAVP", proto)
 	}
 	conn := md.ConnectionInformation
 	if conn == nil {
@@ -199,6 +219,17 @@ func Parse(body []byte) (Remote, error) {
 			}
 		case "zrtp-hash":
 			r.ZRTPHash = a.Value
+		case "crypto":
+			c, err := parseCrypto(a.Value)
+			if errors.Is(err, errCryptoUnsupported) {
+				continue
+			}
+			if err != nil {
+				return Remote{}, err
+			}
+			if len(r.Crypto) < maxCrypto {
+				r.Crypto = append(r.Crypto, c)
+			}
 		case "ptime":
 			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n < 1000 {
 				r.Ptime = n

@@ -104,7 +104,7 @@ func TestParse(t *testing.T) {
 			EventPT:   101,
 			Direction: RecvOnly,
 		}},
-		{file: "sdes_offer.sdp", wantErr: "RTP/SAVP is not RTP/AVP"},
+		{file: "sdes_offer.sdp", wantErr: "inline key is not 30 bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/padlock-phone/padlock/media/sdp"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,20 @@ func TestRawRefusals(t *testing.T) {
 			p.response(tc.want)
 		})
 	}
+	// The SDES refusal over UDP says why, in a Warning.
+	t.Run("SDES over UDP says why", func(t *testing.T) {
+		p.t = t
+		b, err := os.ReadFile("../../media/sdp/testdata/baresip-1.0.0_offer_sdes.sdp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.request("INVITE", "INVITE", 1, "c-refuse-sdes", "zt", "", strings.ReplaceAll(string(b), "\n", "\r\n"))
+		res := p.response(488)
+		w := res.GetHeader("Warning")
+		if w == nil || !strings.Contains(w.Value(), "SDES-SRTP offered over UDP") || !strings.Contains(w.Value(), "use SIP over TLS") {
+			t.Errorf("488 Warning: %v", w)
+		}
+	})
 	select {
 	case ev := <-d.Events():
 		t.Errorf("a refused request made an event: %+v", ev)
