@@ -18,6 +18,9 @@ func lamps(s State) Lamps {
 		l[hw.Lock] = hw.On
 	case inCall && (c.Security == Secured || c.Security == Verified):
 		l[hw.Lock] = hw.Blink
+	case inCall && c.Security == Encrypted:
+		// Encrypted, not end to end: slower than an unverified SAS.
+		l[hw.Lock] = hw.SlowBlink
 	}
 
 	// A call that is not encrypted outranks the locked vault: it is the

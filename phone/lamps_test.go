@@ -23,6 +23,7 @@ func TestLampsEveryState(t *testing.T) {
 		"active+verify": {on, off, off},
 		"active+failed": {off, on, off},
 		"active+local":  {off, off, off},
+		"active+sdes":   {slow, off, off}, // encrypted, not end to end
 		"held+secure":   {blink, off, off},
 		"ended":         {off, off, off},
 	}

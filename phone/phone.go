@@ -56,6 +56,7 @@ const (
 	SASConfirmed     Announcement = iota + 1 // the SAS was marked as compared
 	EncryptionFailed                         // ZRTP failed: the call is not encrypted
 	KeyChanged                               // the peer's retained secret changed: possible eavesdropper
+	NotEndToEnd                              // encrypted by SDES only: no SAS, the proxies hold the keys
 )
 
 // Config wires a Phone to its drivers.

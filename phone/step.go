@@ -199,6 +199,12 @@ func callEvent(s State, ev call.Event, now time.Time) (State, []Command) {
 			c.Security = Verified
 		}
 		return s, []Command{cmdSaySAS{SAS: ev.SAS}}
+	case call.EncryptedNotEndToEnd:
+		// Only a call without ZRTP keys yet: SDES never outranks them.
+		if c.Security == Clear || c.Security == Negotiating {
+			c.Security = Encrypted
+			return s, []Command{cmdAnnounce{What: NotEndToEnd}}
+		}
 	case call.SecurityFailed:
 		c.Security, c.Reason = Failed, ev.Reason
 		return s, []Command{cmdAnnounce{What: EncryptionFailed}}

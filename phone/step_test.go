@@ -34,6 +34,7 @@ func states() map[string]State {
 		"active+verify": active(Verified),
 		"active+failed": active(Failed),
 		"active+local":  active(Local),
+		"active+sdes":   active(Encrypted),
 		"held+secure":   {LastDialed: "bob", Call: Call{ID: cur, Status: Held, Remote: "bob", Security: Secured, SAS: "ybe8", Since: t0, Connected: t0}},
 		"ended":         {LastDialed: "bob", Call: Call{ID: cur, Status: Ended, Remote: "bob", Reason: "the other side hung up", Since: t0}},
 	}
@@ -81,6 +82,7 @@ func events() map[string]Event {
 		"security failed":   call.SecurityFailed{ID: cur, Reason: "no ZRTP"},
 		"key mismatch":      call.KeyMismatch{ID: cur},
 		"local":             call.Local{ID: cur},
+		"encrypted":         call.EncryptedNotEndToEnd{ID: cur},
 		// Reports about a call that is not ours are always ignored.
 		"ringing other":  call.Ringing{ID: other},
 		"answered other": call.Answered{ID: other},
@@ -176,7 +178,7 @@ func transitions() map[[2]string]outcome {
 			}
 		}
 	}
-	busyStates := []string{"dialing", "dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}
+	busyStates := []string{"dialing", "dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "active+sdes", "held+secure"}
 	withID := busyStates[1:]
 	free := []string{"idle", "idle+last", "ended"}
 	answer := []string{"press answer", "press answer long", "answer"}
@@ -211,10 +213,10 @@ func transitions() map[[2]string]outcome {
 
 	// Remote end, remote hold, security reports: any call with an ID.
 	add([]string{"dialing+id", "ringing-out"}, []string{"ended"}, outcome{mod: ended("bye"), log: logged(CallFailed, "bye")})
-	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, []string{"ended"}, outcome{mod: ended("bye"), log: talked("bye")})
+	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "active+sdes", "held+secure"}, []string{"ended"}, outcome{mod: ended("bye"), log: talked("bye")})
 	add(withID, []string{"remote hold"}, outcome{mod: func(s *State) { s.Call.RemoteHold = true }})
 	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active"}, []string{"negotiating"}, outcome{mod: security(Negotiating, "")})
-	for _, st := range []string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+failed", "active+local"} {
+	for _, st := range []string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego", "active+failed", "active+local", "active+sdes"} {
 		add([]string{st}, []string{"secured"}, outcome{mod: security(Secured, "ab12"), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
 		add([]string{st}, []string{"secured verified"}, outcome{mod: security(Verified, "ab12"), cmds: []Command{cmdSaySAS{SAS: "ab12"}}})
 	}
@@ -224,13 +226,17 @@ func transitions() map[[2]string]outcome {
 	add(without(withID, "active+verify"), []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch = true }, cmds: keyChanged})
 	add([]string{"active+verify"}, []string{"key mismatch"}, outcome{mod: func(s *State) { s.Call.KeyMismatch, s.Call.Security = true, Secured }, cmds: keyChanged})
 	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego"}, []string{"local"}, outcome{mod: security(Local, "")})
+	// SDES: encrypted, not end to end, from a call without keys only; a
+	// ZRTP Secured later replaces it (the "secured" loop above).
+	add([]string{"dialing+id", "ringing-in", "answering", "ringing-out", "active", "active+nego"}, []string{"encrypted"},
+		outcome{mod: security(Encrypted, ""), cmds: []Command{cmdAnnounce{What: NotEndToEnd}}})
 
 	// Talking: hang up, hold, SAS.
-	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "held+secure"}, hangup, outcome{mod: ended("you hung up"), cmds: []Command{cmdHangup{ID: cur}}, log: talked("you hung up")})
-	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"} {
+	add([]string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "active+sdes", "held+secure"}, hangup, outcome{mod: ended("you hung up"), cmds: []Command{cmdHangup{ID: cur}}, log: talked("you hung up")})
+	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "active+sdes"} {
 		add([]string{st}, []string{"hold"}, outcome{mod: func(s *State) { s.Call.Status = Held }, cmds: []Command{cmdHold{ID: cur, On: true}}})
 	}
-	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local"} {
+	for _, st := range []string{"active", "active+nego", "active+secure", "active+verify", "active+failed", "active+local", "active+sdes"} {
 		add([]string{st}, []string{"dtmf"}, outcome{cmds: []Command{cmdDTMF{ID: cur, Digits: "12#"}}})
 	}
 	add([]string{"held+secure"}, []string{"resume"}, outcome{mod: func(s *State) { s.Call.Status = Active }, cmds: []Command{cmdHold{ID: cur, On: false}}})

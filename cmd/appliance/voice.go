@@ -55,6 +55,8 @@ func (v voice) Announce(a phone.Announcement) {
 	case phone.KeyChanged:
 		v.H.Play(prompts.Failure)
 		v.H.Play(v.phrase(prompts.KeyChanged))
+	case phone.NotEndToEnd:
+		v.H.Play(v.phrase(prompts.NotEndToEnd))
 	}
 }
 

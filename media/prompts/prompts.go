@@ -46,11 +46,14 @@ const (
 	KeyChanged       Name = "key-changed"       // "Warning: the security key of this contact has changed. Possible eavesdropper."
 	EncryptionFailed Name = "encryption-failed" // "Encryption failed."
 	SecuringTheCall  Name = "securing"          // "Securing the call."
+	// NotEndToEnd is said for a call protected only by keys the
+	// signalling carried (SDES over SIP-TLS): no SAS follows.
+	NotEndToEnd Name = "not-end-to-end" // "Call encrypted, but not end to end."
 )
 
 // Names lists every phrase.
 func Names() []Name {
-	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall}
+	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, NotEndToEnd}
 }
 
 // Phrase returns the spoken phrase at rate (8000 or 16000 Hz).

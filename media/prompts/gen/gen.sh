@@ -115,6 +115,7 @@ not-encrypted|Warning: this call is not encrypted.
 key-changed|Warning: the security key of this contact has changed. Possible eavesdropper.
 encryption-failed|Encryption failed.
 securing|Securing the call.
+not-end-to-end|Call encrypted, but not end to end.
 PHRASES
 
 # The PGP words come from the ZRTP engine's own list, so the two cannot
