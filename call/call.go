@@ -47,6 +47,11 @@ type Secured struct {
 	Verified bool
 }
 
+// EncryptedNotEndToEnd: media is encrypted with keys the signalling
+// carried (SDES over SIP-TLS), so every proxy on the way could read them:
+// no SAS to compare. A later Secured (ZRTP on top) replaces it.
+type EncryptedNotEndToEnd struct{ ID ID }
+
 // SecurityFailed: key agreement failed or was refused; media is not encrypted.
 type SecurityFailed struct {
 	ID     ID
@@ -79,18 +84,19 @@ type TransferDone struct {
 	Reason string
 }
 
-func (e Incoming) CallID() ID            { return e.ID }
-func (e Referred) CallID() ID            { return e.ID }
-func (e TransferDone) CallID() ID        { return e.ID }
-func (e Ringing) CallID() ID             { return e.ID }
-func (e Answered) CallID() ID            { return e.ID }
-func (e Ended) CallID() ID               { return e.ID }
-func (e Held) CallID() ID                { return e.ID }
-func (e SecurityNegotiating) CallID() ID { return e.ID }
-func (e Secured) CallID() ID             { return e.ID }
-func (e SecurityFailed) CallID() ID      { return e.ID }
-func (e KeyMismatch) CallID() ID         { return e.ID }
-func (e Local) CallID() ID               { return e.ID }
+func (e Incoming) CallID() ID             { return e.ID }
+func (e Referred) CallID() ID             { return e.ID }
+func (e TransferDone) CallID() ID         { return e.ID }
+func (e Ringing) CallID() ID              { return e.ID }
+func (e Answered) CallID() ID             { return e.ID }
+func (e Ended) CallID() ID                { return e.ID }
+func (e Held) CallID() ID                 { return e.ID }
+func (e SecurityNegotiating) CallID() ID  { return e.ID }
+func (e Secured) CallID() ID              { return e.ID }
+func (e SecurityFailed) CallID() ID       { return e.ID }
+func (e KeyMismatch) CallID() ID          { return e.ID }
+func (e Local) CallID() ID                { return e.ID }
+func (e EncryptedNotEndToEnd) CallID() ID { return e.ID }
 
 // RejectReason says why an incoming call is turned away.
 type RejectReason int

@@ -11,9 +11,11 @@ import (
 
 // runtimeDebs are the Debian arm64 packages whose files the appliance needs
 // at run time: glibc (the loader, libc, libm; the binary is cgo because
-// malgo is) and ALSA (malgo dlopens libasound; alsa.conf lives in
-// /usr/share/alsa).
-var runtimeDebs = []string{"libc6", "libasound2", "libasound2-data"}
+// malgo is), ALSA (malgo dlopens libasound; alsa.conf lives in
+// /usr/share/alsa) and libopus (media/codec links it). libopus-dev is
+// there for the build only: its header and the libopus.so link the cross
+// compiler needs (CGO_CFLAGS/CGO_LDFLAGS point into the sysroot).
+var runtimeDebs = []string{"libc6", "libasound2", "libasound2-data", "libopus0", "libopus-dev"}
 
 // aptOptions make apt-get work on a private state directory as if the
 // machine were arm64, without adding a foreign architecture to dpkg: the

@@ -29,7 +29,7 @@ var programs = []program{
 
 // buildPrograms cross-compiles every program into root. The flags make the
 // binaries reproducible: no paths, no VCS stamp, no build ID.
-func buildPrograms(ctx context.Context, cfg Config, root string, logf func(string, ...any)) error {
+func buildPrograms(ctx context.Context, cfg Config, root, sysroot string, logf func(string, ...any)) error {
 	for _, p := range programs {
 		out := filepath.Join(root, p.dest)
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -45,7 +45,11 @@ func buildPrograms(ctx context.Context, cfg Config, root string, logf func(strin
 			if _, err := lookTool("aarch64-linux-gnu-gcc"); err != nil {
 				return err
 			}
-			env = append(env, "CGO_ENABLED=1", "CC=aarch64-linux-gnu-gcc")
+			// Headers and link libraries of the arm64 packages (libopus)
+			// come from the unpacked sysroot.
+			env = append(env, "CGO_ENABLED=1", "CC=aarch64-linux-gnu-gcc",
+				"CGO_CFLAGS=-O2 -I"+filepath.Join(sysroot, "usr/include"),
+				"CGO_LDFLAGS=-L"+filepath.Join(sysroot, "usr/lib/aarch64-linux-gnu"))
 		}
 		logf("building %s -> /%s", p.pkg, p.dest)
 		if err := run(ctx, cfg.ModuleDir, env, "go", "build", "-trimpath", "-buildvcs=false",

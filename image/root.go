@@ -48,7 +48,7 @@ func stageRoot(ctx context.Context, cfg Config, dir, sysroot string, logf func(s
 	if err := os.Symlink("/tmp/resolv.conf", filepath.Join(dir, "etc/resolv.conf")); err != nil {
 		return err
 	}
-	if err := buildPrograms(ctx, cfg, dir, logf); err != nil {
+	if err := buildPrograms(ctx, cfg, dir, sysroot, logf); err != nil {
 		return err
 	}
 	libs, err := sharedLibraries(dir, sysroot, []string{"libasound.so.2"})

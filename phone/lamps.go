@@ -10,7 +10,8 @@ type Lamps [3]hw.Pattern
 //
 // With several calls LOCK shows the weakest leg that is connected (or, when
 // none is yet, of every call): on only when every one is verified,
-// blinking while any is encrypted but not verified. A call that rings while
+// blinking while any is encrypted but not verified, blinking slowly while
+// any is encrypted only hop by hop (SDES). A call that rings while
 // another talks does not dim the lock of the conversation going on.
 func lamps(s State) Lamps {
 	var l Lamps
@@ -29,6 +30,12 @@ func lamps(s State) Lamps {
 		case encrypted(c):
 			if lock == hw.On {
 				lock = hw.Blink
+			}
+		case c.Security == Encrypted:
+			// Encrypted, not end to end (SDES): weaker than an
+			// unverified SAS, so it shows the slower blink.
+			if lock == hw.On || lock == hw.Blink {
+				lock = hw.SlowBlink
 			}
 		default:
 			lock = hw.Off

@@ -83,6 +83,7 @@ const (
 	CallOnHold                               // a call ended and another waits on hold: ANSWER resumes it
 	Transferring                             // the peer transferred us: the phone calls who it named
 	TransferFailed                           // our transfer did not go through: the call goes on
+	NotEndToEnd                              // encrypted by SDES only: no SAS, the proxies hold the keys
 )
 
 // Config wires a Phone to its drivers.

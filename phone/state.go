@@ -34,7 +34,8 @@ func (s Status) String() string {
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Security is the call's encryption sub-state (DESIGN.md "Calls and the
-// secure state"): Clear -> Negotiating -> Secured -> Verified, or Failed.
+// secure state"): Clear -> Negotiating -> Secured -> Verified, or Failed;
+// Encrypted (SDES) sits between Negotiating and Secured.
 type Security uint8
 
 const (
@@ -44,9 +45,10 @@ const (
 	Verified                    // encrypted and the SAS was confirmed
 	Failed                      // key agreement failed: media is NOT encrypted
 	Local                       // the call never leaves the device (test line)
+	Encrypted                   // encrypted with keys the signalling carried (SDES): not end to end, no SAS
 )
 
-var securityNames = [...]string{"clear", "negotiating", "secured", "verified", "failed", "local"}
+var securityNames = [...]string{"clear", "negotiating", "secured", "verified", "failed", "local", "encrypted"}
 
 func (s Security) String() string {
 	if int(s) < len(securityNames) {

@@ -512,6 +512,12 @@ func callEvent(s *State, c *Call, ev call.Event, now time.Time) []Command {
 		}
 		s.SASRead = c.ID
 		return []Command{sayLeg(*s, *c)}
+	case call.EncryptedNotEndToEnd:
+		// Only a call without ZRTP keys yet: SDES never outranks them.
+		if c.Security == Clear || c.Security == Negotiating {
+			c.Security = Encrypted
+			return []Command{cmdAnnounce{What: NotEndToEnd}}
+		}
 	case call.SecurityFailed:
 		c.Security, c.Reason = Failed, ev.Reason
 		return []Command{cmdAnnounce{What: EncryptionFailed}}

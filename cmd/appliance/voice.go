@@ -92,6 +92,8 @@ func (v voice) Announce(a phone.Announcement) {
 	case phone.CallOnHold:
 		v.H.Play(prompts.Chime)
 		v.H.Play(v.phrase(prompts.CallOnHold))
+	case phone.NotEndToEnd:
+		v.H.Play(v.phrase(prompts.NotEndToEnd))
 	}
 }
 

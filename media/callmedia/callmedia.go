@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,6 +183,12 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 	if err := s.newStreamLocked(remote, f, s.zrtpIn); err != nil {
 		return err
 	}
+	peer := make([]string, len(remote.Formats))
+	for i, pf := range remote.Formats {
+		peer[i] = pf.Rtpmap()
+	}
+	s.log.Info("media started", "codec", f.Name, "payload_type", f.PayloadType, "rate", f.SampleRate,
+		"peer_formats", strings.Join(peer, ","))
 	hash := remote.ZRTPHash
 	s.do(func() {
 		if hash != "" {
@@ -242,7 +249,7 @@ func (s *Session) setHold(hold bool) {
 		s.detach = nil
 	}
 	if !hold && s.detach == nil {
-		a := callAudio{s.stream, s.format.SampleRate}
+		a := headsetAudio(s.stream, s.format.SampleRate)
 		if lh, ok := s.m.cfg.Headset.(LegHeadset); ok {
 			s.detach = lh.AttachLeg(s.id, a)
 		} else {
@@ -250,14 +257,6 @@ func (s *Session) setHold(hold bool) {
 		}
 	}
 }
-
-// callAudio is a stream as the headset sees it.
-type callAudio struct {
-	*rtp.Stream
-	rate int
-}
-
-func (c callAudio) Rate() int { return c.rate }
 
 // zrtpIn runs on the stream's reading goroutine: copy and hand to loop.
 func (s *Session) zrtpIn(pkt []byte) {

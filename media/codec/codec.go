@@ -1,5 +1,6 @@
 // Package codec turns 16-bit linear PCM into RTP audio payloads and back:
-// G.711 (PCMU, PCMA) and G.722, each a stateful per-stream Codec.
+// Opus (libopus through cgo), G.711 (PCMU, PCMA) and G.722, each a stateful
+// per-stream Codec.
 //
 // Every Encode and Decode appends to the slice it is given and allocates
 // nothing when that slice has room, so a 20 ms frame costs no garbage.
@@ -10,6 +11,11 @@
 // timestamp by 160 although it carries 320 samples. Format.SampleRate and
 // Format.ClockRate keep the two apart; use ClockTicks for timestamps and
 // Samples for buffer sizes.
+//
+// Opus has no static payload type: Opus.PayloadType is the number this
+// phone offers, and an answer uses the offerer's (Format.WithPayloadType).
+// Its a=rtpmap always says two channels (RFC 7587 section 7); the stream is
+// mono all the same.
 package codec
 
 import (
@@ -32,6 +38,14 @@ type Format struct {
 	ClockRate int
 	// Channels is the number of audio channels (always 1 here).
 	Channels int
+	// RtpmapChannels, when not 0, is the channel count a=rtpmap names (2
+	// for Opus, whatever the stream carries).
+	RtpmapChannels int
+	// Dynamic says PayloadType is only this phone's choice (Opus): a peer
+	// may use another number for the same format.
+	Dynamic bool
+	// Bitrate is the encoder's target in bit/s (Opus only; 0: the default).
+	Bitrate int
 }
 
 // The formats this package implements, with their RFC 3551 numbers.
@@ -42,12 +56,57 @@ var (
 )
 
 // Formats lists the supported formats, best first (the order to offer
-// them in SDP).
-func Formats() []Format { return []Format{G722, PCMU, PCMA} }
+// them in SDP): Opus first when libopus is built in.
+func Formats() []Format {
+	if opusBuiltIn {
+		return []Format{Opus, G722, PCMU, PCMA}
+	}
+	return []Format{G722, PCMU, PCMA}
+}
 
-// Rtpmap is the value of the SDP a=rtpmap attribute, e.g. "9 G722/8000".
+// Rtpmap is the value of the SDP a=rtpmap attribute, e.g. "9 G722/8000"
+// or "111 opus/48000/2".
 func (f Format) Rtpmap() string {
-	return strconv.Itoa(int(f.PayloadType)) + " " + f.Name + "/" + strconv.Itoa(f.ClockRate)
+	s := strconv.Itoa(int(f.PayloadType)) + " " + f.Name + "/" + strconv.Itoa(f.ClockRate)
+	if f.RtpmapChannels != 0 {
+		s += "/" + strconv.Itoa(f.RtpmapChannels)
+	}
+	return s
+}
+
+// Fmtp is the format's a=fmtp parameters without the payload type, empty
+// if it has none. Opus asks for in-band FEC and mono (RFC 7587 section 6.1).
+func (f Format) Fmtp() string {
+	if f.Name != Opus.Name {
+		return ""
+	}
+	s := "minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0"
+	if f.Bitrate > 0 {
+		s += ";maxaveragebitrate=" + strconv.Itoa(f.Bitrate)
+	}
+	return s
+}
+
+// Same reports whether f and g are one format, whatever payload type or
+// bitrate each side picked for a dynamic one.
+func (f Format) Same(g Format) bool {
+	if f.Dynamic || g.Dynamic {
+		return f.Dynamic == g.Dynamic && strings.EqualFold(f.Name, g.Name) && f.ClockRate == g.ClockRate
+	}
+	return f.PayloadType == g.PayloadType && f.Name == g.Name
+}
+
+// WithPayloadType is f under payload type pt (for a dynamic format, the
+// number the peer uses).
+func (f Format) WithPayloadType(pt uint8) Format {
+	f.PayloadType = pt
+	return f
+}
+
+// WithBitrate is f with encoder target bitrate bps (Opus).
+func (f Format) WithBitrate(bps int) Format {
+	f.Bitrate = bps
+	return f
 }
 
 // Samples is the number of PCM samples in d of audio (320 for 20 ms of G.722).
@@ -61,9 +120,13 @@ func (f Format) ClockTicks(d time.Duration) uint32 {
 	return uint32(d * time.Duration(f.ClockRate) / time.Second)
 }
 
-// PayloadBytes is the size of the RTP payload carrying d of audio. All
-// three formats run at 64 kbit/s: 160 bytes per 20 ms.
+// PayloadBytes is the size of the RTP payload carrying d of audio. G.711
+// and G.722 run at 64 kbit/s: 160 bytes per 20 ms. Opus varies; for it this
+// is the most a packet of d can take at its bitrate, twice over.
 func (f Format) PayloadBytes(d time.Duration) int {
+	if f.Name == Opus.Name {
+		return int(d * time.Duration(2*f.bitrate()/8) / time.Second)
+	}
 	return int(d * 8000 / time.Second)
 }
 
@@ -85,6 +148,9 @@ type Codec interface {
 
 // New returns a fresh Codec for f, which must be one of Formats.
 func New(f Format) (Codec, error) {
+	if f.Same(Opus) {
+		return newOpus(f)
+	}
 	switch f {
 	case PCMU:
 		return &PCMUCodec{}, nil
@@ -93,7 +159,7 @@ func New(f Format) (Codec, error) {
 	case G722:
 		return NewG722(), nil
 	}
-	return nil, fmt.Errorf("codec: no codec for %s (payload type %d): use one of PCMU, PCMA, G722", f.Rtpmap(), f.PayloadType)
+	return nil, fmt.Errorf("codec: no codec for %s (payload type %d): use one of %s", f.Rtpmap(), f.PayloadType, names())
 }
 
 // Lookup finds a format by its SDP encoding name (case-insensitive, as SDP
@@ -110,9 +176,18 @@ func Lookup(name string, clockRate int) (Format, bool) {
 // ByPayloadType finds a format by its static RTP payload type (0, 8, 9).
 func ByPayloadType(pt uint8) (Format, bool) {
 	for _, f := range Formats() {
-		if f.PayloadType == pt {
+		if !f.Dynamic && f.PayloadType == pt {
 			return f, true
 		}
 	}
 	return Format{}, false
+}
+
+// names lists the supported formats' names, for errors.
+func names() string {
+	var n []string
+	for _, f := range Formats() {
+		n = append(n, f.Name)
+	}
+	return strings.Join(n, ", ")
 }

@@ -56,3 +56,22 @@ func FuzzG722Encode(f *testing.F) {
 		c.Decode(nil, p)
 	})
 }
+
+// Any bytes may arrive as an Opus payload: decoding must not panic and
+// gives at most 120 ms (5760 samples at 48 kHz).
+func FuzzOpusDecode(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0x00})
+	f.Add([]byte{3<<3 | 1, 0, 0})
+	c, err := New(Opus)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(c.Encode(nil, tone(960, 1000, 48000, 8000)))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		d, _ := New(Opus)
+		if out := d.Decode(nil, payload); len(out) > 5760 {
+			t.Fatalf("%d bytes decoded to %d samples", len(payload), len(out))
+		}
+	})
+}

@@ -49,11 +49,14 @@ const (
 	Caller           Name = "caller"            // "Caller number." (then the leg's number, before its SAS)
 	CallOnHold       Name = "call-on-hold"      // "A call is on hold. Press answer to resume."
 	Transferring     Name = "transferring"      // "Transferring the call." (the peer transfers us)
+	// NotEndToEnd is said for a call protected only by keys the
+	// signalling carried (SDES over SIP-TLS): no SAS follows.
+	NotEndToEnd Name = "not-end-to-end" // "Call encrypted, but not end to end."
 )
 
 // Names lists every phrase.
 func Names() []Name {
-	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, Caller, CallOnHold, Transferring}
+	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, Caller, CallOnHold, Transferring, NotEndToEnd}
 }
 
 // Phrase returns the spoken phrase at rate (8000 or 16000 Hz).

@@ -59,7 +59,13 @@ type Local struct {
 	// Attributes are extra media-level a= lines without "a=", e.g.
 	// "zrtp-hash:1.10 <64 hex>" from the ZRTP engine.
 	Attributes []string
+	// Crypto, when set, makes the stream RTP/SAVP with these SDES lines
+	// (sdes.go); only over an encrypted signalling transport.
+	Crypto []Crypto
 }
+
+// maxCrypto bounds the a=crypto lines kept from one SDP.
+const maxCrypto = 8
 
 // Remote is what the peer's SDP says.
 type Remote struct {
@@ -70,6 +76,11 @@ type Remote struct {
 	// ZRTPHash is the value of a=zrtp-hash ("1.10 <hex>"), empty if none.
 	ZRTPHash string
 	Ptime    int // 0 if not given
+	// SAVP says the profile is RTP/SAVP: the peer wants SRTP keyed by
+	// Crypto and nothing else. Crypto holds the a=crypto lines this phone
+	// could use (RTP/AVP offers may carry them too, as optional SDES).
+	SAVP   bool
+	Crypto []Crypto
 }
 
 // Hold reports whether the peer's SDP puts us on hold (it will not send).
@@ -99,9 +110,16 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 			Protos: []string{"RTP", "AVP"},
 		},
 	}
+	if len(m.Crypto) > 0 {
+		md.MediaName.Protos = []string{"RTP", "SAVP"}
+	}
 	for _, f := range m.Formats {
-		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(f.PayloadType)))
+		pt := strconv.Itoa(int(f.PayloadType))
+		md.MediaName.Formats = append(md.MediaName.Formats, pt)
 		md.Attributes = append(md.Attributes, psdp.NewAttribute("rtpmap", f.Rtpmap()))
+		if p := f.Fmtp(); p != "" {
+			md.Attributes = append(md.Attributes, psdp.NewAttribute("fmtp", pt+" "+p))
+		}
 	}
 	if m.EventPT != 0 {
 		pt := strconv.Itoa(int(m.EventPT))
@@ -111,6 +129,9 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 			psdp.NewAttribute("fmtp", pt+" 0-16"))
 	}
 	md.Attributes = append(md.Attributes, psdp.NewAttribute("ptime", strconv.Itoa(Ptime)))
+	for _, c := range m.Crypto {
+		md.Attributes = append(md.Attributes, psdp.NewAttribute("crypto", c.attribute()))
+	}
 	for _, a := range m.Attributes {
 		k, v, ok := strings.Cut(a, ":")
 		if !ok {
@@ -138,8 +159,9 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 }
 
 // Parse reads the first audio stream of a peer's SDP. Formats it does not
-// know (opus, speex, ...) are left out; an offer with none we know is an
-// error the caller answers with 488.
+// know (speex, ...) are left out; an offer with none we know is an error
+// the caller answers with 488. A dynamic format (Opus) comes back under the
+// peer's payload type.
 func Parse(body []byte) (Remote, error) {
 	var s psdp.SessionDescription
 	if err := s.Unmarshal(body); err != nil {
@@ -160,9 +182,12 @@ func Parse(body []byte) (Remote, error) {
 	if md == nil {
 		return Remote{}, errors.New("sdp: no audio stream")
 	}
-	proto := strings.Join(md.MediaName.Protos, "/")
-	if proto != "RTP/AVP" {
-		return Remote{}, fmt.Errorf("sdp: audio profile %s is not RTP/AVP", proto)
+	switch proto := strings.Join(md.MediaName.Protos, "/"); proto {
+	case "RTP/AVP":
+	case "RTP/SAVP":
+		r.SAVP = true
+	default:
+		return Remote{}, fmt.Errorf("sdp: audio profile %s is neither RTP/AVP nor RTP/SAVP", proto)
 	}
 	conn := md.ConnectionInformation
 	if conn == nil {
@@ -194,6 +219,17 @@ func Parse(body []byte) (Remote, error) {
 			}
 		case "zrtp-hash":
 			r.ZRTPHash = a.Value
+		case "crypto":
+			c, err := parseCrypto(a.Value)
+			if errors.Is(err, errCryptoUnsupported) {
+				continue
+			}
+			if err != nil {
+				return Remote{}, err
+			}
+			if len(r.Crypto) < maxCrypto {
+				r.Crypto = append(r.Crypto, c)
+			}
 		case "ptime":
 			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n < 1000 {
 				r.Ptime = n
@@ -213,6 +249,15 @@ func Parse(body []byte) (Remote, error) {
 			continue
 		}
 		for _, known := range codec.Formats() {
+			if known.Dynamic {
+				// Only an rtpmap names a dynamic format: name/rate[/channels].
+				name, rest, _ := strings.Cut(enc, "/")
+				rate, _, _ := strings.Cut(rest, "/")
+				if mapped && pt >= 96 && strings.EqualFold(name, known.Name) && rate == strconv.Itoa(known.ClockRate) {
+					r.Formats = append(r.Formats, known.WithPayloadType(uint8(pt)))
+				}
+				continue
+			}
 			// A static payload type needs no rtpmap; a mapped one must agree.
 			if (!mapped && pt == int(known.PayloadType)) ||
 				(mapped && pt == int(known.PayloadType) && strings.EqualFold(enc, known.Name+"/"+strconv.Itoa(known.ClockRate))) {
@@ -234,12 +279,13 @@ func directionOf(attrs []psdp.Attribute) Direction {
 }
 
 // Choose picks the audio format for a call: the first of the offerer's list
-// that the answerer also has. ours is our own preference list.
+// that the answerer also has. ours is our own preference list. A dynamic
+// format keeps the offerer's payload type and our settings (bitrate).
 func Choose(offered, ours []codec.Format) (codec.Format, bool) {
 	for _, o := range offered {
 		for _, f := range ours {
-			if o.PayloadType == f.PayloadType && o.Name == f.Name {
-				return f, true
+			if o.Same(f) {
+				return f.WithPayloadType(o.PayloadType), true
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 func TestBuildOffer(t *testing.T) {
 	m := Local{
 		Addr:       netip.MustParseAddrPort("127.0.0.1:40000"),
-		Formats:    []codec.Format{codec.PCMU, codec.PCMA, codec.G722},
+		Formats:    []codec.Format{codec.Opus, codec.PCMU, codec.PCMA, codec.G722},
 		EventPT:    TelephoneEventPT,
 		Attributes: []string{"zrtp-hash:1.10 abcd"},
 	}
@@ -26,7 +26,9 @@ func TestBuildOffer(t *testing.T) {
 		"v=0",
 		"o=padlock 42 1 IN IP4 127.0.0.1",
 		"c=IN IP4 127.0.0.1",
-		"m=audio 40000 RTP/AVP 0 8 9 101",
+		"m=audio 40000 RTP/AVP 111 0 8 9 101",
+		"a=rtpmap:111 opus/48000/2",
+		"a=fmtp:111 minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0",
 		"a=rtpmap:0 PCMU/8000",
 		"a=rtpmap:8 PCMA/8000",
 		"a=rtpmap:9 G722/8000",
@@ -85,13 +87,13 @@ func TestParse(t *testing.T) {
 		// Captured from linphonec 5.1.65 (linphone-cli on Debian 12) calling a bare UDP socket.
 		{file: "linphonec-5.1.65_offer.sdp", want: Remote{
 			Addr:      netip.MustParseAddrPort("[fd00::2]:57532"),
-			Formats:   []codec.Format{codec.PCMU, codec.PCMA},
+			Formats:   []codec.Format{codec.Opus.WithPayloadType(96), codec.PCMU, codec.PCMA},
 			EventPT:   101,
 			Direction: SendRecv,
 		}},
 		{file: "linphonec-5.1.65_offer_zrtp.sdp", want: Remote{
 			Addr:      netip.MustParseAddrPort("[fd00::2]:57784"),
-			Formats:   []codec.Format{codec.PCMU, codec.PCMA},
+			Formats:   []codec.Format{codec.Opus.WithPayloadType(96), codec.PCMU, codec.PCMA},
 			EventPT:   101,
 			Direction: SendRecv,
 			ZRTPHash:  "1.10 1de8fe01bbc25354cc645782d135f3b1cd4f6030fcf3e11fb0e6eee626a4f39f",
@@ -102,7 +104,7 @@ func TestParse(t *testing.T) {
 			EventPT:   101,
 			Direction: RecvOnly,
 		}},
-		{file: "sdes_offer.sdp", wantErr: "RTP/SAVP is not RTP/AVP"},
+		{file: "sdes_offer.sdp", wantErr: "inline key is not 30 bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -151,6 +153,9 @@ func TestParseFormatRules(t *testing.T) {
 	}{
 		{"static without rtpmap", "m=audio 5000 RTP/AVP 9 0\r\n", []codec.Format{codec.G722, codec.PCMU}, false},
 		{"static pt remapped to other codec", "m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 opus/48000/2\r\n", nil, false},
+		{"opus under the peer's number", "m=audio 5000 RTP/AVP 120 0\r\na=rtpmap:120 OPUS/48000/2\r\n", []codec.Format{codec.Opus.WithPayloadType(120), codec.PCMU}, false},
+		{"opus at another rate", "m=audio 5000 RTP/AVP 120\r\na=rtpmap:120 opus/16000/2\r\n", nil, false},
+		{"opus without rtpmap", "m=audio 5000 RTP/AVP 111\r\n", nil, false},
 		{"session level inactive", "a=inactive\r\nm=audio 5000 RTP/AVP 8\r\n", []codec.Format{codec.PCMA}, true},
 		{"media overrides session", "a=inactive\r\nm=audio 5000 RTP/AVP 8\r\na=sendrecv\r\n", []codec.Format{codec.PCMA}, false},
 		{"old style hold 0.0.0.0", "m=audio 5000 RTP/AVP 8\r\nc=IN IP4 0.0.0.0\r\n", []codec.Format{codec.PCMA}, true},
@@ -173,12 +178,15 @@ func TestParseFormatRules(t *testing.T) {
 }
 
 func TestChoose(t *testing.T) {
-	ours := []codec.Format{codec.PCMU, codec.PCMA, codec.G722}
+	ours := []codec.Format{codec.Opus.WithBitrate(24000), codec.PCMU, codec.PCMA, codec.G722}
 	tests := []struct {
 		offered []codec.Format
 		want    codec.Format
 		ok      bool
 	}{
+		// The offerer's number, our bitrate.
+		{[]codec.Format{codec.Opus.WithPayloadType(96), codec.PCMU}, codec.Opus.WithPayloadType(96).WithBitrate(24000), true},
+		{[]codec.Format{codec.PCMU, codec.Opus}, codec.PCMU, true},
 		{[]codec.Format{codec.G722, codec.PCMU}, codec.G722, true},
 		{[]codec.Format{codec.PCMA}, codec.PCMA, true},
 		{nil, codec.Format{}, false},

@@ -136,6 +136,9 @@ func (c *sipCall) reinviteOnce(on bool) (retry bool, err error) {
 			}
 		})
 		remote, perr := sdp.Parse(res.Body())
+		if perr == nil && remote.SAVP {
+			perr = errors.New("the answer is RTP/SAVP (SDES) though the offer was RTP/AVP")
+		}
 		if perr != nil || len(remote.Formats) == 0 {
 			return false, fmt.Errorf("unusable SDP in the answer to our re-INVITE: %v", perr)
 		}

@@ -59,6 +59,11 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !offerless {
 		var err error
 		remote, err = sdp.Parse(req.Body())
+		if why := sdesRefusal(remote, req, a.acct); err == nil && why != "" {
+			a.log.Info("incoming call refused: SDES offer", "from", person(req.From().Address), "reason", why)
+			respond(a.log, tx, notAcceptable(req, why))
+			return
+		}
 		if err != nil || len(remote.Formats) == 0 {
 			// An SRTP-only offer, or no codec we share: RFC 3264 says 488.
 			a.log.Info("incoming call refused: unusable offer", "from", person(req.From().Address), "err", err)
@@ -188,7 +193,7 @@ func (c *sipCall) answer(inv *sip.Request, tx sip.ServerTransaction, remote sdp.
 		if offerless {
 			remote, err := sdp.Parse(got.Body())
 			f, shared := sdp.Choose(remote.Formats, offerFormats())
-			if err != nil || !shared {
+			if err != nil || !shared || remote.SAVP {
 				c.bye()
 				c.end("the caller answered our offer without usable audio")
 				return
@@ -300,6 +305,11 @@ func (c *sipCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.dlg.remoteCSeq = req.CSeq().SeqNo
 	remote, err := sdp.Parse(req.Body())
+	if why := sdesRefusal(remote, req, c.a.acct); err == nil && why != "" {
+		c.mu.Unlock()
+		respond(c.a.log, tx, notAcceptable(req, why))
+		return
+	}
 	if err != nil || len(remote.Formats) == 0 {
 		c.mu.Unlock()
 		respond(c.a.log, tx, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))

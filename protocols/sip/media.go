@@ -8,11 +8,18 @@ import (
 	"github.com/padlock-phone/padlock/media/codec"
 )
 
-// offerFormats is the order we offer audio in: PCMU, PCMA, G.722.
-// (Every SIP phone has G.711, so it goes first; G.722 is there for peers
-// that prefer it.)
+// offerFormats is the order we offer audio in: Opus (when built in), PCMU,
+// PCMA, G.722. Opus is better than all three wherever the peer has it;
+// after it every SIP phone has G.711, and G.722 is there for peers that
+// prefer it.
 func offerFormats() []codec.Format {
-	return []codec.Format{codec.PCMU, codec.PCMA, codec.G722}
+	var fs []codec.Format
+	for _, f := range codec.Formats() {
+		if f.Same(codec.Opus) {
+			fs = append(fs, f)
+		}
+	}
+	return append(fs, codec.PCMU, codec.PCMA, codec.G722)
 }
 
 // Media is the RTP side of calls. The driver asks it for one Session per

@@ -182,6 +182,10 @@ func (c *sipCall) established(tx sip.ClientTransaction, req *sip.Request, res *s
 		return
 	}
 	remote, err := sdp.Parse(res.Body())
+	if err == nil && remote.SAVP {
+		// We never offer SDES yet: an RTP/SAVP answer to an RTP/AVP offer.
+		err = errors.New("the answer is RTP/SAVP (SDES) though the offer was RTP/AVP")
+	}
 	if err != nil || len(remote.Formats) == 0 {
 		reason := "the other phone answered without usable audio"
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/padlock-phone/padlock/media/sdp"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func TestRawOfferlessInvite(t *testing.T) {
 		t.Fatalf("To tags differ: 180 %q, 200 %q", ringing.To().Value(), ok.To().Value())
 	}
 	offer, err := sdp.Parse(ok.Body())
-	if err != nil || len(offer.Formats) != 3 || offer.EventPT != sdp.TelephoneEventPT {
+	if err != nil || len(offer.Formats) != len(offerFormats()) || offer.EventPT != sdp.TelephoneEventPT {
 		t.Fatalf("our offer in the 200: %+v %v\n%s", offer, err, ok.Body())
 	}
 	toTag := tagOf(ok.To().Params)
@@ -158,7 +159,7 @@ func TestRawRefusals(t *testing.T) {
 		{"BYE for no call", "BYE", "nope", "", 481},
 		{"re-INVITE for no call", "INVITE", "nope", zoeOffer, 481},
 		{"SRTP-only offer", "INVITE", "", strings.Replace(zoeOffer, "RTP/AVP", "RTP/SAVP", 1), 488},
-		{"no common codec", "INVITE", "", strings.Replace(zoeOffer, "RTP/AVP 8 101", "RTP/AVP 96", 1) + "a=rtpmap:96 opus/48000/2\r\n", 488},
+		{"no common codec", "INVITE", "", strings.Replace(zoeOffer, "RTP/AVP 8 101", "RTP/AVP 96", 1) + "a=rtpmap:96 speex/16000\r\n", 488},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +168,20 @@ func TestRawRefusals(t *testing.T) {
 			p.response(tc.want)
 		})
 	}
+	// The SDES refusal over UDP says why, in a Warning.
+	t.Run("SDES over UDP says why", func(t *testing.T) {
+		p.t = t
+		b, err := os.ReadFile("../../media/sdp/testdata/baresip-1.0.0_offer_sdes.sdp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.request("INVITE", "INVITE", 1, "c-refuse-sdes", "zt", "", strings.ReplaceAll(string(b), "\n", "\r\n"))
+		res := p.response(488)
+		w := res.GetHeader("Warning")
+		if w == nil || !strings.Contains(w.Value(), "SDES-SRTP offered over UDP") || !strings.Contains(w.Value(), "use SIP over TLS") {
+			t.Errorf("488 Warning: %v", w)
+		}
+	})
 	select {
 	case ev := <-d.Events():
 		t.Errorf("a refused request made an event: %+v", ev)

@@ -118,6 +118,7 @@ securing|Securing the call.
 caller|Caller number.
 call-on-hold|A call is on hold. Press answer to resume.
 transferring|Transferring the call.
+not-end-to-end|Call encrypted, but not end to end.
 PHRASES
 
 # The PGP words come from the ZRTP engine's own list, so the two cannot
