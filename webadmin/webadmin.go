@@ -130,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 	s.handle("POST /security/password", s.changePassword)
 	s.handle("POST /security/keep-unlocked", s.keepUnlocked)
 	s.routeXMPP()
+	s.routePhonebook()
 	return s, nil
 }
 

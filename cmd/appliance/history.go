@@ -11,6 +11,7 @@ import (
 	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/protocols/testline"
 	"github.com/padlock-phone/padlock/store"
+	"github.com/padlock-phone/padlock/store/phonebook"
 )
 
 // callHistory logs finished calls in the store (phone.History). The store
@@ -27,6 +28,9 @@ type callSummary struct {
 	DurationMS int64          `json:"duration_ms"`
 	Security   phone.Security `json:"security"`
 	Reason     string         `json:"reason,omitempty"`
+	// Name is who the phonebook said the other end was when the call was
+	// logged: the brain never holds names, so they are looked up here.
+	Name string `json:"name,omitempty"`
 }
 
 // CallLog writes one row. The phone's loop waits for it, so it gives up
@@ -42,7 +46,8 @@ func (h callHistory) CallLog(r phone.CallRecord) {
 		h.log.Debug("call not logged: no SIP account to file it under")
 		return
 	}
-	body, err := json.Marshal(callSummary{Outcome: r.Outcome, DurationMS: r.Duration.Milliseconds(), Security: r.Security, Reason: r.Reason})
+	name := phonebook.Book{St: h.st}.Lookup(ctx, r.Remote)
+	body, err := json.Marshal(callSummary{Outcome: r.Outcome, DurationMS: r.Duration.Milliseconds(), Security: r.Security, Reason: r.Reason, Name: name})
 	if err != nil {
 		h.log.Warn("call not logged", "err", err)
 		return
