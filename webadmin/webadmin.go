@@ -61,6 +61,8 @@ type Config struct {
 	AccountStatus func(store.Account) string
 	// Messaging runs the XMPP accounts; nil shows the chat pages empty.
 	Messaging *messaging.Service
+	// Status feeds the status page.
+	Status StatusInfo
 }
 
 // Server serves the web admin. Create it with New.
@@ -131,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 	s.handle("POST /security/keep-unlocked", s.keepUnlocked)
 	s.routeXMPP()
 	s.routePhonebook()
+	s.handle("GET /status", s.statusPage)
 	return s, nil
 }
 
