@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/messaging"
@@ -63,7 +64,14 @@ type Config struct {
 	Messaging *messaging.Service
 	// Status feeds the status page.
 	Status StatusInfo
+	// BackupParams is the argon2id cost of a backup's passphrase; zero:
+	// the master password's shipped cost. Tests lower it.
+	BackupParams vault.Params
 }
+
+// defaultBackupParams: a backup's passphrase costs what the master
+// password does; the file is made and opened rarely.
+var defaultBackupParams = vault.DefaultParams
 
 // Server serves the web admin. Create it with New.
 type Server struct {
@@ -134,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 	s.routeXMPP()
 	s.routePhonebook()
 	s.handle("GET /status", s.statusPage)
+	s.routeMaintenance()
 	return s, nil
 }
 

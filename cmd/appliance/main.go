@@ -201,6 +201,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		AccountsChanged: func() { sipSide.Reload(); xmppSide.Reload() },
 		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
 		Messaging:       xmppSide.svc,
+		BackupParams:    vaultParams,
 		Status:          webadmin.StatusInfo{Build: buildInfo(), Started: started, DataDir: cfg.data, Headset: headsetStatus(dev)},
 	})
 	if err != nil {
