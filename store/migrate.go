@@ -11,7 +11,7 @@ import (
 // bump, so a power cut mid-migration leaves the previous version intact.
 // Never edit a migration that has shipped; append a new one.
 //
-// Sealed columns (accounts.password, history.body, keys.blob) hold values
+// Sealed columns (accounts.password, history.body, keys.blob, phonebook.entry) hold values
 // sealed with the row identity "<table>/<id>/<column>" as associated data.
 // AUTOINCREMENT keeps ids from being reused, so a deleted row's sealed value
 // can never become valid for a new row.
@@ -91,6 +91,16 @@ CREATE TABLE device_keys (
 	// (issue 12).
 	`
 ALTER TABLE accounts ADD COLUMN accept_any_source INTEGER NOT NULL DEFAULT 0 CHECK (accept_any_source IN (0, 1));
+`,
+	// 4: the phonebook: people with their SIP addresses and numbers and
+	// favourite positions. Everything about a person is personal data, so
+	// the whole entry is one sealed value (phonebook/<id>/entry); lookups
+	// open the entries, which a phonebook's size bounds (MaxPhonebookEntries).
+	`
+CREATE TABLE phonebook (
+	id    INTEGER PRIMARY KEY AUTOINCREMENT,
+	entry BLOB    NOT NULL                                -- sealed JSON: name, addresses, favourite
+) STRICT;
 `,
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/store/atomicfile"
+	"github.com/padlock-phone/padlock/store/backup"
+	"github.com/padlock-phone/padlock/store/phonebook"
 )
 
 // deviceCookie marks a browser that has logged in on this phone before. It
@@ -145,14 +147,36 @@ func (s *Server) markDevice(w http.ResponseWriter, r *http.Request) {
 // message (10,000 bytes, up to three times that URL-encoded).
 const maxFormBytes = 64 << 10
 
+// uploads are the only posts that carry a file (multipart/form-data), each
+// with its own bound. Their bodies are read only after the session check
+// (auth.go), and parsed in memory: the bound is below net/http's 32 MiB
+// in-memory limit, so nothing spools to temporary files (RAM on gokrazy).
+var uploads = map[string]int64{
+	"/maintenance/restore": backup.MaxFileSize + 64<<10,
+	"/phonebook/import":    phonebook.MaxVCardBytes + 64<<10,
+}
+
 // readForm reads the body of a state-changing request before any handler
-// runs: URL-encoded only (no multipart: no form here uploads files, and
-// multipart spools to temporary files, which are RAM on gokrazy), at most
-// maxFormBytes, refused at once with 413 if the length says it is larger.
+// runs: URL-encoded only (multipart spools to temporary files, which are
+// RAM on gokrazy), at most maxFormBytes, refused at once with 413 if the
+// length says it is larger. The uploads above are the exception.
 // It reports whether the request may go on.
 func readForm(w http.ResponseWriter, r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	if limit, ok := uploads[r.URL.Path]; ok && r.Method == http.MethodPost {
+		if r.ContentLength > limit {
+			tooLargeUpload(w, limit)
+			return false
+		}
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "multipart/form-data" {
+			http.Error(w, "this form uploads a file: it takes multipart/form-data only", http.StatusUnsupportedMediaType)
+			return false
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		return true
 	}
 	if r.ContentLength > maxFormBytes {
@@ -177,6 +201,11 @@ func readForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+func tooLargeUpload(w http.ResponseWriter, limit int64) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, fmt.Sprintf("the file is too large: this form takes at most %d KiB", limit>>10), http.StatusRequestEntityTooLarge)
 }
 
 func tooLarge(w http.ResponseWriter) {

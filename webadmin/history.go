@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/store"
+	"github.com/padlock-phone/padlock/store/phonebook"
 )
 
 // historyRow is one logged call or message as the history page shows it.
@@ -14,6 +15,7 @@ type historyRow struct {
 	Time      time.Time
 	Account   string
 	Contact   string
+	Name      string // the phonebook's name of Contact, "" if none
 	Direction store.Direction
 	Kind      store.HistoryKind
 	Summary   string
@@ -43,12 +45,34 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	for _, a := range accs {
 		names[a.ID] = a.Address()
 	}
+	people, err := s.cfg.Store.Phonebook(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rows := make([]historyRow, 0, len(entries))
 	for _, e := range entries {
-		rows = append(rows, historyRow{Time: e.Time.Local(), Account: names[e.AccountID], Contact: e.Contact,
+		name := callName(e)
+		if name == "" {
+			name = phonebook.Match(people, e.Contact) // logged before the person was added
+		}
+		rows = append(rows, historyRow{Time: e.Time.Local(), Account: names[e.AccountID], Contact: e.Contact, Name: name,
 			Direction: e.Direction, Kind: e.Kind, Summary: summarize(e)})
 	}
 	s.render(w, r, http.StatusOK, "history", page{Title: "History", Data: rows})
+}
+
+// callName is the name a call was logged with (cmd/appliance looks the
+// caller up in the phonebook when it logs the call), "" if none.
+func callName(e store.HistoryEntry) string {
+	if e.Kind != store.Call {
+		return ""
+	}
+	var c struct {
+		Name string `json:"name"`
+	}
+	json.Unmarshal(e.Body, &c)
+	return c.Name
 }
 
 // summarize turns a call's sealed summary (cmd/appliance's call log: JSON

@@ -1,16 +1,19 @@
 package webadmin
 
 import (
+	"context"
 	"time"
 
 	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/store/phonebook"
 )
 
 // view is the JSON (and template) form of what the page shows.
 type view struct {
 	Status      phone.Status      `json:"status"`
 	Remote      string            `json:"remote"`
+	RemoteName  string            `json:"remoteName"` // from the phonebook, "" when not in it
 	Outgoing    bool              `json:"outgoing"`
 	Security    phone.Security    `json:"security"`
 	SAS         string            `json:"sas"`
@@ -35,6 +38,11 @@ func (s *Server) view() view {
 		SAS: c.SAS, KeyMismatch: c.KeyMismatch, Reason: c.Reason,
 		LastDialed: st.LastDialed, Missed: st.Missed, Unread: st.Unread,
 		VaultLocked: st.VaultLocked, Accounts: st.Registered, Lamps: map[string]string{},
+	}
+	if c.Remote != "" {
+		// Looked up here, not in the brain: names are sealed personal data
+		// the brain has no business holding.
+		v.RemoteName = phonebook.Book{St: s.cfg.Store}.Lookup(context.Background(), c.Remote)
 	}
 	if !c.Connected.IsZero() && (c.Status == phone.Active || c.Status == phone.Held) {
 		v.Seconds = int(time.Since(c.Connected) / time.Second)

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/hw"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/messaging"
@@ -66,7 +67,16 @@ type Config struct {
 	// (see guard.go); kept across restarts (LoadDeviceKey) so the owner's
 	// browser stays trusted after a reboot. Nil: a new key per process.
 	DeviceKey []byte
+	// Status feeds the status page.
+	Status StatusInfo
+	// BackupParams is the argon2id cost of a backup's passphrase; zero:
+	// the master password's shipped cost. Tests lower it.
+	BackupParams vault.Params
 }
+
+// defaultBackupParams: a backup's passphrase costs what the master
+// password does; the file is made and opened rarely.
+var defaultBackupParams = vault.DefaultParams
 
 // Server serves the web admin. Create it with New.
 type Server struct {
@@ -148,6 +158,9 @@ func New(cfg Config) (*Server, error) {
 	s.handle("POST /security/password", s.changePassword)
 	s.handle("POST /security/keep-unlocked", s.keepUnlocked)
 	s.routeXMPP()
+	s.routePhonebook()
+	s.handle("GET /status", s.statusPage)
+	s.routeMaintenance()
 	return s, nil
 }
 

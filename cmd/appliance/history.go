@@ -12,6 +12,7 @@ import (
 	"github.com/padlock-phone/padlock/phone"
 	"github.com/padlock-phone/padlock/protocols/testline"
 	"github.com/padlock-phone/padlock/store"
+	"github.com/padlock-phone/padlock/store/phonebook"
 )
 
 // callHistory logs finished calls in the store (phone.History). The store
@@ -36,6 +37,9 @@ type callSummary struct {
 	Security   phone.Security `json:"security"`
 	Reason     string         `json:"reason,omitempty"`
 	Count      int            `json:"count,omitempty"` // missed calls folded into this row (issue 12)
+	// Name is who the phonebook said the other end was when the call was
+	// logged: the brain never holds names, so they are looked up here.
+	Name string `json:"name,omitempty"`
 }
 
 // A burst of missed calls from one caller is one row whose count grows
@@ -135,7 +139,8 @@ func (h *callHistory) CallLog(r phone.CallRecord) {
 		return
 	}
 	h.endBurst(ctx, k)
-	summary := callSummary{Outcome: r.Outcome, DurationMS: r.Duration.Milliseconds(), Security: r.Security, Reason: r.Reason}
+	name := phonebook.Book{St: h.st}.Lookup(ctx, r.Remote)
+	summary := callSummary{Outcome: r.Outcome, DurationMS: r.Duration.Milliseconds(), Security: r.Security, Reason: r.Reason, Name: name}
 	if missed {
 		summary.Count = 1
 	}

@@ -120,6 +120,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		}
 		return err
 	}
+	started := time.Now()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -226,6 +227,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		AccountsChanged: func() { sipSide.Reload(); xmppSide.Reload() },
 		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
 		Messaging:       xmppSide.svc,
+		BackupParams:    vaultParams,
+		Status:          webadmin.StatusInfo{Build: buildInfo(), Started: started, DataDir: cfg.data, Headset: headsetStatus(dev)},
 	})
 	if err != nil {
 		return err

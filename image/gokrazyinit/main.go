@@ -47,6 +47,7 @@ func main() {
 
 func appliance(args []string) *exec.Cmd {
 	cmd := exec.Command("/user/appliance", args...)
-	cmd.Env = append(os.Environ(), "HOME=/perm/padlock")
+	// PADLOCK_BUILD is the build stamp the status page shows.
+	cmd.Env = append(os.Environ(), "HOME=/perm/padlock", "PADLOCK_BUILD=padlock image "+buildTimestamp)
 	return cmd
 }

@@ -29,6 +29,7 @@ function render(v) {
   const sec = document.getElementById("security");
   sec.textContent = v.keyMismatch ? v.security + " — KEY CHANGED, possible eavesdropper" : v.security;
   sec.dataset.security = v.security;
+  setText("remote-name", v.remoteName || "");
   setText("remote", v.remote || "");
   setText("sas", v.sas || "");
   setText("reason", v.reason || "");
