@@ -54,6 +54,9 @@ type config struct {
 	logLevel slog.Level
 	pins     hw.Pins
 	history  store.HistoryLimits
+	// simEdges, with -board sim, is a file each lamp edge is appended to,
+	// for the hardware-in-the-loop rig (tests/hil) to measure blinks.
+	simEdges string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -76,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.pins.Lock, "pin-lock", c.pins.Lock, "GPIO line of the LOCK lamp")
 	fs.StringVar(&c.pins.Alert, "pin-alert", c.pins.Alert, "GPIO line of the ALERT lamp")
 	fs.StringVar(&c.pins.Status, "pin-status", c.pins.Status, "GPIO line of the STATUS lamp")
+	fs.StringVar(&c.simEdges, "sim-lamp-edges", "", "with -board sim: append every lamp edge to this file (\"lamp 0|1 unix-ns\" lines), for test rigs")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -138,7 +142,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	var panel webadmin.Panel
 	switch cfg.board {
 	case "sim":
-		sb, err := sim.New()
+		edges, closeEdges, err := lampEdgeLog(cfg.simEdges)
+		if err != nil {
+			return err
+		}
+		defer closeEdges()
+		sb, err := sim.NewWatched(edges)
 		if err != nil {
 			return fmt.Errorf("simulated board: %w", err)
 		}
@@ -307,4 +316,26 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	wg.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// lampEdgeLog is the -sim-lamp-edges file as a sim.LampEdge (nil without
+// the flag), and what closes it.
+func lampEdgeLog(path string) (sim.LampEdge, func(), error) {
+	if path == "" {
+		return nil, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-sim-lamp-edges: %w", err)
+	}
+	var mu sync.Mutex
+	return func(l hw.Lamp, high bool, at time.Time) {
+		v := 0
+		if high {
+			v = 1
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(f, "%s %d %d\n", l, v, at.UnixNano())
+	}, func() { f.Close() }, nil
 }

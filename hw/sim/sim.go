@@ -49,9 +49,17 @@ type Board struct {
 	closeErr  error
 }
 
+// LampEdge is told every change of a lamp line the blinker makes, as it
+// makes it: the hook a hardware-in-the-loop rig measures blinks with, the
+// way it reads a real line's edges from the kernel.
+type LampEdge func(l hw.Lamp, high bool, at time.Time)
+
 // New builds a simulated board with every button and lamp of
 // hw.DefaultPins, running on the real clock.
-func New() (*Board, error) {
+func New() (*Board, error) { return NewWatched(nil) }
+
+// NewWatched is New with edge called (if not nil) on every lamp edge.
+func NewWatched(edge LampEdge) (*Board, error) {
 	clock := clockwork.NewRealClock()
 	pins := hw.DefaultPins()
 	s := &Board{
@@ -75,6 +83,9 @@ func New() (*Board, error) {
 		p := &gpiotest.Pin{N: name, Clock: clock}
 		s.lamps[l] = p
 		lamps[l] = p
+		if edge != nil {
+			lamps[l] = &watchedPin{Pin: p, lamp: l, edge: edge, clock: clock}
+		}
 	}
 	b, err := hwgpio.New(buttons, lamps, hwgpio.WithClock(clock))
 	if err != nil {
@@ -229,4 +240,24 @@ func (s *Board) sleep(d time.Duration) bool {
 	case <-s.done:
 		return false
 	}
+}
+
+// watchedPin is a lamp pin that reports its edges.
+type watchedPin struct {
+	*gpiotest.Pin
+	lamp  hw.Lamp
+	edge  LampEdge
+	clock clockwork.Clock
+}
+
+// Out implements gpio.PinOut: the level is set, then reported if it moved.
+func (w *watchedPin) Out(l gpio.Level) error {
+	was := w.Pin.Read()
+	if err := w.Pin.Out(l); err != nil {
+		return err
+	}
+	if l != was {
+		w.edge(w.lamp, l == gpio.High, w.clock.Now())
+	}
+	return nil
 }

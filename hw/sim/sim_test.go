@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/hw"
+	"github.com/padlock-phone/padlock/hw/rig"
 	"go.uber.org/goleak"
 	"periph.io/x/conn/v3/gpio"
 )
@@ -272,3 +273,47 @@ var _ interface {
 	SetLamp(hw.Lamp, hw.Pattern)
 	Close() error
 } = (*Board)(nil)
+
+// TestLampEdgesMeasureTheBlink: the edges NewWatched reports are the
+// blinker's, timed well enough for hw/rig to read the pattern back.
+func TestLampEdgesMeasureTheBlink(t *testing.T) {
+	type edge struct {
+		l    hw.Lamp
+		high bool
+		at   time.Time
+	}
+	edges := make(chan edge, 256)
+	s, err := NewWatched(func(l hw.Lamp, high bool, at time.Time) {
+		select {
+		case edges <- edge{l, high, at}:
+		default:
+			t.Errorf("edge of %s not taken", l)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetLamp(hw.Status, hw.FastBlink)
+	var got []rig.Edge
+	var start time.Time
+	const window = time.Second
+	for len(got) == 0 || got[len(got)-1].At < window {
+		select {
+		case e := <-edges:
+			if e.l != hw.Status {
+				t.Fatalf("edge of %s, which was never set", e.l)
+			}
+			if start.IsZero() {
+				start = e.at.Add(-time.Millisecond) // the window opens just before the first rise
+			}
+			got = append(got, rig.Edge{At: e.at.Sub(start), High: e.high})
+		case <-time.After(patience):
+			t.Fatalf("edges stopped after %v", got)
+		}
+	}
+	r, err := rig.Classify(false, got[:len(got)-1], window)
+	if err != nil || r.Pattern != hw.FastBlink {
+		t.Fatalf("read back %v, %v from %v", r, err, got)
+	}
+}
