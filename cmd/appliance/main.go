@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -34,7 +35,16 @@ import (
 	"github.com/padlock-phone/padlock/webadmin"
 )
 
+// heapLimit is the Go heap's soft limit (unless GOMEMLIMIT says
+// otherwise): past it the garbage collector works harder instead of letting
+// the heap double, so a burst of connections on top of an argon2id's 80 MiB
+// stays well inside the 1 GB board (issue 12; docs/BENCHMARKS.md).
+const heapLimit = 192 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(heapLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {

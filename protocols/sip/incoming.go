@@ -41,7 +41,7 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !a.mayStart(req) {
 		return // no response: nothing to reflect toward a spoofed source
 	}
-	if !a.trust.invites.allow(mustSourceIP(req.Source()), time.Now()) {
+	if !a.trust.allowInvite(req.Source(), time.Now()) {
 		a.limited.note(a.log, "incoming INVITEs over the rate limit dropped", req.Source())
 		if a.trust.fromServer(req.Source()) {
 			respond(a.log, tx, sip.NewResponseFromRequest(req, 486, "Busy Here", nil))

@@ -23,9 +23,9 @@ import (
 //   - Account.AcceptAnySource (off by default) takes direct calls from any
 //     address, as a phone without a registrar needs.
 //   - a request from elsewhere gets no response at all: nothing to reflect.
-//   - incoming INVITEs are rate limited per source address; over the limit
-//     a trusted source (a registrar relaying a flood) gets one 486, any
-//     other source nothing.
+//   - incoming INVITEs are rate limited per source address (loosely for
+//     the registrar, which relays everyone's calls); over the limit a
+//     trusted source gets one 486, any other source nothing.
 //   - before parsing, UDP datagrams from untrusted sources are rate limited
 //     per source, so a flood costs the parser little.
 //   - in-dialog requests (BYE, re-INVITE, ACK) are matched to a dialog by
@@ -33,11 +33,15 @@ import (
 
 // Rate limits, per source address. Variables so tests can shrink them.
 var (
-	inviteBurst    = 10              // INVITEs a source may send at once
-	inviteRefill   = 2 * time.Second // then one more per this
-	datagramBurst  = 50              // UDP datagrams from an untrusted source at once
-	datagramRefill = 20 * time.Millisecond
-	maxSources     = 1024 // sources remembered per limiter; the oldest go first
+	inviteBurst  = 10              // INVITEs an untrusted source (AcceptAnySource) may send at once
+	inviteRefill = 2 * time.Second // then one more per this
+	// The registrar relays everyone's calls: a far looser limit, which only
+	// a flood reaches (the interop tests place dozens of calls in a row).
+	serverInviteBurst  = 60
+	serverInviteRefill = 100 * time.Millisecond
+	datagramBurst      = 50 // UDP datagrams from an untrusted source at once
+	datagramRefill     = 20 * time.Millisecond
+	maxSources         = 1024 // sources remembered per limiter; the oldest go first
 )
 
 // trust is one account's view of where requests may come from.
@@ -48,14 +52,16 @@ type trust struct {
 	mu    sync.Mutex
 	addrs map[netip.Addr]bool
 
-	invites   *rateLimiter
-	datagrams *rateLimiter
+	invites       *rateLimiter // INVITEs from other sources (AcceptAnySource)
+	serverInvites *rateLimiter // INVITEs from the registrar or proxy
+	datagrams     *rateLimiter
 }
 
 func newTrust(acct Account) *trust {
 	t := &trust{anySource: acct.AcceptAnySource, addrs: map[netip.Addr]bool{},
-		invites:   newRateLimiter(inviteBurst, inviteRefill),
-		datagrams: newRateLimiter(datagramBurst, datagramRefill)}
+		invites:       newRateLimiter(inviteBurst, inviteRefill),
+		serverInvites: newRateLimiter(serverInviteBurst, serverInviteRefill),
+		datagrams:     newRateLimiter(datagramBurst, datagramRefill)}
 	for _, hp := range []string{acct.Registrar, acct.Proxy} {
 		h, _, err := net.SplitHostPort(hp)
 		if err != nil {
@@ -208,6 +214,15 @@ func (a *ua) mayStart(req *sip.Request) bool {
 	}
 	a.refused.note(a.log, "SIP request from an address that is not the account's registrar or proxy ignored (the account does not take direct calls from any address)", req.Source(), "method", string(req.Method))
 	return false
+}
+
+// allowInvite takes one INVITE of source's budget.
+func (t *trust) allowInvite(source string, now time.Time) bool {
+	l := t.invites
+	if t.fromServer(source) {
+		l = t.serverInvites
+	}
+	return l.allow(mustSourceIP(source), now)
 }
 
 func mustSourceIP(source string) netip.Addr {
