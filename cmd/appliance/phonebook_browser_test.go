@@ -73,6 +73,7 @@ func TestPhonebookInChromium(t *testing.T) {
 	b.attr("#status", "data-status", "active")
 	b.act(chromedp.Click("#btn-hangup", chromedp.ByQuery))
 	b.attr("#status", "data-status", "ended")
+	bob.WaitForAfter(t, mark, "ended", 10*time.Second) // linphonec had the call back
 
 	// The status page of the same phone: the account registered, the
 	// headset device, storage.
