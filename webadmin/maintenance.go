@@ -95,7 +95,8 @@ func (s *Server) backupExport(w http.ResponseWriter, r *http.Request) {
 // backupRestore opens an uploaded backup and writes it into this phone in
 // one transaction; any refusal changes nothing.
 func (s *Server) backupRestore(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, backup.MaxFileSize+64<<10)
+	// The guard has parsed the multipart form already (its CSRF field), so
+	// the file is read from there, bounded again here.
 	f, _, err := r.FormFile("file")
 	if err != nil {
 		s.renderMaintenance(w, r, http.StatusBadRequest, fmt.Sprintf("Nothing restored: choose a backup file of at most %d MiB.", backup.MaxFileSize>>20))
