@@ -149,11 +149,13 @@ const maxFormBytes = 64 << 10
 
 // uploads are the only posts that carry a file (multipart/form-data), each
 // with its own bound. Their bodies are read only after the session check
-// (auth.go), and parsed in memory: the bound is below net/http's 32 MiB
-// in-memory limit, so nothing spools to temporary files (RAM on gokrazy).
+// (auth.go). The backup and the vCard stay below net/http's 32 MiB
+// in-memory limit; a root image may go past it into a temporary file (RAM
+// on gokrazy), which maxRootSize bounds.
 var uploads = map[string]int64{
 	"/maintenance/restore": backup.MaxFileSize + 64<<10,
 	"/phonebook/import":    phonebook.MaxVCardBytes + 64<<10,
+	"/maintenance/update":  maxRootSize + 64<<10,
 }
 
 // readForm reads the body of a state-changing request before any handler

@@ -1,10 +1,12 @@
 package webadmin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/store"
@@ -15,6 +17,9 @@ func (s *Server) routeMaintenance() {
 	s.handle("GET /maintenance", s.maintenancePage)
 	s.handle("POST /maintenance/backup", s.backupExport)
 	s.handle("POST /maintenance/restore", s.backupRestore)
+	s.handle("POST /maintenance/update", s.systemUpdate)
+	s.handle("POST /maintenance/reboot", s.systemReboot)
+	s.handle("POST /maintenance/reset", s.factoryReset)
 }
 
 func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +27,11 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderMaintenance(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	s.render(w, r, status, "maintenance", page{Title: "Backup and maintenance", Error: errMsg})
+	d := struct{ System, Reset, Updated bool }{s.cfg.System != nil, s.cfg.FactoryReset != nil, false}
+	if status == http.StatusOK && r.Method == http.MethodPost && r.URL.Path == "/maintenance/update" {
+		d.Updated = true
+	}
+	s.render(w, r, status, "maintenance", page{Title: "Backup and maintenance", Error: errMsg, Data: d})
 }
 
 // masterAgain checks the master password entered again for a grave step
@@ -86,7 +95,8 @@ func (s *Server) backupExport(w http.ResponseWriter, r *http.Request) {
 // backupRestore opens an uploaded backup and writes it into this phone in
 // one transaction; any refusal changes nothing.
 func (s *Server) backupRestore(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, backup.MaxFileSize+64<<10)
+	// The guard has parsed the multipart form already (its CSRF field), so
+	// the file is read from there, bounded again here.
 	f, _, err := r.FormFile("file")
 	if err != nil {
 		s.renderMaintenance(w, r, http.StatusBadRequest, fmt.Sprintf("Nothing restored: choose a backup file of at most %d MiB.", backup.MaxFileSize>>20))
@@ -134,4 +144,93 @@ func backupWords(err error) string {
 		return "that is not a Padlock backup file."
 	}
 	return "the file was altered or damaged and does not open (" + err.Error() + ")."
+}
+
+// maxRootSize bounds an uploaded root file system. Padlock's root is about
+// 18 MiB (docs/BENCHMARKS.md); gokrazy's root partitions hold 500 MiB, but
+// an upload past net/http's 32 MiB in-memory part goes to a temporary file,
+// which is RAM on gokrazy, so the web admin takes at most 128 MiB (a larger
+// root goes through `make update`).
+const maxRootSize = 128 << 20
+
+// squashfsMagic starts every squashfs image (little endian "hsqs").
+const squashfsMagic = "hsqs"
+
+// systemUpdate writes an uploaded root image through gokrazy, checked
+// (a squashfs, within the partition, the SHA-256 gokrazy wrote equal to
+// the upload's) before the next boot is switched to it, then reboots.
+func (s *Server) systemUpdate(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.System == nil {
+		s.renderMaintenance(w, r, http.StatusNotImplemented, "This is not a phone image: update it with `make update` from the computer that built it.")
+		return
+	}
+	if !s.masterAgain(w, r) {
+		return
+	}
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		s.renderMaintenance(w, r, http.StatusBadRequest, "Not updated: choose the new root file system (root.squashfs from `make image`).")
+		return
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil || string(magic[:]) != squashfsMagic || hdr.Size > maxRootSize {
+		s.renderMaintenance(w, r, http.StatusBadRequest, fmt.Sprintf("Not updated: that is not a root file system (a squashfs of at most %d MiB). Nothing was changed.", maxRootSize>>20))
+		return
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sum, err := s.cfg.System.Update(r.Context(), f, hdr.Size)
+	if err != nil {
+		s.cfg.Log.Error("update failed", "err", err)
+		s.renderMaintenance(w, r, http.StatusBadGateway, "Not updated, the phone keeps its firmware: "+err.Error())
+		return
+	}
+	s.cfg.Log.Warn("update written and checked; rebooting into it", "sha256", sum)
+	s.rebootSoon()
+	s.renderMaintenance(w, r, http.StatusOK, "")
+}
+
+func (s *Server) systemReboot(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.System == nil {
+		s.renderMaintenance(w, r, http.StatusNotImplemented, "This is not a phone image: restart the program instead.")
+		return
+	}
+	s.cfg.Log.Warn("reboot asked from the web admin")
+	s.rebootSoon()
+	seeOther(w, r, "/maintenance", "Rebooting: the web admin is back in about a minute; log in again then.")
+}
+
+// rebootSoon reboots after the answer has gone out.
+func (s *Server) rebootSoon() {
+	go func() {
+		time.Sleep(time.Second) // let the response reach the browser first
+		if err := s.cfg.System.Reboot(context.Background()); err != nil {
+			s.cfg.Log.Error("reboot failed", "err", err)
+		}
+	}()
+}
+
+// factoryReset erases everything on the phone after the master password
+// was entered again and the erase ticked; the appliance restarts into
+// first-run setup.
+func (s *Server) factoryReset(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.FactoryReset == nil {
+		s.renderMaintenance(w, r, http.StatusNotImplemented, "Factory reset is not available here.")
+		return
+	}
+	if r.PostFormValue("erase") != "yes" {
+		s.renderMaintenance(w, r, http.StatusBadRequest, "Tick the box to confirm that every account, key, phonebook entry and the history go.")
+		return
+	}
+	if !s.masterAgain(w, r) {
+		return
+	}
+	s.cfg.Log.Warn("factory reset asked from the web admin")
+	s.sessions.destroyAll()
+	s.cfg.Keyring.Lock()
+	s.cfg.FactoryReset()
+	s.render(w, r, http.StatusOK, "reset", page{Title: "Factory reset"})
 }

@@ -208,7 +208,8 @@ func (s *Server) phonebookExport(w http.ResponseWriter, r *http.Request) {
 // refuses, adds nobody. Cards with no number or SIP address (an e-mail
 // contact) are left out and counted.
 func (s *Server) phonebookImport(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, phonebook.MaxVCardBytes+64<<10)
+	// The guard has parsed the multipart form already (its CSRF field), so
+	// the file is read from there, bounded again here.
 	f, _, err := r.FormFile("file")
 	if err != nil {
 		s.renderPhonebook(w, r, http.StatusBadRequest, store.PhonebookEntry{},

@@ -13,6 +13,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -72,6 +73,21 @@ type Config struct {
 	// BackupParams is the argon2id cost of a backup's passphrase; zero:
 	// the master password's shipped cost. Tests lower it.
 	BackupParams vault.Params
+	// System updates and reboots the device (gokrazy); nil off a phone
+	// image, where the page says so.
+	System System
+	// FactoryReset erases the phone's data once the appliance has stopped,
+	// and restarts it into first-run setup; nil: not offered.
+	FactoryReset func()
+}
+
+// System is the device's firmware and power, as the maintenance page uses it.
+type System interface {
+	// Update writes a new root file system, checks what was written, and
+	// switches the next boot to it; it returns the root's SHA-256.
+	Update(ctx context.Context, root io.Reader, size int64) (string, error)
+	// Reboot restarts the device.
+	Reboot(ctx context.Context) error
 }
 
 // defaultBackupParams: a backup's passphrase costs what the master

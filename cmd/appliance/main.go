@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -139,6 +140,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	// A factory reset erases the data directory last of all, after every
+	// part below (the store first) has stopped: deferred first, runs last.
+	var erase atomic.Bool
+	resetAsked := make(chan struct{}, 1)
+	defer func() {
+		if erase.Load() {
+			if err := eraseData(cfg.data, log); err != nil {
+				log.Error("factory reset incomplete", "err", err)
+			}
+		}
+	}()
 
 	dev, err := audio.OpenWith(cfg.audio, audio.Options{Log: log.With("part", "audio")})
 	if err != nil {
@@ -236,6 +248,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		log.Info("first run: open the web admin to set the master password")
 	}
 
+	var system webadmin.System
+	if _, err := os.Stat("/gokrazy"); err == nil {
+		if g, ok := openGokrazySystem("/etc"); ok {
+			system = g
+		}
+	}
 	deviceKey, err := webadmin.LoadDeviceKey(cfg.data)
 	if err != nil {
 		return err
@@ -247,7 +265,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
 		Messaging:       xmppSide.svc,
 		BackupParams:    vaultParams,
-		Status:          webadmin.StatusInfo{Build: buildInfo(), Started: started, DataDir: cfg.data, Headset: headsetStatus(dev)},
+		System:          system,
+		FactoryReset: func() {
+			erase.Store(true)
+			select {
+			case resetAsked <- struct{}{}:
+			default:
+			}
+		},
+		Status: webadmin.StatusInfo{Build: buildInfo(), Started: started, DataDir: cfg.data, Headset: headsetStatus(dev)},
 	})
 	if err != nil {
 		return err
@@ -314,6 +340,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		log.Info("shutting down")
 	case runErr = <-errs:
 		log.Error("stopping after failure", "err", runErr)
+	case <-resetAsked:
+		// On a phone gokrazy starts the appliance again, into first-run setup.
+		log.Warn("factory reset: stopping to erase the data")
 	}
 	cancel()
 	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)

@@ -15,7 +15,8 @@ import (
 // entry; calling bob from the phonebook; bob calling in shows his name on
 // the call panel while it rings; the missed call in History carries the
 // name, and its Call back button reaches linphonec again. Then the status
-// page of that phone, and the backup form's refusal of a wrong password.
+// page of that phone, the backup form's refusal of a wrong password, and
+// a factory reset that brings the phone back to first-run setup.
 func TestPhonebookInChromium(t *testing.T) {
 	d := newDesk(t)
 	a, bob := d.a, d.bob
@@ -72,6 +73,7 @@ func TestPhonebookInChromium(t *testing.T) {
 	b.attr("#status", "data-status", "active")
 	b.act(chromedp.Click("#btn-hangup", chromedp.ByQuery))
 	b.attr("#status", "data-status", "ended")
+	bob.WaitForAfter(t, mark, "ended", 10*time.Second) // linphonec had the call back
 
 	// The status page of the same phone: the account registered, the
 	// headset device, storage.
@@ -86,4 +88,22 @@ func TestPhonebookInChromium(t *testing.T) {
 	b.fill("#backup-master", "not the master password", "#backup-pass", "otter lantern quarry nine", "#backup-confirm", "otter lantern quarry nine")
 	b.submit("#backup-submit")
 	b.wantText("#error", "The master password is wrong; nothing was done.")
+
+	// Factory reset: the master password again, the box ticked; the
+	// appliance stops, its data is gone, and it starts into first-run setup.
+	b.open("/maintenance")
+	b.fill("#reset-master", testPassword)
+	b.act(chromedp.Click("#reset-erase", chromedp.ByQuery))
+	b.submit("#reset-submit")
+	b.wantText("#reset-done", "erasing its data")
+	if err := a.stop(); err != nil {
+		t.Fatalf("the appliance after the reset: %v", err)
+	}
+	if es, _ := os.ReadDir(a.data); len(es) != 0 {
+		t.Fatalf("the data directory after a factory reset holds %d files", len(es))
+	}
+	a.start(t)
+	b = a.openBrowser(t) // a new certificate too: the old one was erased
+	b.open("/")
+	b.wantPath("/setup")
 }
