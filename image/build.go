@@ -202,7 +202,7 @@ func (c Config) logger(start time.Time) func(string, ...any) {
 
 // buildRoot stages and packs the root file system into out.
 func buildRoot(ctx context.Context, cfg Config, layout Layout, work, out string, logf func(string, ...any)) (debs []string, size int64, err error) {
-	sysroot, debs, err := fetchDebs(ctx, cfg.CacheDir, logf)
+	sysroot, debs, err := fetchDebs(ctx, cfg.CacheDir, work, logf)
 	if err != nil {
 		return nil, 0, err
 	}

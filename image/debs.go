@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // runtimeDebs are the Debian arm64 packages whose files the appliance needs
@@ -35,7 +36,22 @@ func aptOptions(dir string) []string {
 
 // fetchDebs downloads the arm64 packages into dir/debs once (a later build
 // reuses them, so it needs no network) and unpacks them into a sysroot.
-func fetchDebs(ctx context.Context, dir string, logf func(string, ...any)) (sysroot string, debs []string, err error) {
+func fetchDebs(ctx context.Context, dir, work string, logf func(string, ...any)) (sysroot string, debs []string, err error) {
+	// The cache is shared by every build on the machine (two test
+	// packages may build at once): one fetch at a time, and each build
+	// unpacks its own sysroot in its own work directory.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", nil, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", nil, fmt.Errorf("locking the package cache %s: %w", dir, err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	debDir := filepath.Join(dir, "debs")
 	have, _ := filepath.Glob(filepath.Join(debDir, "*.deb"))
 	if !allFetched(have) {
@@ -60,7 +76,7 @@ func fetchDebs(ctx context.Context, dir string, logf func(string, ...any)) (sysr
 		}
 	}
 	sort.Strings(have)
-	sysroot = filepath.Join(dir, "sysroot")
+	sysroot = filepath.Join(work, "sysroot")
 	if err := os.RemoveAll(sysroot); err != nil {
 		return "", nil, err
 	}
