@@ -202,10 +202,11 @@ func (c Config) logger(start time.Time) func(string, ...any) {
 
 // buildRoot stages and packs the root file system into out.
 func buildRoot(ctx context.Context, cfg Config, layout Layout, work, out string, logf func(string, ...any)) (debs []string, size int64, err error) {
-	sysroot, debs, err := fetchDebs(ctx, cfg.CacheDir, work, logf)
+	sysroot, debs, release, err := fetchDebs(ctx, cfg.CacheDir, logf)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer release()
 	rootDir := filepath.Join(work, "root")
 	if err := stageRoot(ctx, cfg, rootDir, sysroot, logf); err != nil {
 		return nil, 0, fmt.Errorf("root file system: %w", err)

@@ -36,22 +36,36 @@ func aptOptions(dir string) []string {
 
 // fetchDebs downloads the arm64 packages into dir/debs once (a later build
 // reuses them, so it needs no network) and unpacks them into a sysroot.
-func fetchDebs(ctx context.Context, dir, work string, logf func(string, ...any)) (sysroot string, debs []string, err error) {
-	// The cache is shared by every build on the machine (two test
-	// packages may build at once): one fetch at a time, and each build
-	// unpacks its own sysroot in its own work directory.
+//
+// The cache is shared by every build on the machine (two test packages
+// may build images at once), so the caller holds it locked from here until
+// it no longer needs the sysroot: release ends that. The sysroot stays at
+// one path in the cache because the cgo flags that name it are recorded
+// in the binary, and the image must come out the same every time.
+func fetchDebs(ctx context.Context, dir string, logf func(string, ...any)) (sysroot string, debs []string, release func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", nil, fmt.Errorf("locking the package cache %s: %w", dir, err)
+		lock.Close()
+		return "", nil, nil, fmt.Errorf("locking the package cache %s: %w", dir, err)
 	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	release = func() { lock.Close() } // closing the file drops the lock
+	defer func() {
+		if err != nil {
+			release()
+			release = nil
+		}
+	}()
+	sysroot, debs, err = fetchDebsLocked(ctx, dir, logf)
+	return sysroot, debs, release, err
+}
+
+func fetchDebsLocked(ctx context.Context, dir string, logf func(string, ...any)) (sysroot string, debs []string, err error) {
 	debDir := filepath.Join(dir, "debs")
 	have, _ := filepath.Glob(filepath.Join(debDir, "*.deb"))
 	if !allFetched(have) {
@@ -76,7 +90,7 @@ func fetchDebs(ctx context.Context, dir, work string, logf func(string, ...any))
 		}
 	}
 	sort.Strings(have)
-	sysroot = filepath.Join(work, "sysroot")
+	sysroot = filepath.Join(dir, "sysroot")
 	if err := os.RemoveAll(sysroot); err != nil {
 		return "", nil, err
 	}
