@@ -50,9 +50,12 @@ func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, lis
 				Cache:   callmedia.StoreCache{St: st},
 				Headset: ear,
 				BindIP:  bind,
+				// No clear audio if either setting asks for encryption (SDES
+				// is not taken yet, so both mean: ZRTP before any audio).
 				RequireEncryption: func() bool {
-					on, err := st.Bool(context.Background(), store.RequireEncryptedCalls)
-					return err != nil || on // unreadable: the safe side
+					e2e, err1 := st.Bool(context.Background(), store.RequireEndToEndCalls)
+					enc, err2 := st.Bool(context.Background(), store.RequireEncryptedCalls)
+					return err1 != nil || err2 != nil || e2e || enc // unreadable: the safe side
 				},
 				Emit: func(ev call.Event) { post(ev) },
 				Log:  log.With("part", "media"),
