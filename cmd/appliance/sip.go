@@ -50,12 +50,16 @@ func newSIPSide(st *store.Store, pw sipline.Passwords, ear *headset.Headset, lis
 				Cache:   callmedia.StoreCache{St: st},
 				Headset: ear,
 				BindIP:  bind,
-				// No clear audio if either setting asks for encryption (SDES
-				// is not taken yet, so both mean: ZRTP before any audio).
+				// No clear audio if either setting asks for encryption; SDES
+				// (over SIP-TLS) only with end to end not required.
 				RequireEncryption: func() bool {
 					e2e, err1 := st.Bool(context.Background(), store.RequireEndToEndCalls)
 					enc, err2 := st.Bool(context.Background(), store.RequireEncryptedCalls)
 					return err1 != nil || err2 != nil || e2e || enc // unreadable: the safe side
+				},
+				RequireEndToEnd: func() bool {
+					on, err := st.Bool(context.Background(), store.RequireEndToEndCalls)
+					return err != nil || on
 				},
 				Emit: func(ev call.Event) { post(ev) },
 				Log:  log.With("part", "media"),

@@ -64,6 +64,7 @@ type sipCall struct {
 	wantHold    bool // what the person asked for
 	remoteHold  bool
 	remote      sdp.Remote
+	sdes        *sdp.Crypto // our a=crypto line when the call is keyed by SDES
 	format      codec.Format
 	reinviting  bool
 	hungUp      bool // the person hung up; finish signalling quietly
@@ -145,6 +146,9 @@ func (c *sipCall) localSDP(dir sdp.Direction, answerTo *sdp.Remote) ([]byte, err
 			return nil, errors.New("no common audio format")
 		}
 		m.Formats = []codec.Format{f}
+		if answerTo.SAVP && c.sdes != nil {
+			m.Crypto = []sdp.Crypto{*c.sdes}
+		}
 		m.EventPT = 0
 		if answerTo.EventPT > 0 {
 			m.EventPT = uint8(answerTo.EventPT)

@@ -21,7 +21,40 @@ func sdesRefusal(remote sdp.Remote, req *sip.Request, acct Account) string {
 		return "SDES-SRTP offered over " + strings.ToUpper(req.Transport()) +
 			": its keys travel in clear, which protects nothing; use SIP over TLS (or ZRTP)"
 	}
-	return "SDES-SRTP over TLS is not supported yet: call with RTP/AVP and ZRTP"
+	return ""
+}
+
+// SDESMedia is a MediaSession that can key SRTP from SDES lines (callmedia
+// does). Without it an SDES offer is refused.
+type SDESMedia interface {
+	// SDESRefusal is why the phone takes no SDES now ("" if it does),
+	// e.g. because end-to-end encryption is required.
+	SDESRefusal() string
+	// SetSDES gives the keys before the media starts: ours protects what
+	// we send, theirs what we receive.
+	SetSDES(ours, theirs sdp.Crypto) error
+}
+
+// takeSDES agrees on SDES keys for an RTP/SAVP offer that sdesRefusal let
+// through: the first offered line we can use, answered with a fresh key of
+// ours, handed to the media. It returns our line for the answer, or why
+// not.
+func takeSDES(m MediaSession, remote sdp.Remote) (sdp.Crypto, string) {
+	sm, ok := m.(SDESMedia)
+	if !ok {
+		return sdp.Crypto{}, "this phone's media cannot take SDES keys"
+	}
+	if why := sm.SDESRefusal(); why != "" {
+		return sdp.Crypto{}, why
+	}
+	ours, theirs, err := sdp.ChooseCrypto(remote.Crypto)
+	if err != nil {
+		return sdp.Crypto{}, err.Error()
+	}
+	if err := sm.SetSDES(ours, theirs); err != nil {
+		return sdp.Crypto{}, err.Error()
+	}
+	return ours, ""
 }
 
 // notAcceptable is a 488 carrying reason in a Warning header (RFC 3261
