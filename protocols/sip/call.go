@@ -64,7 +64,9 @@ type sipCall struct {
 	wantHold    bool // what the person asked for
 	remoteHold  bool
 	remote      sdp.Remote
-	sdes        *sdp.Crypto // our a=crypto line when the call is keyed by SDES
+	sdes        *sdp.Crypto  // our a=crypto line when the call is keyed by SDES
+	sdesAVP     bool         // ... under RTP/AVP (the peer answered so)
+	sdesOffer   []sdp.Crypto // outgoing over TLS: the lines we offered
 	format      codec.Format
 	reinviting  bool
 	hungUp      bool // the person hung up; finish signalling quietly
@@ -140,6 +142,13 @@ func (c *sipCall) localSDP(dir sdp.Direction, answerTo *sdp.Remote) ([]byte, err
 		}
 	}
 	m := sdp.Local{Addr: addr, Formats: offerFormats(), EventPT: sdp.TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
+	switch {
+	case answerTo == nil && c.sdes != nil:
+		// A re-offer of a call keyed by SDES keeps its keys and profile.
+		m.Crypto, m.CryptoOverAVP = []sdp.Crypto{*c.sdes}, c.sdesAVP
+	case answerTo == nil && c.sdesOffer != nil:
+		m.Crypto = c.sdesOffer // RTP/SAVP; a 488 makes runOutgoing offer again without
+	}
 	if answerTo != nil {
 		f, ok := sdp.Choose(answerTo.Formats, offerFormats())
 		if !ok {
@@ -199,6 +208,7 @@ func (d *Driver) dial(a *ua, target string) (call.ID, error) {
 	if err != nil {
 		return "", err
 	}
+	c.sdesOffer = sdesOffer(a.acct, c.media)
 	c.mu.Lock()
 	offer, err := c.localSDP(sdp.SendRecv, nil)
 	c.mu.Unlock()

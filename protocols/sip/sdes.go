@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -63,4 +64,50 @@ func notAcceptable(req *sip.Request, reason string) *sip.Response {
 	res := sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
 	res.AppendHeader(sip.NewHeader("Warning", `399 padlock "`+strings.ReplaceAll(reason, `"`, `'`)+`"`))
 	return res
+}
+
+// sdesOffer is what an outgoing call offers for SDES: over TLS, to media
+// that takes it and with end to end not required, one line per suite under
+// RTP/SAVP, beside a=zrtp-hash (ZRTP still runs on top). A phone that
+// wants no SRTP answers 488 and runOutgoing offers again without them
+// (phones with SDES mandatory, such as baresip's srtp-mand, refuse the
+// lines under RTP/AVP). Otherwise nil.
+func sdesOffer(acct Account, m MediaSession) []sdp.Crypto {
+	sm, ok := m.(SDESMedia)
+	if acct.Transport != "tls" || !ok || sm.SDESRefusal() != "" {
+		return nil
+	}
+	var lines []sdp.Crypto
+	for i, suite := range sdp.SDESSuites() {
+		c, err := sdp.NewCrypto(i+1, suite)
+		if err != nil {
+			return nil
+		}
+		lines = append(lines, c)
+	}
+	return lines
+}
+
+// keyFromAnswer keys the media from the answer to our SDES offer, if the
+// answer took it: the line it accepted and its own key. An answer without
+// a=crypto leaves the call to ZRTP.
+func (c *sipCall) keyFromAnswer(remote sdp.Remote) error {
+	if c.sdesOffer == nil || len(remote.Crypto) == 0 {
+		if remote.SAVP {
+			return errors.New("the answer is RTP/SAVP (SDES) without a key this phone offered")
+		}
+		return nil
+	}
+	ours, theirs, err := sdp.MatchCrypto(c.sdesOffer, remote.Crypto)
+	if err != nil {
+		return err
+	}
+	sm := c.media.(SDESMedia) // sdesOffer checked it
+	if err := sm.SetSDES(ours, theirs); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.sdes, c.sdesAVP = &ours, !remote.SAVP
+	c.mu.Unlock()
+	return nil
 }

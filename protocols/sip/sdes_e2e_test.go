@@ -129,7 +129,7 @@ func TestSDESOverTLSWithBaresip(t *testing.T) {
 	zoeTone := filepath.Join(t.TempDir(), "zoe.wav")
 	writeSine(t, zoeTone, 440)
 	zoe := baresip.Start(t, baresip.Config{User: "zoe", Password: "zoepass", Registrar: k.TLSAddr, Transport: "tls",
-		MediaEnc: "srtp-mand", Source: zoeTone, Codecs: []string{"PCMU"}})
+		MediaEnc: "srtp-mand", Source: zoeTone, Codecs: []string{"PCMU"}, AutoAnswer: true})
 
 	zoe.Send(t, "/dial sip:alice@127.0.0.1;transport=tls")
 	in := waitEvent[call.Incoming](t, d, "", callWait)
@@ -212,6 +212,53 @@ func TestSDESOverTLSWithBaresip(t *testing.T) {
 	case ev := <-d.Events():
 		t.Errorf("the refused SDES offer over UDP made an event: %#v", ev)
 	case <-time.After(200 * time.Millisecond):
+	}
+
+	// Padlock calls zoe over TLS: its offer carries a=crypto (best effort,
+	// beside a=zrtp-hash); baresip answers with its key; audio both ways.
+	mark = zoe.Mark()
+	before := len(sec.all())
+	os.Remove(filepath.Join(ear, "out.wav")) // the next call's headset makes a new one
+	out, err := d.DialFrom("alice@127.0.0.1", "zoe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent[call.Answered](t, d, out, callWait)
+	zoe.WaitForAfter(t, mark, "SRTP is Enabled", callWait)
+	deadline = time.Now().Add(callWait)
+	for {
+		pcm, rate, err := audio.ReadWAV(filepath.Join(ear, "out.wav"))
+		if err == nil && rate > 0 && toneLevel(pcm, rate, 440) > 0.3 {
+			t.Logf("outgoing: zoe's 440 Hz in Padlock's headset at %.3f", toneLevel(pcm, rate, 440))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outgoing: zoe's tone never reached Padlock's headset (%v)\nbaresip:\n%s", err, zoe.Console())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	d.Hangup(out)
+	waitEvent[call.Ended](t, d, out, callWait)
+	zoe.WaitForAfter(t, mark, "terminated", callWait)
+	encrypted = false
+	for _, ev := range sec.all()[before:] {
+		if _, ok := ev.(call.EncryptedNotEndToEnd); ok {
+			encrypted = true
+		}
+	}
+	if !encrypted {
+		t.Error("outgoing: the phone was never told the call is encrypted (not end to end)")
+	}
+	heard, _ = zoe.Recordings()
+	var best float64
+	for _, f := range heard {
+		if pcm, rate, err := audio.ReadWAV(f); err == nil {
+			best = max(best, toneLevel(pcm, rate, 700))
+		}
+	}
+	if best < 0.3 {
+		t.Errorf("outgoing: Padlock's 700 Hz in baresip's recordings at %.3f, want 0.4", best)
 	}
 }
 
