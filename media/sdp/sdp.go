@@ -62,10 +62,6 @@ type Local struct {
 	// Crypto, when set, makes the stream RTP/SAVP with these SDES lines
 	// (sdes.go); only over an encrypted signalling transport.
 	Crypto []Crypto
-	// CryptoOverAVP keeps the profile RTP/AVP despite Crypto: "best
-	// effort" SRTP, an offer that phones without SRTP still answer (they
-	// ignore a=crypto) while those with SDES key the call by it.
-	CryptoOverAVP bool
 }
 
 // maxCrypto bounds the a=crypto lines kept from one SDP.
@@ -114,7 +110,7 @@ func Build(sessID, version uint64, m Local) ([]byte, error) {
 			Protos: []string{"RTP", "AVP"},
 		},
 	}
-	if len(m.Crypto) > 0 && !m.CryptoOverAVP {
+	if len(m.Crypto) > 0 {
 		md.MediaName.Protos = []string{"RTP", "SAVP"}
 	}
 	for _, f := range m.Formats {

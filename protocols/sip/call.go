@@ -65,7 +65,6 @@ type sipCall struct {
 	remoteHold  bool
 	remote      sdp.Remote
 	sdes        *sdp.Crypto  // our a=crypto line when the call is keyed by SDES
-	sdesAVP     bool         // ... under RTP/AVP (the peer answered so)
 	sdesOffer   []sdp.Crypto // outgoing over TLS: the lines we offered
 	format      codec.Format
 	reinviting  bool
@@ -144,8 +143,8 @@ func (c *sipCall) localSDP(dir sdp.Direction, answerTo *sdp.Remote) ([]byte, err
 	m := sdp.Local{Addr: addr, Formats: offerFormats(), EventPT: sdp.TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
 	switch {
 	case answerTo == nil && c.sdes != nil:
-		// A re-offer of a call keyed by SDES keeps its keys and profile.
-		m.Crypto, m.CryptoOverAVP = []sdp.Crypto{*c.sdes}, c.sdesAVP
+		// A re-offer of a call keyed by SDES keeps its keys.
+		m.Crypto = []sdp.Crypto{*c.sdes}
 	case answerTo == nil && c.sdesOffer != nil:
 		m.Crypto = c.sdesOffer // RTP/SAVP; a 488 makes runOutgoing offer again without
 	}

@@ -107,7 +107,7 @@ func (c *sipCall) keyFromAnswer(remote sdp.Remote) error {
 		return err
 	}
 	c.mu.Lock()
-	c.sdes, c.sdesAVP = &ours, !remote.SAVP
+	c.sdes = &ours
 	c.mu.Unlock()
 	return nil
 }
