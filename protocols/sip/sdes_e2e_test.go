@@ -214,8 +214,9 @@ func TestSDESOverTLSWithBaresip(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 
-	// Padlock calls zoe over TLS: its offer carries a=crypto (best effort,
-	// beside a=zrtp-hash); baresip answers with its key; audio both ways.
+	// Padlock calls zoe over TLS: its RTP/SAVP offer carries a=crypto
+	// (AES-GCM first) beside a=zrtp-hash; baresip takes AES-GCM and
+	// answers with its key; audio both ways.
 	mark = zoe.Mark()
 	before := len(sec.all())
 	os.Remove(filepath.Join(ear, "out.wav")) // the next call's headset makes a new one
@@ -224,7 +225,9 @@ func TestSDESOverTLSWithBaresip(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent[call.Answered](t, d, out, callWait)
-	zoe.WaitForAfter(t, mark, "SRTP is Enabled", callWait)
+	if l := zoe.WaitForAfter(t, mark, "SRTP is Enabled", callWait); !strings.Contains(l, "AEAD_AES_128_GCM") {
+		t.Errorf("outgoing: baresip says %q, want AEAD_AES_128_GCM (our first line)", l)
+	}
 	deadline = time.Now().Add(callWait)
 	for {
 		pcm, rate, err := audio.ReadWAV(filepath.Join(ear, "out.wav"))
