@@ -16,7 +16,13 @@ const (
 	LogCallHistory          Setting = "log_call_history"          // default on
 	PacketLogging           Setting = "packet_logging"            // default off
 	RequirePrivateMessaging Setting = "require_private_messaging" // default on
-	RequireEncryptedCalls   Setting = "require_encrypted_calls"   // default on
+	// RequireEndToEndCalls: no audio until ZRTP (end to end) secures the
+	// call. RequireEncryptedCalls: no audio in clear, but SDES-SRTP over
+	// SIP-TLS (encrypted, not end to end) will do. They replace the one
+	// "require_encrypted_calls" of before (legacyRequireEncryptedCalls),
+	// which meant the first; migrateSettings carries its value over.
+	RequireEndToEndCalls  Setting = "require_e2e_calls"       // default on
+	RequireEncryptedCalls Setting = "require_encrypted_media" // default on
 	// KeepUnlocked records the user's choice to keep the vault unlocked
 	// across reboots. The key file itself is managed by store/vaultfile; set
 	// both (see vaultfile.KeepUnlocked).
@@ -29,8 +35,21 @@ var Defaults = map[Setting]bool{
 	LogCallHistory:          true,
 	PacketLogging:           false,
 	RequirePrivateMessaging: true,
+	RequireEndToEndCalls:    true,
 	RequireEncryptedCalls:   true,
 	KeepUnlocked:            false,
+}
+
+// legacyRequireEncryptedCalls is the setting the two above replace.
+const legacyRequireEncryptedCalls = "require_encrypted_calls"
+
+// Replaces lists what a retired setting's value now sets (an old backup
+// still names it): require_encrypted_calls becomes both call settings.
+func Replaces(name string) []Setting {
+	if name == legacyRequireEncryptedCalls {
+		return []Setting{RequireEndToEndCalls, RequireEncryptedCalls}
+	}
+	return nil
 }
 
 // Settings is every boolean setting at once, for a settings page.
@@ -39,6 +58,7 @@ type Settings struct {
 	LogCallHistory          bool
 	PacketLogging           bool
 	RequirePrivateMessaging bool
+	RequireEndToEndCalls    bool
 	RequireEncryptedCalls   bool
 	KeepUnlocked            bool
 }
@@ -49,6 +69,7 @@ func (st *Settings) fields() map[Setting]*bool {
 		LogCallHistory:          &st.LogCallHistory,
 		PacketLogging:           &st.PacketLogging,
 		RequirePrivateMessaging: &st.RequirePrivateMessaging,
+		RequireEndToEndCalls:    &st.RequireEndToEndCalls,
 		RequireEncryptedCalls:   &st.RequireEncryptedCalls,
 		KeepUnlocked:            &st.KeepUnlocked,
 	}
@@ -145,5 +166,33 @@ func (s *Store) SaveSettings(ctx context.Context, st Settings) error {
 			}
 		}
 		return nil
+	})
+}
+
+// migrateSettings moves the old require_encrypted_calls into the two
+// settings that replace it, once: on (ZRTP required) requires end-to-end
+// encryption and so any encryption; off requires neither, as before. It
+// runs at every open and does nothing once the old key is gone. (A data
+// change, not a schema one: it needs no schema version.)
+func (s *Store) migrateSettings(ctx context.Context) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var v string
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, legacyRequireEncryptedCalls).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return sqlErr(err, "setting "+legacyRequireEncryptedCalls)
+		}
+		if v != "0" && v != "1" {
+			return fmt.Errorf("%w: setting %s holds %q, want 0 or 1", ErrInvalid, legacyRequireEncryptedCalls, v)
+		}
+		for _, name := range []Setting{RequireEndToEndCalls, RequireEncryptedCalls} {
+			if err := setBool(ctx, tx, name, v == "1"); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, legacyRequireEncryptedCalls)
+		return sqlErr(err, "setting "+legacyRequireEncryptedCalls)
 	})
 }

@@ -97,6 +97,10 @@ func Open(ctx context.Context, path string, sealer Sealer) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
+	if err := s.migrateSettings(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	return s, nil
 }
 

@@ -354,7 +354,7 @@ func TestSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Settings{LogCallHistory: true, RequirePrivateMessaging: true, RequireEncryptedCalls: true}
+	want := Settings{LogCallHistory: true, RequirePrivateMessaging: true, RequireEndToEndCalls: true, RequireEncryptedCalls: true}
 	if st != want {
 		t.Fatalf("defaults: %+v, want %+v", st, want)
 	}

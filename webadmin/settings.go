@@ -29,7 +29,8 @@ var privacySettings = []struct {
 	{store.LogCallHistory, "Log call history", "Keep a list of calls: who, when, how long (sealed)."},
 	{store.PacketLogging, "Packet logging", "Write protocol traffic to a log for debugging. Keys and passwords are redacted even then. Off unless you are hunting a bug."},
 	{store.RequirePrivateMessaging, "Require private messaging", "Never send a chat message in clear: start OTR by itself and hold messages until it is up."},
-	{store.RequireEncryptedCalls, "Require encrypted calls", "A call whose ZRTP fails is announced and the ALERT lamp lights; no audio plays in clear until you decide."},
+	{store.RequireEndToEndCalls, "Require end-to-end encryption (ZRTP)", "No audio until ZRTP secures the call between the two phones. A call whose ZRTP fails is announced and the ALERT lamp lights; no audio plays until you decide."},
+	{store.RequireEncryptedCalls, "Require encryption (SDES over TLS accepted)", "Never play a call in clear. With end-to-end off, a call encrypted with keys sent over SIP-TLS (SDES) is accepted: encrypted, but the servers on the way could listen."},
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +114,7 @@ func lowersProtection(setting store.Setting, was, on bool) bool {
 	switch setting {
 	case store.PacketLogging:
 		return !was && on
-	case store.RequirePrivateMessaging, store.RequireEncryptedCalls:
+	case store.RequirePrivateMessaging, store.RequireEncryptedCalls, store.RequireEndToEndCalls:
 		return was && !on
 	}
 	return false

@@ -523,7 +523,7 @@ func TestAdminPrivacySettingsInChromium(t *testing.T) {
 	b.setUpVault(testPassword)
 	settings := []store.Setting{
 		store.LogChatHistory, store.LogCallHistory, store.PacketLogging,
-		store.RequirePrivateMessaging, store.RequireEncryptedCalls,
+		store.RequirePrivateMessaging, store.RequireEndToEndCalls, store.RequireEncryptedCalls,
 	}
 	b.open("/settings")
 	if n := b.count(`#settings-form input[type=checkbox]`); n != len(settings) {

@@ -395,7 +395,7 @@ func checkTone(t *testing.T, path string, want bool, what string) {
 // is loudest (tone.Dominant).
 func dominantTone(pcm []int16, rate int) (freq, level float64) { return tone.Dominant(pcm, rate, 440) }
 
-// TestRequireEncryptionBlocksClear: with require_encrypted_calls on (the
+// TestRequireEncryptionBlocksClear: with require_e2e_calls on (the
 // default) and no ZRTP with the peer, the ALERT lamp lights and no audio
 // passes either way. linphonec 5.1 answers ZRTP whatever its rc says (it
 // even runs it when no a=zrtp-hash is in either SDP), so here the network

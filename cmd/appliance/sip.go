@@ -51,13 +51,20 @@ func newSIPSide(st *store.Store, pw sipline.Passwords, ear callmedia.Headset, li
 				Cache:   callmedia.StoreCache{St: st},
 				Headset: ear,
 				BindIP:  bind,
+				// No clear audio if either setting asks for encryption; SDES
+				// (over SIP-TLS) only with end to end not required.
 				RequireEncryption: func() bool {
-					on, err := st.Bool(context.Background(), store.RequireEncryptedCalls)
-					on = err != nil || on // unreadable: the safe side
+					e2e, err1 := st.Bool(context.Background(), store.RequireEndToEndCalls)
+					enc, err2 := st.Bool(context.Background(), store.RequireEncryptedCalls)
+					on := err1 != nil || err2 != nil || e2e || enc // unreadable: the safe side
 					// Read at every call's start: the brain learns it for
 					// the conference (a clear leg is not mixed in) then too.
 					post(phone.RequireEncrypted{On: on})
 					return on
+				},
+				RequireEndToEnd: func() bool {
+					on, err := st.Bool(context.Background(), store.RequireEndToEndCalls)
+					return err != nil || on
 				},
 				Emit: func(ev call.Event) { post(ev) },
 				Log:  log.With("part", "media"),

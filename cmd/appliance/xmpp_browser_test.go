@@ -169,7 +169,7 @@ func TestXMPPInChromium(t *testing.T) {
 	b.waitFor("refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("private messaging is required")`)
 
 	// Turn it off (and chat history on): messages both ways, live.
-	if r, body := a.do(t, "POST", "/settings", url.Values{"log_chat_history": {"on"}, "log_call_history": {"on"}, "require_encrypted_calls": {"on"}, "password": {testPassword}}, a.csrf(t)); r.StatusCode >= 400 {
+	if r, body := a.do(t, "POST", "/settings", url.Values{"log_chat_history": {"on"}, "log_call_history": {"on"}, "require_e2e_calls": {"on"}, "require_encrypted_media": {"on"}, "password": {testPassword}}, a.csrf(t)); r.StatusCode >= 400 {
 		t.Fatalf("settings: %s %s", r.Status, body)
 	}
 	b.open(alicePage + "/chat?with=" + bobJID)

@@ -53,6 +53,10 @@ type Config struct {
 	// RequireEncryption is read at the start of every call: until ZRTP
 	// has keys no audio is sent or played.
 	RequireEncryption func() bool
+	// RequireEndToEnd is read when a peer offers SDES: on, SDES alone
+	// (keys the SIP servers saw) is refused and only ZRTP will do. nil:
+	// on.
+	RequireEndToEnd func() bool
 	// Emit reports call security to the phone.
 	Emit func(call.Event)
 	Log  *slog.Logger
@@ -79,6 +83,9 @@ func New(cfg Config) (*Media, error) {
 	}
 	if cfg.RequireEncryption == nil {
 		cfg.RequireEncryption = func() bool { return true }
+	}
+	if cfg.RequireEndToEnd == nil {
+		cfg.RequireEndToEnd = func() bool { return true }
 	}
 	return &Media{cfg: cfg}, nil
 }
@@ -135,6 +142,11 @@ type Session struct {
 	eng     *zrtp.Engine
 	secured bool
 
+	// sdes holds the SDES keys (ours, theirs) set before Start; sdesOn
+	// says the stream runs on them (read on loop after Start).
+	sdes   *[2]sdp.Crypto
+	sdesOn bool
+
 	mu      sync.Mutex
 	stream  *rtp.Stream
 	format  codec.Format
@@ -183,6 +195,14 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 	if err := s.newStreamLocked(remote, f, s.zrtpIn); err != nil {
 		return err
 	}
+	if s.sdes != nil {
+		if err := s.stream.EnableSRTP(sdesKeys(s.sdes[0], s.sdes[1])); err != nil {
+			s.stream.Close()
+			s.stream, s.started = nil, false
+			return fmt.Errorf("callmedia: SDES keys: %w", err)
+		}
+	}
+	sdesOn := s.sdes != nil
 	peer := make([]string, len(remote.Formats))
 	for i, pf := range remote.Formats {
 		peer[i] = pf.Rtpmap()
@@ -195,6 +215,11 @@ func (s *Session) Start(remote sdp.Remote, f codec.Format, dir sdp.Direction) er
 			s.peerHash(hash)
 		}
 		s.m.cfg.Emit(call.SecurityNegotiating{ID: s.id})
+		if sdesOn {
+			s.sdesOn = true
+			s.log.Info("call encrypted by SDES (not end to end); trying ZRTP on top")
+			s.m.cfg.Emit(call.EncryptedNotEndToEnd{ID: s.id})
+		}
 		s.handle(s.eng.Start(s.m.cfg.Now()))
 	})
 	s.setHold(dir == sdp.SendOnly || dir == sdp.Inactive || remote.Hold())
@@ -342,6 +367,12 @@ func (s *Session) handle(out []zrtp.Output) {
 			s.log.Info("call secured", "cipher", o.Cipher, "key_agreement", o.KeyAgreement, "verified", o.Verified)
 			s.m.cfg.Emit(call.Secured{ID: s.id, SAS: o.SAS, Verified: o.Verified})
 		case zrtp.Failed:
+			if s.sdesOn {
+				// SDES still protects the call; only end to end is missing,
+				// which the tier already says.
+				s.log.Info("ZRTP did not come up; the call stays encrypted by SDES", "code", o.Code, "err", o.Err)
+				continue
+			}
 			s.log.Warn("ZRTP failed", "code", o.Code, "from_peer", o.FromPeer, "err", o.Err)
 			s.m.cfg.Emit(call.SecurityFailed{ID: s.id, Reason: failReason(o)})
 		case zrtp.CacheMismatch:

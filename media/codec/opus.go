@@ -132,6 +132,28 @@ func (c *OpusCodec) Decode(dst []int16, payload []byte) []int16 {
 	return append(dst, c.pcm[:n]...)
 }
 
+// DecodeFEC implements FECDecoder: n (a multiple of 2.5 ms, at most
+// 120 ms) samples for the lost packet before next.
+func (c *OpusCodec) DecodeFEC(dst []int16, next []byte, n int) []int16 {
+	if n <= 0 || n > opusMaxFrame || n%120 != 0 {
+		return dst
+	}
+	var data *C.uchar
+	fec := C.int(1)
+	if len(next) > 0 {
+		data = (*C.uchar)(unsafe.Pointer(&next[0]))
+	} else {
+		fec = 0 // plain concealment
+	}
+	got := C.opus_decode(c.st.dec, data, C.opus_int32(len(next)),
+		(*C.opus_int16)(unsafe.Pointer(&c.pcm[0])), C.int(n), fec)
+	runtime.KeepAlive(c)
+	if got < 0 {
+		return dst
+	}
+	return append(dst, c.pcm[:got]...)
+}
+
 // Reset returns encoder and decoder to their initial state.
 func (c *OpusCodec) Reset() {
 	C.padlock_opus_encoder_reset(c.st.enc)

@@ -106,3 +106,50 @@ func TestOpusDecodeEdges(t *testing.T) {
 		t.Errorf("100 samples (no Opus frame size) encoded to %d bytes", len(p))
 	}
 }
+
+// A lost 20 ms packet rebuilt from the next packet's in-band FEC holds
+// what was sent, not a guess: the tone switches from 440 to 880 Hz at the
+// lost frame, and the rebuilt frame has the 880 Hz that concealment alone
+// could not know. With no next packet the decoder conceals on its own;
+// sizes that are no Opus frame give nothing.
+func TestOpusDecodeFEC(t *testing.T) {
+	const lost = 30
+	in := append(tone(lost*960, 440, 48000, 0.4*32767), tone(20*960, 880, 48000, 0.4*32767)...)
+	enc, _ := New(Opus)
+	var packets [][]byte
+	for i := 0; i+960 <= len(in); i += 960 {
+		packets = append(packets, enc.Encode(nil, in[i:i+960]))
+	}
+	for _, tc := range []struct {
+		name string
+		fec  bool
+	}{{"FEC", true}, {"concealment", false}} {
+		dec, _ := New(Opus)
+		var out []int16
+		for i, p := range packets {
+			switch {
+			case i == lost && tc.fec:
+				out = dec.(FECDecoder).DecodeFEC(out, packets[i+1], 960)
+			case i == lost:
+				out = dec.(FECDecoder).DecodeFEC(out, nil, 960)
+			default:
+				out = dec.Decode(out, p)
+			}
+		}
+		if len(out) != len(packets)*960 {
+			t.Fatalf("%s: %d samples out, want %d", tc.name, len(out), len(packets)*960)
+		}
+		// The decoder's delay (OpusDelay) shifts the switch: look at the
+		// rebuilt frame's second half.
+		frame := out[lost*960+OpusDelay : (lost+1)*960]
+		hi, lo := goertzel(frame, 880, 48000), goertzel(frame, 440, 48000)
+		t.Logf("%s: the lost frame holds 880 Hz at %.0f, 440 Hz at %.0f", tc.name, hi, lo)
+		if tc.fec && hi < 2*lo {
+			t.Errorf("FEC: the rebuilt frame is not the 880 Hz that was sent (880: %.0f, 440: %.0f)", hi, lo)
+		}
+	}
+	dec, _ := New(Opus)
+	if n := len(dec.(FECDecoder).DecodeFEC(nil, packets[1], 100)); n != 0 {
+		t.Errorf("100 samples (no Opus frame size) gave %d", n)
+	}
+}

@@ -64,6 +64,8 @@ type sipCall struct {
 	wantHold    bool // what the person asked for
 	remoteHold  bool
 	remote      sdp.Remote
+	sdes        *sdp.Crypto  // our a=crypto line when the call is keyed by SDES
+	sdesOffer   []sdp.Crypto // outgoing over TLS: the lines we offered
 	format      codec.Format
 	reinviting  bool
 	hungUp      bool // the person hung up; finish signalling quietly
@@ -143,12 +145,22 @@ func (c *sipCall) localSDP(dir sdp.Direction, answerTo *sdp.Remote) ([]byte, err
 		}
 	}
 	m := sdp.Local{Addr: addr, Formats: offerFormats(), EventPT: sdp.TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
+	switch {
+	case answerTo == nil && c.sdes != nil:
+		// A re-offer of a call keyed by SDES keeps its keys.
+		m.Crypto = []sdp.Crypto{*c.sdes}
+	case answerTo == nil && c.sdesOffer != nil:
+		m.Crypto = c.sdesOffer // RTP/SAVP; a 488 makes runOutgoing offer again without
+	}
 	if answerTo != nil {
 		f, ok := sdp.Choose(answerTo.Formats, offerFormats())
 		if !ok {
 			return nil, errors.New("no common audio format")
 		}
 		m.Formats = []codec.Format{f}
+		if answerTo.SAVP && c.sdes != nil {
+			m.Crypto = []sdp.Crypto{*c.sdes}
+		}
 		m.EventPT = 0
 		if answerTo.EventPT > 0 {
 			m.EventPT = uint8(answerTo.EventPT)
@@ -199,6 +211,7 @@ func (d *Driver) dial(a *ua, target string) (call.ID, error) {
 	if err != nil {
 		return "", err
 	}
+	c.sdesOffer = sdesOffer(a.acct, c.media)
 	c.mu.Lock()
 	offer, err := c.localSDP(sdp.SendRecv, nil)
 	c.mu.Unlock()

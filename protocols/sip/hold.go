@@ -136,7 +136,10 @@ func (c *sipCall) reinviteOnce(on bool) (retry bool, err error) {
 			}
 		})
 		remote, perr := sdp.Parse(res.Body())
-		if perr == nil && remote.SAVP {
+		c.mu.Lock()
+		keyed := c.sdes != nil
+		c.mu.Unlock()
+		if perr == nil && remote.SAVP && !keyed {
 			perr = errors.New("the answer is RTP/SAVP (SDES) though the offer was RTP/AVP")
 		}
 		if perr != nil || len(remote.Formats) == 0 {

@@ -76,6 +76,17 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(a.log, tx, sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil))
 		return
 	}
+	if remote.SAVP {
+		ours, why := takeSDES(c.media, remote)
+		if why != "" {
+			a.log.Info("incoming call refused: SDES offer", "from", person(req.From().Address), "reason", why)
+			respond(a.log, tx, notAcceptable(req, why))
+			c.media.Close()
+			a.d.forget(c.id)
+			return
+		}
+		c.sdes = &ours
+	}
 	// Our To tag must be the same on every response; put it on a copy of
 	// the request so that every response built from it carries it.
 	inv := req.Clone()
@@ -305,7 +316,13 @@ func (c *sipCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.dlg.remoteCSeq = req.CSeq().SeqNo
 	remote, err := sdp.Parse(req.Body())
-	if why := sdesRefusal(remote, req, c.a.acct); err == nil && why != "" {
+	why := sdesRefusal(remote, req, c.a.acct)
+	if err == nil && why == "" && remote.SAVP != (c.sdes != nil) {
+		// The keys are set once, at the start (a changed key mid-call
+		// would need new SRTP contexts): keep the call as it began.
+		why = "a re-INVITE cannot switch a call to or from SDES"
+	}
+	if err == nil && why != "" {
 		c.mu.Unlock()
 		respond(c.a.log, tx, notAcceptable(req, why))
 		return

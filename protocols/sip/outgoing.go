@@ -62,6 +62,34 @@ func (c *sipCall) runOutgoing(uri sip.Uri, offer []byte) {
 		case res.IsSuccess():
 			c.established(tx, req, res)
 			return
+		case res.StatusCode == 488 && c.sdesOffer != nil:
+			// The other phone takes no SRTP keyed by SDES: offer again
+			// without (ZRTP or clear, as the settings allow).
+			c.mu.Lock()
+			c.sdesOffer = nil
+			hung := c.hungUp
+			plain, err := c.localSDP(sdp.SendRecv, nil)
+			c.provisional = false
+			c.mu.Unlock()
+			if hung {
+				return
+			}
+			if err != nil {
+				c.end("could not offer again without SDES: " + err.Error())
+				return
+			}
+			tx.Terminate()
+			req.SetBody(plain)
+			req.CSeq().SeqNo++
+			req.RemoveHeader("Via")
+			if tx, err = a.client.TransactionRequest(c.d.ctx, req, a.send); err != nil {
+				c.end(fmt.Sprintf("could not send the call to %s again: %v", a.acct.Proxy, err))
+				return
+			}
+			authTried = false
+			c.mu.Lock()
+			c.dlg.localCSeq = req.CSeq().SeqNo
+			c.mu.Unlock()
 		case (res.StatusCode == 401 || res.StatusCode == 407) && !authTried:
 			authTried = true
 			c.mu.Lock()
@@ -182,9 +210,8 @@ func (c *sipCall) established(tx sip.ClientTransaction, req *sip.Request, res *s
 		return
 	}
 	remote, err := sdp.Parse(res.Body())
-	if err == nil && remote.SAVP {
-		// We never offer SDES yet: an RTP/SAVP answer to an RTP/AVP offer.
-		err = errors.New("the answer is RTP/SAVP (SDES) though the offer was RTP/AVP")
+	if err == nil {
+		err = c.keyFromAnswer(remote)
 	}
 	if err != nil || len(remote.Formats) == 0 {
 		reason := "the other phone answered without usable audio"

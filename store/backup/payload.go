@@ -169,6 +169,17 @@ func decodePayload(b []byte) (store.Snapshot, error) {
 	}
 	sn.Settings = map[store.Setting]bool{}
 	for k, v := range settings {
+		if newer := store.Replaces(k); newer != nil {
+			// A backup from before the setting was split: its value
+			// sets each setting that replaced it, unless the file also
+			// names that one itself.
+			for _, n := range newer {
+				if _, own := settings[string(n)]; !own {
+					sn.Settings[n] = v
+				}
+			}
+			continue
+		}
 		if _, ok := store.Defaults[store.Setting(k)]; !ok || store.Setting(k) == store.KeepUnlocked {
 			return sn, fmt.Errorf("%w: setting %q", ErrUnknownSection, k)
 		}
