@@ -54,7 +54,8 @@ func (s *Server) roomJoin(w http.ResponseWriter, r *http.Request) {
 		s.renderXMPP(w, r, http.StatusBadRequest, a, err.Error())
 		return
 	}
-	s.xmppDo(w, r, a, roomPath(a.ID, room), "Joined "+room+".", func(ctx context.Context, m *messaging.Service) error {
+	// No flash message: the room page's address already has a query.
+	s.xmppDo(w, r, a, roomPath(a.ID, room), "", func(ctx context.Context, m *messaging.Service) error {
 		return m.JoinRoom(ctx, a.ID, room, nick, pw)
 	})
 }
@@ -160,7 +161,7 @@ func (s *Server) roomInvitation(w http.ResponseWriter, r *http.Request) {
 			s.renderXMPP(w, r, http.StatusBadRequest, a, err.Error())
 			return
 		}
-		s.xmppDo(w, r, a, roomPath(a.ID, room), "Joined "+room+".", func(ctx context.Context, m *messaging.Service) error {
+		s.xmppDo(w, r, a, roomPath(a.ID, room), "", func(ctx context.Context, m *messaging.Service) error {
 			return m.AcceptInvitation(ctx, a.ID, room, nick)
 		})
 	case "decline":

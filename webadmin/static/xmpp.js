@@ -43,6 +43,8 @@ function xmppAccount(a) {
 // xmppStale reloads the contacts page when a contact or request came or
 // went, unless the person is typing in one of its forms.
 let reloading = false;
+// A form being submitted navigates by itself: a reload now would cancel it.
+document.addEventListener("submit", (e) => { if (!e.defaultPrevented) reloading = true; });
 function xmppStale() {
   const f = document.activeElement;
   if (reloading || (f && (f.tagName === "INPUT" || f.tagName === "TEXTAREA") && f.value)) return;
