@@ -213,7 +213,9 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.fill("#body", "room-hello-8d2")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
 	for _, p := range []*slixmpp.Peer{bob, carolP} {
-		p.Await(t, "alice's room message", func(e slixmpp.Event) bool { return e.Event == "groupchat" && e.Nick == "alice" && e.Body == "room-hello-8d2" })
+		p.Await(t, "alice's room message", func(e slixmpp.Event) bool {
+			return e.Event == "groupchat" && e.Nick == "alice" && e.Body == "room-hello-8d2"
+		})
 		if p.Saw(func(e slixmpp.Event) bool { return strings.Contains(e.Body, "room-refused-3c1") }) {
 			t.Fatal("a refused room message reached a participant")
 		}
@@ -227,7 +229,9 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.reloadUntil(alicePage, "the invitation listed", `document.querySelector('#invitations li[data-room="`+party+`"]') !== null`)
 	b.submit(`#invitations li[data-room="` + party + `"] .inv-accept`)
 	b.waitFor("in the party with dan", `document.querySelector('#occupants li[data-nick="dan"]') !== null && document.querySelector('#occupants li[data-nick="alice"]') !== null`)
-	dan.Await(t, "alice in the party", func(e slixmpp.Event) bool { return e.Event == "muc_presence" && e.Room == party && e.Nick == "alice" && e.Type == "available" })
+	dan.Await(t, "alice in the party", func(e slixmpp.Event) bool {
+		return e.Event == "muc_presence" && e.Room == party && e.Nick == "alice" && e.Type == "available"
+	})
 
 	// Turn it off (and chat history on): messages both ways, live.
 	if r, body := a.do(t, "POST", "/settings", url.Values{"log_chat_history": {"on"}, "log_call_history": {"on"}, "require_encrypted_calls": {"on"}}, a.csrf(t)); r.StatusCode >= 400 {
