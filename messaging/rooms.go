@@ -118,6 +118,12 @@ func (s *Service) Invitations(id int64) []Invitation {
 // JoinRoom enters a room and bookmarks it (autojoin), so that it comes
 // back after a restart. nick "" is the account's user name.
 func (s *Service) JoinRoom(ctx context.Context, id int64, jid, nick, password string) error {
+	return s.joinRoom(ctx, id, jid, nick, password, true)
+}
+
+// joinRoom joins, and bookmarks the room if asked (not when rejoining
+// what is already bookmarked).
+func (s *Service) joinRoom(ctx context.Context, id int64, jid, nick, password string, bookmark bool) error {
 	ac := s.account(id)
 	if ac == nil {
 		return ErrNoAccount
@@ -166,6 +172,9 @@ func (s *Service) JoinRoom(ctx context.Context, id int64, jid, nick, password st
 	ac.invites = slices.DeleteFunc(ac.invites, func(inv xmpp.Invitation) bool { return inv.Room == jid })
 	s.mu.Unlock()
 	s.changed()
+	if !bookmark {
+		return nil
+	}
 	if err := c.SaveBookmark(ctx, xmpp.Bookmark{Room: jid, Nick: nick, Password: password, Autojoin: true}); err != nil {
 		s.cfg.Log.Warn("room joined but not bookmarked: it will not come back after a restart", "account", id, "room", jid, "err", err)
 		return fmt.Errorf("joined %s, but the server would not keep it for the next start: %w", jid, err)
@@ -390,7 +399,7 @@ func (s *Service) rejoin(ctx context.Context, ac *acct, c *xmpp.Client) {
 		s.cfg.Log.Warn("could not read the room bookmarks", "account", ac.a.ID, "err", err)
 	}
 	for _, t := range targets {
-		if err := s.JoinRoom(ctx, ac.a.ID, t.jid, t.nick, t.password); err != nil {
+		if err := s.joinRoom(ctx, ac.a.ID, t.jid, t.nick, t.password, false); err != nil {
 			s.cfg.Log.Warn("could not rejoin a room", "account", ac.a.ID, "room", t.jid, "err", err)
 			s.mu.Lock()
 			if r := ac.rooms[t.jid]; r != nil {
