@@ -61,7 +61,7 @@ function xmppRoom(r, lines) {
   for (const o of r.occupants || []) {
     const li = document.createElement("li");
     li.dataset.nick = o.nick;
-    li.textContent = o.nick + (o.role ? " (" + o.role + ")" : "");
+    li.textContent = o.nick + (o.role ? " (" + o.role + ")" : "") + (o.show ? ": " + o.show : "");
     ul.appendChild(li);
   }
   const ol = document.getElementById("lines");
