@@ -49,14 +49,15 @@ func (b *browserSession) waitFor(what, cond string) {
 }
 
 // reloadUntil loads path again until cond holds, for pages that do not
-// update themselves.
+// update themselves. A load the page itself cut short (the contacts page
+// reloads itself when a contact, request, room or invitation comes) is
+// simply tried again.
 func (b *browserSession) reloadUntil(path, what, cond string) {
 	b.t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		b.open(path)
 		var ok bool
-		if b.eval(cond, &ok) == nil && ok {
+		if err := chromedp.Run(b.ctx, chromedp.Navigate(b.a.base+path)); err == nil && b.eval(cond, &ok) == nil && ok {
 			return
 		}
 		if time.Now().After(deadline) {
