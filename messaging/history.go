@@ -39,6 +39,28 @@ func (s *Service) record(id int64, contact string, l Line) {
 	}
 }
 
+// recordRoom logs a room message: to the sealed history as "nick: text"
+// when it is on, else held in memory with its nickname.
+func (s *Service) recordRoom(id int64, room string, l, stored Line) {
+	_, err := s.cfg.Store.AddHistory(context.Background(), historyEntry(id, room, stored))
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, store.ErrHistoryOff) {
+		l.toStore = true
+	}
+	l.Held = true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ac := s.accts[id]; ac != nil {
+		h := append(ac.held[room], l)
+		if len(h) > 500 {
+			h = h[len(h)-500:]
+		}
+		ac.held[room] = h
+	}
+}
+
 // flushHeld writes held lines to history once that works (vault unlocked,
 // history on); lines that still cannot be written stay held.
 func (s *Service) flushHeld(ctx context.Context) {
@@ -55,7 +77,11 @@ func (s *Service) flushHeld(ctx context.Context) {
 					keep = append(keep, l)
 					continue
 				}
-				if _, err := s.cfg.Store.AddHistory(ctx, historyEntry(id, contact, l)); err != nil {
+				stored := l
+				if l.Nick != "" {
+					stored.Body = l.Nick + ": " + l.Body
+				}
+				if _, err := s.cfg.Store.AddHistory(ctx, historyEntry(id, contact, stored)); err != nil {
 					keep = append(keep, l)
 				}
 			}

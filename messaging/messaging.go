@@ -70,6 +70,8 @@ type Line struct {
 	// Pending is set on a message typed while the conversation was not
 	// private (and privacy is required): held back, sent once OTR is up.
 	Pending bool `json:"pending"`
+	// Nick is the sender's nickname in a room ("" in a chat).
+	Nick string `json:"nick,omitempty"`
 	// toStore marks a line held only because the vault was locked: it goes
 	// to history on unlock. Lines that came while history was off never do.
 	toStore bool
@@ -100,7 +102,9 @@ type Account struct {
 	Strangers map[string]int `json:"strangers"`
 	// Fingerprint is the certificate a server presented that did not
 	// verify, for the person to compare and pin; "" otherwise.
-	Fingerprint string `json:"fingerprint"`
+	Fingerprint string       `json:"fingerprint"`
+	Rooms       []Room       `json:"rooms"`
+	Invitations []Invitation `json:"invitations"`
 }
 
 // Service runs the accounts. Create it with New; Reload starts them.
@@ -140,6 +144,8 @@ type acct struct {
 	ignored     map[string]bool
 	held        map[string][]Line
 	unread      map[string]int
+	rooms       map[string]*room // bare room JID
+	invites     []xmpp.Invitation
 
 	// otrMu serialises the OTR conversations (the engine is not safe for
 	// concurrent use) and what they put on the wire, in order. Taken
@@ -415,6 +421,25 @@ func (s *Service) apply(ac *acct, ev xmpp.Event) {
 	switch ev := ev.(type) {
 	case xmpp.Connected:
 		ac.connected, ac.status, ac.fingerprint = true, "connected", ""
+		if c := ac.client; c != nil {
+			s.bg.Add(1)
+			go func() {
+				defer s.bg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				s.rejoin(ctx, ac, c)
+			}()
+		}
+	case xmpp.RoomPresence, xmpp.RoomMessage, xmpp.RoomError, xmpp.Invitation:
+		room, line := s.applyRoomLocked(ac, ev)
+		s.mu.Unlock()
+		if line != nil {
+			stored := *line
+			stored.Body = line.Nick + ": " + line.Body
+			s.recordRoom(ac.a.ID, room, *line, stored)
+		}
+		s.changed()
+		return
 	case xmpp.Disconnected:
 		ac.connected = false
 		ac.presence = map[string]map[string]xmpp.Presence{}
@@ -467,7 +492,10 @@ func (s *Service) Account(id int64) (Account, bool) {
 		return Account{}, false
 	}
 	v := Account{ID: id, Address: ac.a.Address(), Status: ac.status, Connected: ac.connected,
-		Fingerprint: ac.fingerprint}
+		Fingerprint: ac.fingerprint, Rooms: roomsLocked(ac)}
+	for _, inv := range ac.invites {
+		v.Invitations = append(v.Invitations, Invitation{From: inv.From, Room: inv.Room, Reason: inv.Reason})
+	}
 	groups := map[string]bool{}
 	for _, g := range s.groups {
 		groups[g] = true

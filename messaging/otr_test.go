@@ -18,20 +18,33 @@ import (
 	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/keyring"
 	"github.com/padlock-phone/padlock/store"
+	"github.com/padlock-phone/padlock/tests/peers/ejabberd"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 	"github.com/padlock-phone/padlock/tests/peers/slixmpp"
+	"github.com/padlock-phone/padlock/tests/peers/xmppserver"
 )
 
 var fingerprintForm = regexp.MustCompile(`^[0-9A-F]{8}( [0-9A-F]{8}){4}$`)
 
 // TestOTRBetweenAccounts runs two Padlock accounts (alice and bob, one
-// service) over a real prosody: keys generated in the background, a
-// message held until OTR (started by Padlock) is up, encrypted on the wire,
-// SMP right and wrong, fingerprint compare, a changed key, and a contact
-// without OTR who never gets the text.
+// service) over each server setup: keys generated in the background, a
+// message held until OTR (started by Padlock) is up, encrypted on the wire
+// (seen by a slixmpp session of bob's), SMP right and wrong, fingerprint
+// compare, a changed key, and a contact without OTR (slixmpp) who never
+// gets the text. (OTR with an independent implementation, libotr in
+// mcabber, is in cmd/appliance.)
 func TestOTRBetweenAccounts(t *testing.T) {
+	for _, srv := range []xmppserver.Info{
+		prosody.Start(t, prosody.Options{}).Info(),
+		prosody.Start(t, prosody.Options{Stock: true}).Info(),
+		ejabberd.Start(t).Info(),
+	} {
+		t.Run(srv.Name, func(t *testing.T) { otrOn(t, srv) })
+	}
+}
+
+func otrOn(t *testing.T, srv xmppserver.Info) {
 	ctx := context.Background()
-	srv := prosody.Start(t, prosody.Options{})
 	for _, u := range []string{"alice", "bob", "carol"} {
 		srv.Register(t, u, u+"-pass-5d1c")
 	}
@@ -91,7 +104,7 @@ func TestOTRBetweenAccounts(t *testing.T) {
 		t.Fatalf("sealed key not stored: %v", err)
 	}
 
-	observer := peerOn(t, srv.Info(), "bob", "bob-pass-5d1c")
+	observer := peerOn(t, srv, "bob", "bob-pass-5d1c")
 	t.Run("held until private", func(t *testing.T) {
 		if err := s.Send(ctx, alice, bobJID, "first-secret-8e2a"); err != nil {
 			t.Fatal(err)
@@ -219,7 +232,7 @@ func TestOTRBetweenAccounts(t *testing.T) {
 	})
 
 	t.Run("contact without OTR", func(t *testing.T) {
-		carol := peerOn(t, srv.Info(), "carol", "carol-pass-5d1c")
+		carol := peerOn(t, srv, "carol", "carol-pass-5d1c")
 		if err := s.Send(ctx, alice, carolJID, "never-in-clear-3f9b"); err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,7 @@ func (s *Server) routeXMPP() {
 	s.handle("GET /xmpp/{id}/chat", s.xmppChatPage)
 	s.handle("POST /xmpp/{id}/chat", s.xmppSend)
 	s.routeOTR()
+	s.routeRooms()
 }
 
 // xmppAccount loads the XMPP account named by {id}, answering itself when
@@ -91,6 +92,14 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such contact", http.StatusBadRequest)
 		return
 	}
+	room := ""
+	if q := r.URL.Query().Get("room"); q != "" {
+		var err error
+		if room, err = roomAddress(q); err != nil {
+			http.Error(w, "no such room", http.StatusBadRequest)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	ch, stop := s.cfg.Messaging.Watch()
@@ -102,7 +111,14 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 			Account messaging.Account `json:"account"`
 			Lines   []messaging.Line  `json:"lines,omitempty"`
 			OTR     *otrView          `json:"otr,omitempty"`
+			Room    *messaging.Room   `json:"room,omitempty"`
 		}{Account: v}
+		if room != "" {
+			rv, _ := s.cfg.Messaging.Room(a.ID, room)
+			msg.Room = &rv
+			msg.Lines = s.cfg.Messaging.RoomConversation(r.Context(), a.ID, room)
+			s.cfg.Messaging.MarkRoomRead(a.ID, room)
+		}
 		if with != "" {
 			ov := s.otrViewOf(r.Context(), a.ID, with)
 			msg.OTR = &ov

@@ -52,6 +52,14 @@ func TestXMPPFormsValidated(t *testing.T) {
 		{"SIP account", fmt.Sprintf("/xmpp/%d/contacts", sipID), url.Values{"jid": {"bob@localhost"}}, 404, "not an XMPP account"},
 		{"register without user", "/xmpp/register", url.Values{"server": {"localhost"}, "password": {"p"}, "password_again": {"p"}}, 400, "user name"},
 		{"register passwords differ", "/xmpp/register", url.Values{"user": {"n"}, "server": {"localhost"}, "password": {"p"}, "password_again": {"q"}}, 400, "differ"},
+		{"join without a room", x + "/rooms", url.Values{"room": {""}}, 400, "room@conference.server"},
+		{"join a room with markup", x + "/rooms", url.Values{"room": {"<x>@muc"}}, 400, "room@conference.server"},
+		{"join with a long password", x + "/rooms", url.Values{"room": {"r@muc"}, "room_password": {strings.Repeat("p", 201)}}, 400, "too long"},
+		{"room send without room", x + "/room/send", url.Values{"body": {"hi"}}, 400, "no room"},
+		{"room empty message", x + "/room/send", url.Values{"jid": {"r@muc"}, "body": {" "}}, 400, "type a message"},
+		{"room unknown action", x + "/room/explode", url.Values{"jid": {"r@muc"}}, 404, ""},
+		{"invitation bad room", x + "/invitations/accept", url.Values{"jid": {"nope"}}, 400, "room@conference.server"},
+		{"room send, chat not running", x + "/room/send", url.Values{"jid": {"r@muc"}, "body": {"hi"}}, 503, "chat is not running"},
 		{"valid, chat not running", x + "/contacts", url.Values{"jid": {"bob@localhost"}}, 503, "chat is not running"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +74,10 @@ func TestXMPPFormsValidated(t *testing.T) {
 	}
 	if r := c.get(x); r.StatusCode != 200 || !strings.Contains(r.body, "chat is not running") {
 		t.Fatalf("contacts page without the service: %s", r.Status)
+	}
+	// Every room page says the room is not private.
+	if r := c.get(x + "/room?jid=r@muc"); r.StatusCode != 200 || !strings.Contains(r.body, "This room is not private: everyone in it and its server can read it.") {
+		t.Fatalf("room page: %s\n%.600s", r.Status, r.body)
 	}
 }
 

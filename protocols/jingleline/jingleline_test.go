@@ -48,7 +48,7 @@ func (m media) NewICESession(id call.ID) (jingleline.MediaSession, error) {
 // file headset whose microphone plays a tone.
 type phone struct {
 	name string
-	peer *prosody.Peer
+	peer *padlockClient
 	line *jingleline.Driver
 	dir  string
 
@@ -93,7 +93,7 @@ func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phon
 			p.add(ev)
 		}
 	}()
-	p.peer = s.Dial(t, user, user+"pass")
+	p.peer = dialPadlock(t, s, user, user+"pass")
 	if err := p.line.AddAccount(p.name, p.peer.C); err != nil {
 		t.Fatal(err)
 	}

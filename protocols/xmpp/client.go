@@ -128,8 +128,8 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 	c.mu.Lock()
 	c.installRosterLocked(contacts)
 	c.link = l
-	// Rooms do not survive a new session: say we are out of them, so
-	// that the caller joins again.
+	// Rooms do not survive a new session: say we are out of them (before
+	// Connected), so that the caller joins again.
 	var left []Event
 	for room, st := range c.rooms {
 		if st.joined == nil {
@@ -137,11 +137,11 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 		}
 	}
 	c.rooms = nil
-	c.events.push(Connected{JID: sess.LocalAddr().String()})
-	c.events.push(RosterChanged{Contacts: c.snapshotLocked()})
 	for _, ev := range left {
 		c.events.push(ev)
 	}
+	c.events.push(Connected{JID: sess.LocalAddr().String()})
+	c.events.push(RosterChanged{Contacts: c.snapshotLocked()})
 	for _, ev := range c.heldEvents {
 		c.events.push(ev)
 	}

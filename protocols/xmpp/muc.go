@@ -329,6 +329,9 @@ func (c *Client) onRoomPresence(p inPresence) bool {
 	if !ok {
 		return true // a room we are not in: stale, ignore
 	}
+	if nick == "" && p.Type != "error" {
+		return true // the room's own presence (ejabberd: its avatar), not an occupant
+	}
 	if p.Type == "error" {
 		err := error(&RefusedError{Condition: "undefined-condition"})
 		if p.Error != nil {

@@ -28,6 +28,7 @@ func TestHandleRoomStanzas(t *testing.T) {
 			`[{room@muc bob true moderator owner false  }]`},
 		{"occupant leaves", `<presence type='unavailable' from='room@muc/bob'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/></x></presence>`,
 			`[{room@muc bob false none none false  }]`},
+		{"the room's own presence", `<presence from='room@muc'><x xmlns='vcard-temp:x:update'><photo/></x></presence>`, `[]`},
 		{"groupchat", `<message type='groupchat' from='room@muc/bob' id='g1'><body>hi all</body></message>`,
 			`[{room@muc bob g1 hi all false 0001-01-01 00:00:00 +0000 UTC}]`},
 		{"history", `<message type='groupchat' from='room@muc/bob'><body>old</body><delay xmlns='urn:xmpp:delay' stamp='2026-01-02T03:04:05Z'/></message>`,

@@ -2,6 +2,7 @@ package xmpp_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -27,9 +28,9 @@ var (
 )
 
 // allServers starts strict prosody, stock prosody and stock ejabberd once.
-func allServers(t *testing.T) []xmppserver.Info {
+func allServers(t testing.TB) []xmppserver.Info {
 	serversOnce.Do(func() {
-		tb := &sharedTB{T: t}
+		tb := &sharedTB{TB: t}
 		servers = []xmppserver.Info{
 			prosody.Start(tb, prosody.Options{}).Info(),
 			prosody.Start(tb, prosody.Options{Stock: true}).Info(),
@@ -46,7 +47,7 @@ func allServers(t *testing.T) []xmppserver.Info {
 // sharedTB lets the servers outlive the first test that asked for them:
 // their cleanups run at the end of TestMain.
 type sharedTB struct {
-	*testing.T
+	testing.TB
 	cleanups []func()
 }
 
@@ -286,6 +287,27 @@ func TestBookmarksAllServers(t *testing.T) {
 			}
 			if list, _, _ := c2.Bookmarks(ctxT(t)); len(list) != 1 || list[0].Room != "other@"+s.MUC {
 				t.Fatalf("after removal: %+v", list)
+			}
+		})
+	}
+}
+
+// BenchmarkLogin measures a whole login on each setup: TCP, STARTTLS,
+// SCRAM (with the binding each allows; on ejabberd after its tls-exporter
+// refusal is remembered, so over TLS 1.2 with tls-unique), resource
+// binding, roster and the presence echo.
+func BenchmarkLogin(b *testing.B) {
+	for _, s := range allServers(b) {
+		b.Run(s.Name, func(b *testing.B) {
+			user := "bench" + strings.ReplaceAll(s.Name, "-", "")
+			s.Register(b, user, "benchpass")
+			cfg := accountOn(s, user, "benchpass")
+			for b.Loop() {
+				c, err := xmpp.Dial(context.Background(), cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
 			}
 		})
 	}

@@ -33,11 +33,18 @@ function xmppAccount(a) {
   if (document.getElementById("contacts") && (rows !== (a.contacts || []).length || reqs !== (a.pending || []).length)) {
     xmppStale();
   }
+  const rooms = document.querySelectorAll("#rooms li").length;
+  const invs = document.querySelectorAll("#invitations li").length;
+  if (document.getElementById("rooms") && (rooms !== (a.rooms || []).length || invs !== (a.invitations || []).length)) {
+    xmppStale();
+  }
 }
 
 // xmppStale reloads the contacts page when a contact or request came or
 // went, unless the person is typing in one of its forms.
 let reloading = false;
+// A form being submitted navigates by itself: a reload now would cancel it.
+document.addEventListener("submit", (e) => { if (!e.defaultPrevented) reloading = true; });
 function xmppStale() {
   const f = document.activeElement;
   if (reloading || (f && (f.tagName === "INPUT" || f.tagName === "TEXTAREA") && f.value)) return;
@@ -45,16 +52,47 @@ function xmppStale() {
   window.location.replace(window.location.pathname);
 }
 
+// xmppRoom shows a room's occupants, state and messages (with nicknames).
+function xmppRoom(r, lines) {
+  const st = document.getElementById("room-status");
+  if (st) st.textContent = r.status || "not in the room";
+  const ul = document.getElementById("occupants");
+  ul.replaceChildren();
+  for (const o of r.occupants || []) {
+    const li = document.createElement("li");
+    li.dataset.nick = o.nick;
+    li.textContent = o.nick + (o.role ? " (" + o.role + ")" : "") + (o.show ? ": " + o.show : "");
+    ul.appendChild(li);
+  }
+  const ol = document.getElementById("lines");
+  ol.replaceChildren();
+  for (const l of lines || []) {
+    const li = document.createElement("li");
+    li.className = (l.in ? "in" : "out") + (l.held ? " held" : "");
+    const b = document.createElement("b");
+    b.className = "nick";
+    b.textContent = l.nick || "";
+    const span = document.createElement("span");
+    span.className = "body";
+    span.textContent = l.body;
+    li.append(b, " ", span);
+    ol.appendChild(li);
+  }
+}
+
 function xmppConnect() {
   const chat = document.getElementById("chat");
-  const page = chat || document.getElementById("xmpp");
+  const room = document.getElementById("room");
+  const page = chat || room || document.getElementById("xmpp");
   if (!page) return;
   let url = "/xmpp/" + page.dataset.account + "/events";
   if (chat) url += "?with=" + encodeURIComponent(chat.dataset.with);
+  if (room) url += "?room=" + encodeURIComponent(room.dataset.room);
   const es = new EventSource(url);
   es.addEventListener("xmpp", (e) => {
     const m = JSON.parse(e.data);
-    if (chat) xmppLines(m.lines); else xmppAccount(m.account);
+    if (room) { if (m.room) xmppRoom(m.room, m.lines); }
+    else if (chat) xmppLines(m.lines); else xmppAccount(m.account);
     if (chat && m.otr && typeof otrShow === "function") otrShow(m.otr);
   });
   const form = document.getElementById("send-form");
@@ -67,7 +105,7 @@ function xmppConnect() {
           const doc = new DOMParser().parseFromString(t, "text/html");
           const err = doc.getElementById("error");
           let p = document.getElementById("error");
-          if (!p) { p = document.createElement("p"); p.id = "error"; p.className = "error"; chat.prepend(p); }
+          if (!p) { p = document.createElement("p"); p.id = "error"; p.className = "error"; page.prepend(p); }
           p.textContent = err ? err.textContent : t;
         });
       });

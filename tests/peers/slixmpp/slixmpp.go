@@ -237,6 +237,30 @@ func (p *Peer) Await(t testing.TB, what string, ok func(Event) bool) Event {
 	}
 }
 
+// AwaitN waits (20 s at most) until n events matching ok were seen.
+func (p *Peer) AwaitN(t testing.TB, what string, n int, ok func(Event) bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		count := 0
+		for _, e := range p.Events() {
+			if ok(e) {
+				count++
+			}
+		}
+		if count >= n {
+			return
+		}
+		select {
+		case <-p.wake:
+		case <-p.done:
+			t.Fatalf("slixmpp peer %s exited before %s:\n%s", p.JID, what, p.Stderr())
+		case <-deadline:
+			t.Fatalf("slixmpp peer %s saw %s only %d times, want %d", p.JID, what, count, n)
+		}
+	}
+}
+
 // Stderr is what the script printed on stderr (its log).
 func (p *Peer) Stderr() string {
 	p.mu.Lock()
