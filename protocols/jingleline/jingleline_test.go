@@ -83,7 +83,7 @@ func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phon
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.line, err = jingleline.New(jingleline.Config{Media: media{m}, Loopback: true, ICETimeout: 10 * time.Second, Log: testLog(t, user)})
+	p.line, err = jingleline.New(jingleline.Config{Media: media{m}, Loopback: true, ICETimeout: 5 * time.Second, Log: testLog(t, user)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,13 +112,13 @@ func await[T call.Event](t *testing.T, p *phone, ok func(T) bool) T {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		p.mu.Lock()
-		for _, ev := range p.evs {
+		evs := append([]call.Event(nil), p.evs...)
+		p.mu.Unlock()
+		for _, ev := range evs {
 			if v, is := ev.(T); is && (ok == nil || ok(v)) {
-				p.mu.Unlock()
 				return v
 			}
 		}
-		p.mu.Unlock()
 		time.Sleep(10 * time.Millisecond)
 	}
 	p.mu.Lock()
