@@ -2,7 +2,6 @@ package jingleline_test
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -13,11 +12,13 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/protocols/jingleline"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
+	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
 
@@ -77,9 +78,21 @@ func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phon
 	hs := headset.New(dev, nil)
 	t.Cleanup(func() { hs.Close() })
 	p := &phone{name: user + "@" + s.Domain, dir: dir}
-	var zid [12]byte
-	rand.Read(zid[:])
-	m, err := callmedia.New(callmedia.Config{ZID: zid, Headset: hs, BindIP: netip.MustParseAddr("127.0.0.1"), Emit: p.add})
+	st, err := store.Open(context.Background(), filepath.Join(dir, "db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	v, err := vault.Create([]byte("pw"), vault.TestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetSealer(v)
+	zid, err := callmedia.DeviceZID(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := callmedia.New(callmedia.Config{ZID: zid, Cache: callmedia.StoreCache{St: st}, Headset: hs, BindIP: netip.MustParseAddr("127.0.0.1"), Emit: p.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +221,13 @@ func TestPadlockToPadlock(t *testing.T) {
 	if l := toneLevel(t, alice, 1100); l < 0.2 {
 		t.Errorf("bob's 1100 Hz in alice's ear at %.2f, want ~0.4", l)
 	}
+	// Both compare the SAS and confirm it: the next call starts verified.
+	if err := alice.line.SetVerified(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.line.SetVerified(in.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	if err := alice.line.Hangup(id); err != nil {
 		t.Fatal(err)
 	}
@@ -216,4 +236,63 @@ func TestPadlockToPadlock(t *testing.T) {
 		t.Errorf("bob's call ended with %q", end.Reason)
 	}
 	await(t, alice, func(ev call.Ended) bool { return ev.ID == id })
+
+	id2, err := bob.line.Dial("xmpp:" + alice.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in2 := await(t, alice, func(ev call.Incoming) bool { return ev.ID != in.ID && ev.From == bob.name })
+	if err := alice.line.Answer(in2.ID); err != nil {
+		t.Fatal(err)
+	}
+	v1 := await(t, alice, func(ev call.Secured) bool { return ev.ID == in2.ID })
+	v2 := await(t, bob, func(ev call.Secured) bool { return ev.ID == id2 })
+	if !v1.Verified || !v2.Verified {
+		t.Errorf("the call after the SAS was confirmed is not verified at once: %v %v", v1.Verified, v2.Verified)
+	}
+	alice.line.Hangup(in2.ID)
+	await(t, bob, func(ev call.Ended) bool { return ev.ID == id2 })
+}
+
+// TestRingsEveryDevice: Bob is logged in on two Padlocks; Alice's call
+// rings both (XEP-0353 propose to his bare JID); he answers on the second
+// and the first stops ringing.
+func TestRingsEveryDevice(t *testing.T) {
+	s := prosody.Start(t, prosody.Options{})
+	s.Register(t, "alice", "alicepass")
+	s.Register(t, "bob", "bobpass")
+	alice := newPhone(t, s, "alice", 700)
+	desk := newPhone(t, s, "bob", 1100)
+	befriend(t, alice, desk)
+	kitchen := newPhone(t, s, "bob", 1300)
+	kjid, _ := kitchen.peer.C.JID()
+	_, kres, _ := strings.Cut(kjid, "/")
+	alice.peer.Await(t, "bob's second device online", func(ev xmpp.Event) bool {
+		p, ok := ev.(xmpp.Presence)
+		return ok && p.From == desk.name && p.Resource == kres && p.Available
+	})
+
+	id, err := alice.line.Dial("xmpp:" + desk.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDesk := await(t, desk, func(ev call.Incoming) bool { return ev.From == alice.name })
+	inKitchen := await(t, kitchen, func(ev call.Incoming) bool { return ev.From == alice.name })
+	if err := kitchen.line.Answer(inKitchen.ID); err != nil {
+		t.Fatal(err)
+	}
+	end := await(t, desk, func(ev call.Ended) bool { return ev.ID == inDesk.ID })
+	if end.Reason != "answered on another device" {
+		t.Errorf("the desk phone stopped ringing with %q", end.Reason)
+	}
+	sa := await(t, alice, func(ev call.Secured) bool { return ev.ID == id })
+	sk := await(t, kitchen, func(ev call.Secured) bool { return ev.ID == inKitchen.ID })
+	if sa.SAS != sk.SAS {
+		t.Fatalf("SAS %q / %q", sa.SAS, sk.SAS)
+	}
+	if l := toneLevel(t, alice, 1300); l < 0.2 {
+		t.Errorf("the kitchen phone's 1300 Hz in alice's ear at %.2f", l)
+	}
+	alice.line.Hangup(id)
+	await(t, kitchen, func(ev call.Ended) bool { return ev.ID == inKitchen.ID })
 }
