@@ -23,11 +23,11 @@ import (
 )
 
 // testLog sends the line's log to the test's.
-func testLog(t *testing.T, who string) *slog.Logger {
+func testLog(t testing.TB, who string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("phone", who)
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
@@ -57,7 +57,7 @@ type phone struct {
 	evs []call.Event
 }
 
-func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phone {
+func newPhone(t testing.TB, s *prosody.Server, user string, micHz float64) *phone {
 	t.Helper()
 	dir := t.TempDir()
 	w, err := audio.CreateWAV(filepath.Join(dir, "in.wav"), 8000)
@@ -120,7 +120,7 @@ func (p *phone) add(ev call.Event) {
 }
 
 // await waits for an event matching ok and returns it.
-func await[T call.Event](t *testing.T, p *phone, ok func(T) bool) T {
+func await[T call.Event](t testing.TB, p *phone, ok func(T) bool) T {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -142,7 +142,7 @@ func await[T call.Event](t *testing.T, p *phone, ok func(T) bool) T {
 }
 
 // befriend makes a and b see each other's presence.
-func befriend(t *testing.T, a, b *phone) {
+func befriend(t testing.TB, a, b *phone) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -162,7 +162,7 @@ func befriend(t *testing.T, a, b *phone) {
 }
 
 // toneLevel waits for two seconds in p's ear and measures freq in the last.
-func toneLevel(t *testing.T, p *phone, freq float64) float64 {
+func toneLevel(t testing.TB, p *phone, freq float64) float64 {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
