@@ -221,6 +221,16 @@ func TestPadlockToPadlock(t *testing.T) {
 	if l := toneLevel(t, alice, 1100); l < 0.2 {
 		t.Errorf("bob's 1100 Hz in alice's ear at %.2f, want ~0.4", l)
 	}
+	// Hold and resume (XEP-0167 session-info): Bob is told both.
+	if err := alice.line.Hold(id, true); err != nil {
+		t.Fatal(err)
+	}
+	await(t, bob, func(ev call.Held) bool { return ev.ID == in.ID && ev.On })
+	if err := alice.line.Hold(id, false); err != nil {
+		t.Fatal(err)
+	}
+	await(t, bob, func(ev call.Held) bool { return ev.ID == in.ID && !ev.On })
+
 	// Both compare the SAS and confirm it: the next call starts verified.
 	if err := alice.line.SetVerified(id, true); err != nil {
 		t.Fatal(err)
