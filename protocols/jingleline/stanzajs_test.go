@@ -200,6 +200,16 @@ func TestStanzaJSInChromium(t *testing.T) {
 		t.Errorf("a security failure was reported: %v", alice.evs)
 	}
 	checkCapture(t, capture.payloads(t))
+
+	// PADLOCK_JINGLE_CAPTURE=dir keeps what StanzaJS sent, to refresh the
+	// captures protocols/jingle's tests and fuzz seeds replay.
+	if dir := os.Getenv("PADLOCK_JINGLE_CAPTURE"); dir != "" {
+		var sent []string
+		js1(`window.peer.sent`, &sent)
+		for i, x := range sent {
+			os.WriteFile(filepath.Join(dir, fmt.Sprintf("stanzajs-%02d.xml", i)), []byte(x), 0o644)
+		}
+	}
 }
 
 // checkCapture: the calls' datagrams are STUN, DTLS and SRTP only (RFC 7983

@@ -24,6 +24,11 @@ const peer = {
       jingle: { iceServers: [] }, // no public STUN server: loopback only
     });
     this.client = client;
+    // What StanzaJS sends, for captures in protocols/jingle/testdata.
+    this.sent = [];
+    client.on('raw:outgoing', x => {
+      if (typeof x === 'string' && x.includes('urn:xmpp:jingle:1') && this.sent.length < 64) this.sent.push(x);
+    });
     client.on('session:started', async () => {
       await client.getRoster();
       client.sendPresence();
