@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/protocols/jingleline"
 	"github.com/padlock-phone/padlock/protocols/testline"
 	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/store/phonebook"
@@ -130,7 +131,7 @@ func (h *callHistory) CallLog(r phone.CallRecord) {
 	defer cancel()
 	id, ok := h.accountID(ctx, r)
 	if !ok {
-		h.log.Debug("call not logged: no SIP account to file it under")
+		h.log.Debug("call not logged: no account to file it under")
 		return
 	}
 	missed := r.Outcome == phone.CallMissed && !r.Outgoing
@@ -170,9 +171,15 @@ func (h *callHistory) accountID(ctx context.Context, r phone.CallRecord) (int64,
 	if err != nil {
 		return 0, false
 	}
+	// Jingle calls (xmpp: targets, or in on an XMPP account) file under
+	// the XMPP accounts, SIP calls under the SIP ones.
+	kind := store.SIP
+	if jingleline.Takes(r.Remote) || r.Account != "" && isXMPPAccount(accts, r.Account) {
+		kind = store.XMPP
+	}
 	var sip []store.Account
 	for _, a := range accts {
-		if a.Kind == store.SIP && a.Enabled {
+		if a.Kind == kind && a.Enabled {
 			sip = append(sip, a)
 		}
 	}
@@ -184,7 +191,7 @@ func (h *callHistory) accountID(ctx context.Context, r phone.CallRecord) (int64,
 		}
 		return 0, false
 	}
-	target := strings.TrimPrefix(strings.TrimPrefix(r.Remote, "sip:"), "sips:")
+	target := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(r.Remote, "sip:"), "sips:"), jingleline.Prefix)
 	if _, dom, ok := strings.Cut(target, "@"); ok {
 		dom, _, _ = strings.Cut(dom, ";")
 		for _, a := range sip {
@@ -197,4 +204,13 @@ func (h *callHistory) accountID(ctx context.Context, r phone.CallRecord) (int64,
 		return 0, false
 	}
 	return sip[0].ID, true
+}
+
+func isXMPPAccount(accts []store.Account, address string) bool {
+	for _, a := range accts {
+		if a.Kind == store.XMPP && strings.EqualFold(a.Address(), address) {
+			return true
+		}
+	}
+	return false
 }

@@ -34,10 +34,10 @@ import (
 // must stay under 250 MB, and the owner's browser (which logged in before)
 // logs in as soon as the attack stops. The figures go to docs/BENCHMARKS.md.
 const (
-	lanWrongLogins  = 100
-	lanSlowBodies   = 1000
-	lanAttack       = 14 * time.Second // longer than the server's ReadTimeout
-	lanMaxHWM       = 250 << 20
+	lanWrongLogins = 100
+	lanSlowBodies  = 1000
+	lanAttack      = 14 * time.Second // longer than the server's ReadTimeout
+	lanMaxHWM      = 250 << 20
 	// lanOwnerStarved: an owner's GET unanswered this long means the
 	// attack took the phone from its owner. How fast the answers are (the
 	// issue's 1 s) is a measured figure, logged here and kept in

@@ -50,6 +50,10 @@ func (s *Session) StartDTLS(conn rtp.PacketConn, remote sdp.Remote, f codec.Form
 	}
 	s.setHold(dir == sdp.SendOnly || dir == sdp.Inactive || remote.Hold())
 	s.log.Info("call encrypted with DTLS-SRTP", "profile", keys.Profile.String())
+	// Negotiating first: a brain that does not know the unverifiable tier
+	// yet must not keep showing the call as clear (ALERT) while it is
+	// encrypted.
+	s.m.cfg.Emit(call.SecurityNegotiating{ID: s.id})
 	s.m.cfg.Emit(call.SecuredUnverifiable{ID: s.id, LocalFingerprint: localFP, PeerFingerprint: peerFP})
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v4"
+	"github.com/pion/dtls/v4/pkg/protocol"
 
 	"github.com/padlock-phone/padlock/media/rtp"
 )
@@ -112,6 +113,10 @@ func Handshake(ctx context.Context, conn net.PacketConn, remote net.Addr, id Ide
 		dtls.WithVerifyPeerCertificate(verify),
 		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		// DTLS 1.2 (RFC 6347), what RFC 5764's key export is written for
+		// and what Chromium 156 falls back to (tested with StanzaJS);
+		// pion's DTLS 1.3 is new, so it is not offered yet.
+		dtls.WithMaxVersion(protocol.Version1_2),
 	}
 	var c *dtls.Conn
 	var err error

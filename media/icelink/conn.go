@@ -114,27 +114,41 @@ type dtlsSide struct {
 
 	mu       sync.Mutex
 	deadline time.Time
+	moved    chan struct{} // closed and replaced when the deadline changes
 }
 
+// ReadFrom waits for a DTLS datagram until the read deadline, which may
+// be moved while it waits (pion/dtls does that to stop a handshake).
 func (d *dtlsSide) ReadFrom(b []byte) (int, net.Addr, error) {
-	d.mu.Lock()
-	dl := d.deadline
-	d.mu.Unlock()
-	var timeout <-chan time.Time
-	if !dl.IsZero() {
-		t := time.NewTimer(time.Until(dl))
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case p := <-d.in:
-		return copy(b, p), d.remoteAddr(), nil
-	case <-d.closed:
-		return 0, nil, net.ErrClosed
-	case <-d.c.done:
-		return 0, nil, net.ErrClosed
-	case <-timeout:
-		return 0, nil, os.ErrDeadlineExceeded
+	for {
+		d.mu.Lock()
+		dl := d.deadline
+		if d.moved == nil {
+			d.moved = make(chan struct{})
+		}
+		moved := d.moved
+		d.mu.Unlock()
+		var timeout <-chan time.Time
+		if !dl.IsZero() {
+			wait := time.Until(dl)
+			if wait <= 0 {
+				return 0, nil, os.ErrDeadlineExceeded
+			}
+			t := time.NewTimer(wait)
+			timeout = t.C
+			defer t.Stop()
+		}
+		select {
+		case p := <-d.in:
+			return copy(b, p), d.remoteAddr(), nil
+		case <-d.closed:
+			return 0, nil, net.ErrClosed
+		case <-d.c.done:
+			return 0, nil, net.ErrClosed
+		case <-timeout:
+			return 0, nil, os.ErrDeadlineExceeded
+		case <-moved:
+		}
 	}
 }
 
@@ -161,6 +175,10 @@ func (d *dtlsSide) SetDeadline(t time.Time) error { return d.SetReadDeadline(t) 
 func (d *dtlsSide) SetReadDeadline(t time.Time) error {
 	d.mu.Lock()
 	d.deadline = t
+	if d.moved != nil {
+		close(d.moved)
+	}
+	d.moved = make(chan struct{})
 	d.mu.Unlock()
 	return nil
 }

@@ -33,7 +33,7 @@ func mustParse(t testing.TB, b []byte) *Jingle {
 
 func TestParseStanzaJSOffer(t *testing.T) {
 	j := mustParse(t, readFile(t, "stanzajs-12.22.1_initiate.xml"))
-	if j.Action != SessionInitiate || j.SID != "a1b2c3d4e5" || j.Initiator != "bob@localhost/stanza1" {
+	if j.Action != SessionInitiate || j.SID != "12ca7776-b936-40c6-9b80-fbff64eda155" {
 		t.Fatalf("header: %+v", j)
 	}
 	if j.Group == nil || j.Group.Semantics != "BUNDLE" || len(j.Group.Contents) != 1 || j.Group.Contents[0].Name != "0" {
@@ -45,9 +45,9 @@ func TestParseStanzaJSOffer(t *testing.T) {
 	}
 	// Opus, red and CN are not ours; the 8 kHz telephone-event is.
 	want := Media{
-		Formats: []codec.Format{codec.G722, codec.PCMU, codec.PCMA}, EventPT: 126, RTCPMux: true, Senders: SendersBoth,
-		Ufrag: "Ab3d", Pwd: "0123456789abcdefghijklmn",
-		Fingerprint: &Fingerprint{Hash: "sha-256", Setup: SetupActpass, Value: "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08"},
+		Formats: []codec.Format{codec.G722, codec.PCMU, codec.PCMA}, EventPT: 126, RTCPMux: true,
+		Ufrag: "qzO1", Pwd: "f2kqY/+N7xZrjiIvVXKNM+kS",
+		Fingerprint: &Fingerprint{Hash: "sha-256", Setup: SetupActpass, Value: "26:CB:A8:96:16:B7:F2:CD:67:EE:EF:68:01:F2:57:70:94:40:88:43:1F:06:D6:02:5F:97:FA:2C:A4:24:B8:BB"},
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Fatalf("media\n got %+v\nwant %+v", m, want)
@@ -56,10 +56,39 @@ func TestParseStanzaJSOffer(t *testing.T) {
 	if r.Direction != sdp.SendRecv || r.EventPT != 126 || r.ZRTPHash != "" {
 		t.Fatalf("as sdp.Remote: %+v", r)
 	}
+	// The engine takes it as a call that rings.
+	evs, outs, iqErr := NewEngine("alice@localhost/padlock", nil).Receive("carol@localhost/browser", j)
+	if iqErr != nil || len(outs) != 0 || len(evs) != 1 {
+		t.Fatalf("engine: %v %v %v", evs, outs, iqErr)
+	}
 }
 
-func TestParseTransportInfo(t *testing.T) {
-	j := mustParse(t, readFile(t, "stanzajs-12.22.1_transport-info.xml"))
+func TestParseStanzaJSAnswerAndTrickle(t *testing.T) {
+	acc := mustParse(t, readFile(t, "stanzajs-12.22.1_accept.xml"))
+	m, err := ReadContent(acc.Contents[0])
+	if err != nil || m.Fingerprint == nil || m.Fingerprint.Setup != SetupActive || !m.RTCPMux || m.EventPT != 101 || m.Formats[0] != codec.G722 {
+		t.Fatalf("answer %+v: %v", m, err)
+	}
+	ti := mustParse(t, readFile(t, "stanzajs-12.22.1_transport-info.xml"))
+	cs := ti.Contents[0].Transport.Candidates
+	if len(cs) != 1 {
+		t.Fatalf("candidates: %+v", cs)
+	}
+	if a, ok := cs[0].Addr(); !ok || !a.Addr().IsLoopback() {
+		t.Errorf("UDP host candidate: %v %v", a, ok)
+	}
+	done := mustParse(t, readFile(t, "stanzajs-12.22.1_transport-info-2.xml"))
+	if tr := done.Contents[0].Transport; tr == nil || len(tr.Candidates) != 0 || !hasChild(tr.Other, "gathering-complete") {
+		t.Errorf("gathering-complete: %+v", tr)
+	}
+	term := mustParse(t, readFile(t, "stanzajs-12.22.1_terminate.xml"))
+	if term.Action != SessionTerminate || term.Reason == nil || term.Reason.Condition != Success {
+		t.Errorf("terminate: %+v", term.Reason)
+	}
+}
+
+func TestParseTCPCandidate(t *testing.T) {
+	j := mustParse(t, readFile(t, "handmade_transport-info-tcp.xml"))
 	cs := j.Contents[0].Transport.Candidates
 	if len(cs) != 2 {
 		t.Fatalf("candidates: %+v", cs)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/media/dtlssrtp"
@@ -34,6 +35,9 @@ const (
 	stActive                       // accepted
 	stEnded
 )
+
+// dtlsTimeout bounds the DTLS handshake once ICE has a path.
+const dtlsTimeout = 10 * time.Second
 
 // jcall is one call; owned by the loop.
 type jcall struct {
@@ -451,7 +455,10 @@ func (c *jcall) connect(ufrag, pwd string) {
 		}
 		var res dtlssrtp.Result
 		if sec == secDTLS {
-			res, err = dtlssrtp.Handshake(ctx, conn.DTLS(), net.UDPAddrFromAddrPort(conn.Remote()), id, client, peerFP.Hash, peerFP.Value)
+			// Its own bound: a path found late still gets a full handshake.
+			hctx, hcancel := context.WithTimeout(context.Background(), dtlsTimeout)
+			res, err = dtlssrtp.Handshake(hctx, conn.DTLS(), net.UDPAddrFromAddrPort(conn.Remote()), id, client, peerFP.Hash, peerFP.Value)
+			hcancel()
 		}
 		c.d.post(func() { c.connected(conn, res, err) })
 	}()

@@ -181,6 +181,13 @@ func (d *Driver) Close() error {
 func (d *Driver) AddAccount(name string, c Client) error {
 	return d.run(func() error {
 		if old := d.accounts[name]; old != nil {
+			// A new client for the account (accounts reloaded): calls on
+			// the old session cannot go on.
+			for _, c := range d.calls {
+				if c.acct == old {
+					c.end("the account was reconnected", jingle.Reason{Condition: jingle.Gone})
+				}
+			}
 			old.stop()
 		}
 		a := newAccount(d, name, c)

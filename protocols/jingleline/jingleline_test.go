@@ -2,7 +2,6 @@ package jingleline_test
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -13,20 +12,22 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/protocols/jingleline"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
+	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
 
 // testLog sends the line's log to the test's.
-func testLog(t *testing.T, who string) *slog.Logger {
+func testLog(t testing.TB, who string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("phone", who)
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
@@ -48,7 +49,7 @@ func (m media) NewICESession(id call.ID) (jingleline.MediaSession, error) {
 // file headset whose microphone plays a tone.
 type phone struct {
 	name string
-	peer *padlockClient
+	peer *prosody.PadlockClient
 	line *jingleline.Driver
 	dir  string
 
@@ -56,7 +57,7 @@ type phone struct {
 	evs []call.Event
 }
 
-func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phone {
+func newPhone(t testing.TB, s *prosody.Server, user string, micHz float64) *phone {
 	t.Helper()
 	dir := t.TempDir()
 	w, err := audio.CreateWAV(filepath.Join(dir, "in.wav"), 8000)
@@ -77,13 +78,25 @@ func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phon
 	hs := headset.New(dev, nil)
 	t.Cleanup(func() { hs.Close() })
 	p := &phone{name: user + "@" + s.Domain, dir: dir}
-	var zid [12]byte
-	rand.Read(zid[:])
-	m, err := callmedia.New(callmedia.Config{ZID: zid, Headset: hs, BindIP: netip.MustParseAddr("127.0.0.1"), Emit: p.add})
+	st, err := store.Open(context.Background(), filepath.Join(dir, "db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.line, err = jingleline.New(jingleline.Config{Media: media{m}, Loopback: true, ICETimeout: 10 * time.Second, Log: testLog(t, user)})
+	t.Cleanup(func() { st.Close() })
+	v, err := vault.Create([]byte("pw"), vault.TestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetSealer(v)
+	zid, err := callmedia.DeviceZID(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := callmedia.New(callmedia.Config{ZID: zid, Cache: callmedia.StoreCache{St: st}, Headset: hs, BindIP: netip.MustParseAddr("127.0.0.1"), Emit: p.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.line, err = jingleline.New(jingleline.Config{Media: media{m}, Loopback: true, ICETimeout: 5 * time.Second, Log: testLog(t, user)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +106,7 @@ func newPhone(t *testing.T, s *prosody.Server, user string, micHz float64) *phon
 			p.add(ev)
 		}
 	}()
-	p.peer = dialPadlock(t, s, user, user+"pass")
+	p.peer = s.DialPadlock(t, user, user+"pass")
 	if err := p.line.AddAccount(p.name, p.peer.C); err != nil {
 		t.Fatal(err)
 	}
@@ -107,18 +120,18 @@ func (p *phone) add(ev call.Event) {
 }
 
 // await waits for an event matching ok and returns it.
-func await[T call.Event](t *testing.T, p *phone, ok func(T) bool) T {
+func await[T call.Event](t testing.TB, p *phone, ok func(T) bool) T {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		p.mu.Lock()
-		for _, ev := range p.evs {
+		evs := append([]call.Event(nil), p.evs...)
+		p.mu.Unlock()
+		for _, ev := range evs {
 			if v, is := ev.(T); is && (ok == nil || ok(v)) {
-				p.mu.Unlock()
 				return v
 			}
 		}
-		p.mu.Unlock()
 		time.Sleep(10 * time.Millisecond)
 	}
 	p.mu.Lock()
@@ -129,7 +142,7 @@ func await[T call.Event](t *testing.T, p *phone, ok func(T) bool) T {
 }
 
 // befriend makes a and b see each other's presence.
-func befriend(t *testing.T, a, b *phone) {
+func befriend(t testing.TB, a, b *phone) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -149,7 +162,7 @@ func befriend(t *testing.T, a, b *phone) {
 }
 
 // toneLevel waits for two seconds in p's ear and measures freq in the last.
-func toneLevel(t *testing.T, p *phone, freq float64) float64 {
+func toneLevel(t testing.TB, p *phone, freq float64) float64 {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -208,6 +221,23 @@ func TestPadlockToPadlock(t *testing.T) {
 	if l := toneLevel(t, alice, 1100); l < 0.2 {
 		t.Errorf("bob's 1100 Hz in alice's ear at %.2f, want ~0.4", l)
 	}
+	// Hold and resume (XEP-0167 session-info): Bob is told both.
+	if err := alice.line.Hold(id, true); err != nil {
+		t.Fatal(err)
+	}
+	await(t, bob, func(ev call.Held) bool { return ev.ID == in.ID && ev.On })
+	if err := alice.line.Hold(id, false); err != nil {
+		t.Fatal(err)
+	}
+	await(t, bob, func(ev call.Held) bool { return ev.ID == in.ID && !ev.On })
+
+	// Both compare the SAS and confirm it: the next call starts verified.
+	if err := alice.line.SetVerified(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.line.SetVerified(in.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	if err := alice.line.Hangup(id); err != nil {
 		t.Fatal(err)
 	}
@@ -216,4 +246,63 @@ func TestPadlockToPadlock(t *testing.T) {
 		t.Errorf("bob's call ended with %q", end.Reason)
 	}
 	await(t, alice, func(ev call.Ended) bool { return ev.ID == id })
+
+	id2, err := bob.line.Dial("xmpp:" + alice.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in2 := await(t, alice, func(ev call.Incoming) bool { return ev.ID != in.ID && ev.From == bob.name })
+	if err := alice.line.Answer(in2.ID); err != nil {
+		t.Fatal(err)
+	}
+	v1 := await(t, alice, func(ev call.Secured) bool { return ev.ID == in2.ID })
+	v2 := await(t, bob, func(ev call.Secured) bool { return ev.ID == id2 })
+	if !v1.Verified || !v2.Verified {
+		t.Errorf("the call after the SAS was confirmed is not verified at once: %v %v", v1.Verified, v2.Verified)
+	}
+	alice.line.Hangup(in2.ID)
+	await(t, bob, func(ev call.Ended) bool { return ev.ID == id2 })
+}
+
+// TestRingsEveryDevice: Bob is logged in on two Padlocks; Alice's call
+// rings both (XEP-0353 propose to his bare JID); he answers on the second
+// and the first stops ringing.
+func TestRingsEveryDevice(t *testing.T) {
+	s := prosody.Start(t, prosody.Options{})
+	s.Register(t, "alice", "alicepass")
+	s.Register(t, "bob", "bobpass")
+	alice := newPhone(t, s, "alice", 700)
+	desk := newPhone(t, s, "bob", 1100)
+	befriend(t, alice, desk)
+	kitchen := newPhone(t, s, "bob", 1300)
+	kjid, _ := kitchen.peer.C.JID()
+	_, kres, _ := strings.Cut(kjid, "/")
+	alice.peer.Await(t, "bob's second device online", func(ev xmpp.Event) bool {
+		p, ok := ev.(xmpp.Presence)
+		return ok && p.From == desk.name && p.Resource == kres && p.Available
+	})
+
+	id, err := alice.line.Dial("xmpp:" + desk.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDesk := await(t, desk, func(ev call.Incoming) bool { return ev.From == alice.name })
+	inKitchen := await(t, kitchen, func(ev call.Incoming) bool { return ev.From == alice.name })
+	if err := kitchen.line.Answer(inKitchen.ID); err != nil {
+		t.Fatal(err)
+	}
+	end := await(t, desk, func(ev call.Ended) bool { return ev.ID == inDesk.ID })
+	if end.Reason != "answered on another device" {
+		t.Errorf("the desk phone stopped ringing with %q", end.Reason)
+	}
+	sa := await(t, alice, func(ev call.Secured) bool { return ev.ID == id })
+	sk := await(t, kitchen, func(ev call.Secured) bool { return ev.ID == inKitchen.ID })
+	if sa.SAS != sk.SAS {
+		t.Fatalf("SAS %q / %q", sa.SAS, sk.SAS)
+	}
+	if l := toneLevel(t, alice, 1300); l < 0.2 {
+		t.Errorf("the kitchen phone's 1300 Hz in alice's ear at %.2f", l)
+	}
+	alice.line.Hangup(id)
+	await(t, kitchen, func(ev call.Ended) bool { return ev.ID == inKitchen.ID })
 }
