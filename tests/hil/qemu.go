@@ -3,6 +3,7 @@ package hil
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -226,4 +227,96 @@ func (g *Guest) Lamps(ctx context.Context, window time.Duration) (map[hw.Lamp]ri
 		return nil, fmt.Errorf("guest reported %d lamps, want %d", len(out), len(hw.Lamps))
 	}
 	return out, nil
+}
+
+// errNoHeadset is the QEMU rig's answer to audio: its guest has no sound.
+var errNoHeadset = errors.New("the QEMU rig has no headset (its guest runs no sound card)")
+
+// QEMURig is rig.Rig over a Guest running the brain ("brain"), with
+// Control and a ringback Far beside it, for rig.Scenario.RunPanel.
+type QEMURig struct{ G *Guest }
+
+var (
+	_ rig.Rig     = QEMURig{}
+	_ rig.Control = QEMURig{}
+	_ rig.Far     = QEMURig{}
+)
+
+// Start starts the guest's brain.
+func (q QEMURig) Start(ctx context.Context) error { return q.ok(ctx, "brain") }
+
+func (q QEMURig) ok(ctx context.Context, cmd string) error {
+	mark := q.G.Mark()
+	q.G.Send(cmd)
+	_, err := q.G.WaitLine(ctx, mark, "rig ok", 30*time.Second)
+	return err
+}
+
+// Press implements rig.Rig; it returns when the hold is over.
+func (q QEMURig) Press(ctx context.Context, b hw.Button, hold time.Duration) error {
+	q.G.Press(b, hold)
+	select {
+	case <-time.After(hold):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Lamps implements rig.Rig.
+func (q QEMURig) Lamps(ctx context.Context, window time.Duration) (map[hw.Lamp]rig.Reading, error) {
+	return q.G.Lamps(ctx, window)
+}
+
+// Say implements rig.Rig: not on this rig.
+func (q QEMURig) Say([]int16, int) error { return errNoHeadset }
+
+// Heard implements rig.Rig and rig.Far: not on this rig.
+func (q QEMURig) Heard(context.Context) ([]int16, int, error) { return nil, 0, errNoHeadset }
+
+// Login implements rig.Control: the guest has no web admin; the brain is
+// told the vault opened, as the keyring tells it after a login.
+func (q QEMURig) Login(ctx context.Context, _ string) error { return q.ok(ctx, "unlock") }
+
+// WaitState implements rig.Control from the brain's own state.
+func (q QEMURig) WaitState(ctx context.Context, what string, ok func(rig.State) bool) (rig.State, error) {
+	var last rig.State
+	for {
+		mark := q.G.Mark()
+		q.G.Send("state")
+		l, err := q.G.WaitLine(ctx, mark, "rig state", 30*time.Second)
+		if err != nil {
+			return last, fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		if f := strings.Fields(l); len(f) == 4 {
+			last = rig.State{Status: f[2], Security: f[3]}
+		}
+		if ok(last) {
+			return last, nil
+		}
+		select {
+		case <-ctx.Done():
+			return last, fmt.Errorf("waiting for %s: %w (last state %+v)", what, ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Call implements rig.Far: the phone dials its ringback test line, which
+// hangs up and calls the phone back.
+func (q QEMURig) Call(ctx context.Context) error { return q.ok(ctx, "dial ringback") }
+
+// SAS implements rig.Far: a test line call is never secured.
+func (q QEMURig) SAS(context.Context) (string, error) {
+	return "", errors.New("the ringback test line has no ZRTP")
+}
+
+// Talk implements rig.Far: not on this rig.
+func (q QEMURig) Talk(context.Context) error { return errNoHeadset }
+
+// Ended implements rig.Far: the call is over when the phone is idle again
+// (or showing the ended call).
+func (q QEMURig) Ended(ctx context.Context, _ bool) error {
+	_, err := q.WaitState(ctx, "the call's end", func(s rig.State) bool { return s.Status == "idle" || s.Status == "ended" })
+	return err
 }

@@ -2,6 +2,7 @@ package hil
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -9,16 +10,37 @@ import (
 	"github.com/padlock-phone/padlock/hw/rig"
 )
 
-// TestBoardOnKernelGPIO: the phone's hw/gpio board on a real kernel's GPIO
-// character device (Debian arm64 under QEMU, lines of gpio-sim): buttons
-// pulled down from outside are decoded into short and long presses, and
-// every lamp pattern the blinker drives reads back, from the lines' levels,
-// as itself within rig.Tolerance.
-func TestBoardOnKernelGPIO(t *testing.T) {
+// TestQEMURig boots the QEMU rig once: the phone's hw/gpio board on a real
+// kernel's GPIO character device (Debian arm64, lines of gpio-sim), then
+// the brain on it for the panel part of the desk scenario.
+func TestQEMURig(t *testing.T) {
 	g := BootGuest(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
+	if !t.Run("board", func(t *testing.T) { boardOnKernelGPIO(ctx, t, g) }) {
+		return
+	}
+	t.Run("panel scenario", func(t *testing.T) {
+		q := QEMURig{G: g}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s := &rig.Scenario{Rig: q, Admin: q, Far: q, Window: rig.MinWindow, Wait: time.Minute,
+			Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
+		steps, err := s.RunPanel(ctx)
+		for _, st := range steps {
+			t.Logf("%-40s %v", st.Name, st.Took.Round(time.Millisecond))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
 
+// boardOnKernelGPIO: buttons pulled down from outside are decoded into
+// short and long presses, and every lamp pattern the blinker drives reads
+// back, from the lines' levels, as itself within rig.EmulatedTolerance.
+func boardOnKernelGPIO(ctx context.Context, t *testing.T, g *Guest) {
 	for _, c := range []struct {
 		b    hw.Button
 		hold time.Duration

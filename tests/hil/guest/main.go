@@ -12,17 +12,24 @@
 //	press BUTTON MS      hold a button down for MS ms    -> rig pressed BUTTON long|short (async)
 //	lamp LAMP PATTERN    set a lamp's pattern            -> rig ok
 //	watch MS             sample every lamp for MS ms     -> rig edges LAMP INITIAL t:level ...
+//	brain                start the phone's brain on the board, locked, with
+//	                     the test lines; from then on it owns the lamps
+//	unlock               the master password was entered -> rig ok
+//	dial TARGET          dial from the web admin         -> rig ok
+//	state                                                -> rig state STATUS SECURITY
 //	off                  power off
 package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,6 +37,8 @@ import (
 
 	"github.com/padlock-phone/padlock/hw"
 	hwgpio "github.com/padlock-phone/padlock/hw/gpio"
+	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/protocols/testline"
 )
 
 func main() {
@@ -74,6 +83,9 @@ func run() error {
 	}
 	defer board.Close()
 	say("ready %d lines", len(lines))
+	// Every press is reported; once the brain runs it gets them too.
+	toBrain := make(chan hw.Press, 16)
+	var brainOn atomic.Bool
 	go func() {
 		for p := range board.Presses() {
 			kind := "short"
@@ -81,8 +93,12 @@ func run() error {
 				kind = "long"
 			}
 			say("pressed %s %s", p.Button, kind)
+			if brainOn.Load() {
+				toBrain <- p
+			}
 		}
 	}()
+	var brain *phone.Phone
 	buttons := map[string]string{"answer": pins.Answer, "hangup": pins.Hangup, "sas": pins.SAS}
 	lamps := map[string]string{"lock": pins.Lock, "alert": pins.Alert, "status": pins.Status}
 	sc := bufio.NewScanner(os.Stdin)
@@ -115,6 +131,25 @@ func run() error {
 		case len(f) == 2 && f[0] == "watch":
 			ms, _ := strconv.Atoi(f[1])
 			watch(lines, lamps, time.Duration(ms)*time.Millisecond)
+		case len(f) == 1 && f[0] == "brain" && brain == nil:
+			brain = phone.New(phone.Config{
+				Board:     brainBoard{board, toBrain},
+				Telephony: testline.New(testline.DefaultTiming),
+				Voice:     voice{},
+				Initial:   phone.State{VaultLocked: true},
+			})
+			go brain.Run(context.Background())
+			brainOn.Store(true)
+			say("ok")
+		case len(f) == 1 && f[0] == "unlock" && brain != nil:
+			brain.Post(context.Background(), phone.VaultLocked{Locked: false})
+			say("ok")
+		case len(f) == 2 && f[0] == "dial" && brain != nil:
+			brain.Post(context.Background(), phone.Dial{Target: f[1]})
+			say("ok")
+		case len(f) == 1 && f[0] == "state" && brain != nil:
+			st := brain.State()
+			say("state %v %v", st.Call.Status, st.Call.Security)
 		case len(f) == 1 && f[0] == "off":
 			return nil
 		case len(f) > 0:
@@ -241,3 +276,20 @@ func makeChip(pins hw.Pins) (map[string]string, error) {
 	_ = pins
 	return lines, nil
 }
+
+// brainBoard is the board as the brain sees it: presses through the
+// reporting goroutine, lamps straight to hw/gpio.
+type brainBoard struct {
+	*hwgpio.Board
+	presses chan hw.Press
+}
+
+func (b brainBoard) Presses() <-chan hw.Press { return b.presses }
+
+// voice is the brain's voice in a guest without sound: it says what it
+// would have said.
+type voice struct{}
+
+func (voice) Ring(on bool)                  { say("voice ring %v", on) }
+func (voice) SaySAS(string)                 { say("voice sas") }
+func (voice) Announce(a phone.Announcement) { say("voice announce %d", a) }
