@@ -2,6 +2,7 @@ package hil
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -69,13 +70,25 @@ func boardOnKernelGPIO(ctx context.Context, t *testing.T, g *Guest) {
 		if err := g.SetLamp(ctx, c.lamp, c.p); err != nil {
 			t.Fatal(err)
 		}
-		got, err := g.Lamps(ctx, rig.MinWindow)
-		if err != nil {
-			t.Fatalf("after setting %s to %s: %v", c.lamp, c.p, err)
+		// Up to three windows: an emulated guest on a loaded host can
+		// stall its timers for longer than any tolerance (every miss is
+		// logged, so a drift shows; three in a row fail).
+		var misses []string
+		for len(misses) < 3 {
+			got, err := g.Lamps(ctx, rig.MinWindow)
+			if err == nil && got[c.lamp].Pattern == c.p {
+				t.Logf("%s %s: %v", c.lamp, c.p, got[c.lamp])
+				break
+			}
+			miss := fmt.Sprint(err)
+			if err == nil {
+				miss = got[c.lamp].String()
+			}
+			misses = append(misses, miss)
+			t.Logf("%s set to %s: window %d read %s", c.lamp, c.p, len(misses), miss)
 		}
-		if got[c.lamp].Pattern != c.p {
-			t.Errorf("%s set to %s reads back as %v", c.lamp, c.p, got[c.lamp])
+		if len(misses) == 3 {
+			t.Errorf("%s set to %s never read back as it in 3 windows: %q", c.lamp, c.p, misses)
 		}
-		t.Logf("%s %s: %v", c.lamp, c.p, got[c.lamp])
 	}
 }
