@@ -73,7 +73,7 @@ func run() error {
 		return fmt.Errorf("mount configfs: %w", err)
 	}
 	pins := hw.DefaultPins()
-	lines, err := makeChip(pins)
+	lines, err := makeChip()
 	if err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ func loadModule(path string) error {
 
 // makeChip makes a gpio-sim chip of 28 lines named like a Raspberry Pi's
 // (GPIO0 … GPIO27) and returns each name's sysfs directory.
-func makeChip(pins hw.Pins) (map[string]string, error) {
+func makeChip() (map[string]string, error) {
 	const cfg = "/sys/kernel/config/gpio-sim/padlock"
 	bank := filepath.Join(cfg, "bank0")
 	if err := os.MkdirAll(bank, 0o755); err != nil {
@@ -273,7 +273,6 @@ func makeChip(pins hw.Pins) (map[string]string, error) {
 	for i := range 28 {
 		lines[fmt.Sprintf("GPIO%d", i)] = filepath.Join(base, fmt.Sprintf("sim_gpio%d", i))
 	}
-	_ = pins
 	return lines, nil
 }
 
