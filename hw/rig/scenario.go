@@ -255,8 +255,10 @@ func (s *Scenario) RunPanel(ctx context.Context) ([]Step, error) {
 			}
 			return s.lampsAre(ctx, idle)
 		}},
-		{"HANGUP while ringing declines", func(ctx context.Context) error {
-			if err := s.Far.Call(ctx); err != nil {
+		{"ANSWER while idle redials: the ringback rings again, HANGUP declines it", func(ctx context.Context) error {
+			// An outgoing call from the buttons alone: ANSWER on an idle
+			// phone redials the last number, here the ringback line.
+			if err := s.Rig.Press(ctx, hw.Answer, 150*time.Millisecond); err != nil {
 				return err
 			}
 			if err := s.lampsAre(ctx, ringing); err != nil {
