@@ -89,3 +89,24 @@ func TestClassifyTolerance(t *testing.T) {
 		t.Fatalf("got %v, %v", r, err)
 	}
 }
+
+// TestEmulatedToleranceKeepsPatternsApart: at EmulatedTolerance no
+// pattern's timing is within reach of another's, so a wider tolerance
+// trades precision, not correctness.
+func TestEmulatedToleranceKeepsPatternsApart(t *testing.T) {
+	for _, a := range blinks {
+		for _, b := range blinks {
+			if a.p != b.p && nearWithin(a.period, b.period, EmulatedTolerance) && nearWithin(a.lit, b.lit, EmulatedTolerance) {
+				t.Errorf("%v and %v are alike within %.0f%%", a.p, b.p, EmulatedTolerance*100)
+			}
+		}
+	}
+	// The flash QEMU showed: 155 ms for the slow blink's 200.
+	edges := []Edge{{ms(300), true}, {ms(455), false}, {ms(2305), true}}
+	if r, err := ClassifyWithin(false, edges, MinWindow, EmulatedTolerance); err != nil || r.Pattern != hw.SlowBlink {
+		t.Errorf("got %v, %v", r, err)
+	}
+	if _, err := Classify(false, edges, MinWindow); err == nil {
+		t.Error("155 ms for 200 passes at Tolerance")
+	}
+}

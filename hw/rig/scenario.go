@@ -37,7 +37,7 @@ type Far interface {
 // HANGUP while it rings.
 type Scenario struct {
 	Rig      Rig
-	Admin    *Admin
+	Admin    Control // the web admin (*Admin), or a rig's stand-in for it
 	Far      Far
 	Password string // the master password
 
@@ -58,6 +58,16 @@ type Scenario struct {
 	Wait time.Duration
 	Log  *slog.Logger
 }
+
+// Control is what the scenario does and reads through the web admin.
+type Control interface {
+	// Login enters the master password, which unlocks a locked phone.
+	Login(ctx context.Context, password string) error
+	// WaitState waits until the phone's state satisfies ok.
+	WaitState(ctx context.Context, what string, ok func(State) bool) (State, error)
+}
+
+var _ Control = (*Admin)(nil)
 
 // Phone's and Far's tones: far enough apart for Goertzel to tell them.
 const (
@@ -82,21 +92,8 @@ func (l lamps) String() string {
 // Run runs the scenario, stopping at the first failed step. It returns
 // every step it ran; err is the failed step's.
 func (s *Scenario) Run(ctx context.Context) ([]Step, error) {
-	if s.Log == nil {
-		s.Log = slog.New(slog.DiscardHandler)
-	}
-	if s.Window == 0 {
-		s.Window = MinWindow
-	}
-	if s.Wait == 0 {
-		s.Wait = 20 * time.Second
-	}
 	var sas string
-	var steps []Step
-	for _, st := range []struct {
-		name string
-		do   func(ctx context.Context) error
-	}{
+	return s.runSteps(ctx, []step{
 		{"booted locked: ALERT blinks", func(ctx context.Context) error { return s.lampsAre(ctx, lamps{hw.Off, hw.Blink, hw.Off}) }},
 		{"unlock in the web admin", func(ctx context.Context) error { return s.Admin.Login(ctx, s.Password) }},
 		{"registered: STATUS on", func(ctx context.Context) error { return s.lampsAre(ctx, lamps{hw.Off, hw.Off, hw.On}) }},
@@ -179,7 +176,28 @@ func (s *Scenario) Run(ctx context.Context) ([]Step, error) {
 			}
 			return s.lampsAre(ctx, lamps{hw.Off, hw.Off, hw.On})
 		}},
-	} {
+	})
+}
+
+// step is one named step of a scenario.
+type step struct {
+	name string
+	do   func(ctx context.Context) error
+}
+
+// runSteps runs steps in order, each within s.Wait, up to the first failure.
+func (s *Scenario) runSteps(ctx context.Context, list []step) ([]Step, error) {
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	if s.Window == 0 {
+		s.Window = MinWindow
+	}
+	if s.Wait == 0 {
+		s.Wait = 20 * time.Second
+	}
+	var steps []Step
+	for _, st := range list {
 		start := time.Now()
 		sctx, cancel := context.WithTimeout(ctx, s.Wait)
 		err := st.do(sctx)
@@ -192,6 +210,69 @@ func (s *Scenario) Run(ctx context.Context) ([]Step, error) {
 		}
 	}
 	return steps, nil
+}
+
+// RunPanel is the part of the scenario that needs neither a SIP peer nor
+// a headset, for a rig that has neither (the QEMU rig): Far is the phone's
+// own "ringback" test line. Booted locked (ALERT blinks); unlocked, no
+// account (all off); the ringback rings (STATUS fast); ANSWER: talking
+// (all off: a local call is neither secured nor clear); HANGUP: idle; the ringback again, declined with HANGUP while
+// it rings.
+func (s *Scenario) RunPanel(ctx context.Context) ([]Step, error) {
+	idle := lamps{hw.Off, hw.Off, hw.Off}
+	ringing := lamps{hw.Off, hw.Off, hw.FastBlink}
+	return s.runSteps(ctx, []step{
+		{"booted locked: ALERT blinks", func(ctx context.Context) error { return s.lampsAre(ctx, lamps{hw.Off, hw.Blink, hw.Off}) }},
+		{"unlock: every lamp off (no account)", func(ctx context.Context) error {
+			if err := s.Admin.Login(ctx, s.Password); err != nil {
+				return err
+			}
+			return s.lampsAre(ctx, idle)
+		}},
+		{"ringback: STATUS fast", func(ctx context.Context) error {
+			if err := s.Far.Call(ctx); err != nil {
+				return err
+			}
+			return s.lampsAre(ctx, ringing)
+		}},
+		{"ANSWER: talking, STATUS stops blinking", func(ctx context.Context) error {
+			if err := s.Rig.Press(ctx, hw.Answer, 150*time.Millisecond); err != nil {
+				return err
+			}
+			if _, err := s.Admin.WaitState(ctx, "an active call", func(st State) bool { return st.Status == "active" }); err != nil {
+				return err
+			}
+			// A test line's call never leaves the phone ("local"
+			// security): neither LOCK nor ALERT has anything to say.
+			return s.lampsAre(ctx, idle)
+		}},
+		{"HANGUP: idle", func(ctx context.Context) error {
+			if err := s.Rig.Press(ctx, hw.Hangup, 150*time.Millisecond); err != nil {
+				return err
+			}
+			if err := s.Far.Ended(ctx, false); err != nil {
+				return err
+			}
+			return s.lampsAre(ctx, idle)
+		}},
+		{"ANSWER while idle redials: the ringback rings again, HANGUP declines it", func(ctx context.Context) error {
+			// An outgoing call from the buttons alone: ANSWER on an idle
+			// phone redials the last number, here the ringback line.
+			if err := s.Rig.Press(ctx, hw.Answer, 150*time.Millisecond); err != nil {
+				return err
+			}
+			if err := s.lampsAre(ctx, ringing); err != nil {
+				return err
+			}
+			if err := s.Rig.Press(ctx, hw.Hangup, 150*time.Millisecond); err != nil {
+				return err
+			}
+			if err := s.Far.Ended(ctx, true); err != nil {
+				return err
+			}
+			return s.lampsAre(ctx, idle)
+		}},
+	})
 }
 
 // lampsAre reads the lamps, window after window, until they show want.

@@ -34,3 +34,37 @@ func TestCorrelation(t *testing.T) {
 		t.Errorf("off the grid: %.3f, want low", c)
 	}
 }
+
+// TestEnvelopeMatch: a burst pattern is found through a level change, a
+// sample offset and added noise; a different pattern scores lower.
+func TestEnvelopeMatch(t *testing.T) {
+	burst := func(on ...float64) []int16 { // 100 ms slots, each on or off
+		var pcm []int16
+		for _, o := range on {
+			pcm = append(pcm, scale(Tone(500, 8000, 0.1), o)...)
+		}
+		return pcm
+	}
+	want := burst(1, 0, 1, 1, 0, 0, 1, 0, 1, 1)
+	heard := append(make([]int16, 1234), scale(want, 0.3)...)
+	heard = append(heard, make([]int16, 4000)...)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range heard {
+		heard[i] += int16(rng.IntN(600) - 300)
+	}
+	if m := EnvelopeMatch(heard, want, 8000); m < 0.9 {
+		t.Errorf("the pattern, quieter and shifted: %.3f", m)
+	}
+	other := burst(0, 1, 0, 0, 1, 1, 0, 1, 0, 0)
+	if m := EnvelopeMatch(burst(1, 1, 1, 1, 1, 0, 0, 0, 0, 0), other, 8000); m > 0.5 {
+		t.Errorf("another pattern: %.3f", m)
+	}
+}
+
+func scale(pcm []int16, f float64) []int16 {
+	out := make([]int16, len(pcm))
+	for i, x := range pcm {
+		out[i] = int16(float64(x) * f)
+	}
+	return out
+}
