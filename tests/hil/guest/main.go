@@ -149,7 +149,8 @@ func run() error {
 			say("ok")
 		case len(f) == 1 && f[0] == "state" && brain != nil:
 			st := brain.State()
-			say("state %v %v", st.Call.Status, st.Call.Security)
+			c := st.Current()
+			say("state %v %v", c.Status, c.Security)
 		case len(f) == 1 && f[0] == "off":
 			return nil
 		case len(f) > 0:
@@ -290,5 +291,6 @@ func (b brainBoard) Presses() <-chan hw.Press { return b.presses }
 type voice struct{}
 
 func (voice) Ring(on bool)                  { say("voice ring %v", on) }
-func (voice) SaySAS(string)                 { say("voice sas") }
+func (voice) Waiting(on bool)               { say("voice waiting %v", on) }
+func (voice) SaySAS(int, string)            { say("voice sas") }
 func (voice) Announce(a phone.Announcement) { say("voice announce %d", a) }
