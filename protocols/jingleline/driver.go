@@ -106,7 +106,7 @@ func New(cfg Config) (*Driver, error) {
 		cfg.ICETimeout = 20 * time.Second
 	}
 	if len(cfg.Formats) == 0 {
-		cfg.Formats = codec.Formats()
+		cfg.Formats = jingle.Formats()
 	}
 	d := &Driver{
 		cfg: cfg, log: cfg.Log, events: make(chan call.Event, 64), ops: make(chan func(), 256), done: make(chan struct{}),
