@@ -84,6 +84,7 @@ const (
 	Transferring                             // the peer transferred us: the phone calls who it named
 	TransferFailed                           // our transfer did not go through: the call goes on
 	NotEndToEnd                              // encrypted by SDES only: no SAS, the proxies hold the keys
+	NotVerifiable                            // encrypted by DTLS-SRTP: no SAS, the XMPP server vouched for the keys
 )
 
 // Config wires a Phone to its drivers.

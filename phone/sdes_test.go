@@ -8,6 +8,22 @@ import (
 	"github.com/padlock-phone/padlock/hw"
 )
 
+// TestSecuredUnverifiable: DTLS-SRTP keys (Jingle without ZRTP) put a call
+// in the same tier as SDES, said in its own words; never a downgrade.
+func TestSecuredUnverifiable(t *testing.T) {
+	ev := call.SecuredUnverifiable{ID: cur, LocalFingerprint: "AA", PeerFingerprint: "BB"}
+	s, cmds := step(states()["active+nego"], ev, t0)
+	if s.Calls[0].Security != Encrypted || !reflect.DeepEqual(cmds, []Command{cmdAnnounce{What: NotVerifiable}}) {
+		t.Errorf("negotiating + DTLS keys: %v, %#v", s.Calls[0].Security, cmds)
+	}
+	if got := lamps(s)[hw.Lock]; got != hw.SlowBlink {
+		t.Errorf("LOCK %v, want a slow blink", got)
+	}
+	if s, cmds := step(states()["active+verify"], ev, t0); s.Calls[0].Security != Verified || cmds != nil {
+		t.Errorf("a verified call took DTLS keys as a downgrade: %v, %#v", s.Calls[0].Security, cmds)
+	}
+}
+
 // TestEncryptedNotEndToEnd: SDES keys (over SIP-TLS) make a call
 // "encrypted, not end to end": said once, LOCK blinking slowly, no SAS; ZRTP
 // on top replaces it; and it never downgrades a call that has ZRTP keys.

@@ -518,6 +518,13 @@ func callEvent(s *State, c *Call, ev call.Event, now time.Time) []Command {
 			c.Security = Encrypted
 			return []Command{cmdAnnounce{What: NotEndToEnd}}
 		}
+	case call.SecuredUnverifiable:
+		// DTLS-SRTP (Jingle without ZRTP): the same tier as SDES, encrypted
+		// with keys no SAS can check; said in its own words.
+		if c.Security == Clear || c.Security == Negotiating {
+			c.Security = Encrypted
+			return []Command{cmdAnnounce{What: NotVerifiable}}
+		}
 	case call.SecurityFailed:
 		c.Security, c.Reason = Failed, ev.Reason
 		return []Command{cmdAnnounce{What: EncryptionFailed}}

@@ -94,6 +94,8 @@ func (v voice) Announce(a phone.Announcement) {
 		v.H.Play(v.phrase(prompts.CallOnHold))
 	case phone.NotEndToEnd:
 		v.H.Play(v.phrase(prompts.NotEndToEnd))
+	case phone.NotVerifiable:
+		v.H.Play(v.phrase(prompts.NotVerifiable))
 	}
 }
 

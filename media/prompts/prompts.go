@@ -52,11 +52,14 @@ const (
 	// NotEndToEnd is said for a call protected only by keys the
 	// signalling carried (SDES over SIP-TLS): no SAS follows.
 	NotEndToEnd Name = "not-end-to-end" // "Call encrypted, but not end to end."
+	// NotVerifiable is said for a call keyed by DTLS-SRTP (Jingle with a
+	// client that has no ZRTP): encrypted, but no SAS can check the keys.
+	NotVerifiable Name = "not-verifiable" // "Call encrypted, but it cannot be verified."
 )
 
 // Names lists every phrase.
 func Names() []Name {
-	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, Caller, CallOnHold, Transferring, NotEndToEnd}
+	return []Name{CallSecured, PleaseCompare, SASConfirmed, NotEncrypted, KeyChanged, EncryptionFailed, SecuringTheCall, Caller, CallOnHold, Transferring, NotEndToEnd, NotVerifiable}
 }
 
 // Phrase returns the spoken phrase at rate (8000 or 16000 Hz).

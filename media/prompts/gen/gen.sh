@@ -119,6 +119,7 @@ caller|Caller number.
 call-on-hold|A call is on hold. Press answer to resume.
 transferring|Transferring the call.
 not-end-to-end|Call encrypted, but not end to end.
+not-verifiable|Call encrypted, but it cannot be verified.
 PHRASES
 
 # The PGP words come from the ZRTP engine's own list, so the two cannot
