@@ -160,32 +160,29 @@ func waitPrompt(t *testing.T, path string, name prompts.Name) {
 }
 
 // findPrompt is the best normalized correlation of want with heard at any
-// offset within the last tail samples.
+// offset within the last tail samples. It is cheap enough to poll with
+// (under -race too): each offset is first tried with every fourth sample
+// of the phrase's first 32 ms, and only where that matches with the whole.
 func findPrompt(heard, want []int16, tail int) float64 {
-	if len(heard) < len(want) || len(want) == 0 {
+	if len(heard) < len(want) || len(want) < 1024 {
 		return 0
 	}
-	corr := func(off, stride int) float64 {
+	corr := func(off, n, stride int) float64 {
 		var hw, hh, ww float64
-		for i := 0; i < len(want); i += stride {
+		for i := 0; i < n; i += stride {
 			h, w := float64(heard[off+i]), float64(want[i])
 			hw, hh, ww = hw+h*w, hh+h*h, ww+w*w
 		}
-		if hh == 0 {
+		if hh == 0 || ww == 0 {
 			return 0
 		}
 		return hw / math.Sqrt(hh*ww)
 	}
-	first, last := max(0, len(heard)-tail-len(want)), len(heard)-len(want)
-	best, at := 0.0, first
-	for off := first; off <= last; off += 2 {
-		if c := corr(off, 8); c > best {
-			best, at = c, off
+	best := 0.0
+	for off := max(0, len(heard)-tail-len(want)); off+len(want) <= len(heard); off++ {
+		if corr(off, 512, 4) > 0.9 {
+			best = max(best, corr(off, len(want), 1))
 		}
-	}
-	best = 0
-	for off := max(first, at-4); off <= min(last, at+4); off++ {
-		best = max(best, corr(off, 1))
 	}
 	return best
 }

@@ -60,16 +60,38 @@ func (c *sipCall) refer(uri sip.Uri) {
 		c.mu.Unlock()
 		c.d.emit(call.TransferDone{ID: c.id, Reason: why})
 	}
-	c.mu.Lock()
-	req := c.dlg.request(sip.REFER, &c.a.contact, 0)
-	results := c.referResult
-	c.mu.Unlock()
-	req.AppendHeader(sip.NewHeader("Refer-To", "<"+uri.String()+">"))
-	req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.a.aor.String()+">"))
-	req.SetBody(nil)
 	ctx, cancel := context.WithTimeout(c.d.ctx, transferWait)
 	defer cancel()
-	res, err := c.a.client.Do(ctx, req, c.a.send)
+	c.mu.Lock()
+	results := c.referResult
+	c.mu.Unlock()
+	var res *sip.Response
+	var err error
+	for try := 0; try < 2; try++ {
+		// A hold or resume still under way first: peers answer a REFER
+		// that crosses a re-INVITE with 491 (RFC 3261 14.1), and a REFER
+		// is no more welcome during the offer/answer.
+		if !c.awaitReinvite(ctx) {
+			fail("the call ended before it could be transferred")
+			return
+		}
+		c.mu.Lock()
+		req := c.dlg.request(sip.REFER, &c.a.contact, 0)
+		c.mu.Unlock()
+		req.AppendHeader(sip.NewHeader("Refer-To", "<"+uri.String()+">"))
+		req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.a.aor.String()+">"))
+		req.SetBody(nil)
+		res, err = c.a.client.Do(ctx, req, c.a.send)
+		if err != nil || res.StatusCode != 491 {
+			break
+		}
+		t := time.NewTimer(2100 * time.Millisecond) // 491: wait and try once more, as for a re-INVITE
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
 	switch {
 	case err != nil:
 		fail(fmt.Sprintf("no answer to the transfer request: %v", err))
@@ -98,6 +120,29 @@ func (c *sipCall) refer(uri sip.Uri) {
 		case <-ctx.Done():
 			fail(fmt.Sprintf("%s never said whether it reached %s", person(c.dlg.remoteURI), person(uri)))
 			return
+		}
+	}
+}
+
+// awaitReinvite waits until no re-INVITE of c is under way; false when
+// the call is not up any more or ctx ends first.
+func (c *sipCall) awaitReinvite(ctx context.Context) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c.mu.Lock()
+		busy, up := c.reinviting, c.state == stUp
+		c.mu.Unlock()
+		if !up {
+			return false
+		}
+		if !busy {
+			return true
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return false
 		}
 	}
 }
