@@ -228,18 +228,6 @@ func TestIncomingRejectBusyCancel(t *testing.T) {
 	}
 }
 
-// waitKamailio waits until kamailio's log mentions what.
-func waitKamailio(t *testing.T, k *kamailio.Server, what string) {
-	t.Helper()
-	deadline := time.Now().Add(callWait)
-	for !strings.Contains(k.Log(), what) {
-		if time.Now().After(deadline) {
-			t.Fatalf("kamailio never logged %q", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestClearCallHoldDTMFAudio: a clear call from the web admin; the tone
 // each side sends is found at 440 Hz in what the other recorded; keypad
 // digits reach linphonec as RFC 4733 tones. Then a second call: hold and

@@ -202,9 +202,9 @@ func (a *ua) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
-	target, err := referTarget(req)
-	if err != nil {
-		respond(a.log, tx, sip.NewResponseFromRequest(req, 400, err.Error(), nil))
+	target, bad := referTarget(req)
+	if bad != "" {
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 400, bad, nil))
 		return
 	}
 	c.mu.Lock()
@@ -239,22 +239,23 @@ func (a *ua) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	a.d.emit(call.Referred{ID: c.id, Target: target.String(), By: by})
 }
 
-// referTarget is the plain SIP URI a REFER names. Embedded headers (a
-// Replaces, an attended transfer) and other schemes are refused.
-func referTarget(req *sip.Request) (sip.Uri, error) {
+// referTarget is the plain SIP URI a REFER names, or the reason phrase
+// of the 400 that refuses it. Embedded headers (a Replaces: an attended
+// transfer) and other schemes are refused.
+func referTarget(req *sip.Request) (sip.Uri, string) {
 	h := req.GetHeader("Refer-To")
 	if h == nil {
-		return sip.Uri{}, fmt.Errorf("Missing Refer-To")
+		return sip.Uri{}, "Missing Refer-To"
 	}
 	var u sip.Uri
 	params := sip.NewParams()
 	if _, err := sip.ParseAddressValue(h.Value(), &u, &params); err != nil {
-		return sip.Uri{}, fmt.Errorf("Bad Refer-To")
+		return sip.Uri{}, "Bad Refer-To"
 	}
 	if (u.Scheme != "sip" && u.Scheme != "sips") || u.User == "" || u.Host == "" || (u.Headers != nil && u.Headers.Length() > 0) {
-		return sip.Uri{}, fmt.Errorf("Refer-To Must Be A Plain SIP Address")
+		return sip.Uri{}, "Refer-To Must Be A Plain SIP Address"
 	}
-	return u, nil
+	return u, ""
 }
 
 // DialReferred calls target because the peer of call by asked (a REFER it

@@ -165,8 +165,8 @@ func FuzzTransferHeaders(f *testing.F) {
 		}
 		req := sip.NewRequest(sip.REFER, sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1"})
 		req.AppendHeader(sip.NewHeader("Refer-To", referTo))
-		u, err := referTarget(req)
-		if err == nil && (u.User == "" || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips")) {
+		u, bad := referTarget(req)
+		if bad == "" && (u.User == "" || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips")) {
 			t.Fatalf("accepted %q as %+v", referTo, u)
 		}
 	})
