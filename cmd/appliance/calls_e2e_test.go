@@ -213,18 +213,6 @@ func TestIncomingRejectBusyCancel(t *testing.T) {
 	}
 }
 
-// waitKamailio waits until kamailio's log mentions what.
-func waitKamailio(t *testing.T, k *kamailio.Server, what string) {
-	t.Helper()
-	deadline := time.Now().Add(callWait)
-	for !strings.Contains(k.Log(), what) {
-		if time.Now().After(deadline) {
-			t.Fatalf("kamailio never logged %q", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestClearCallHoldDTMFAudio: a clear call from the web admin; the tone
 // each side sends is found at 440 Hz in what the other recorded; keypad
 // digits reach linphonec as RFC 4733 tones. Then a second call: hold and
@@ -469,15 +457,23 @@ var (
 // section 5: first byte 0x10, magic cookie "ZRTP" at offset 4). It returns
 // it.
 func zrtpDroppingRelay(t *testing.T, port int) *mediaRelay {
+	return zrtpDroppingRelayAt(t, net.IPv4(127, 0, 0, 1), port)
+}
+
+// zrtpDroppingRelayAt is zrtpDroppingRelay with its SIP socket on sipIP (a
+// loopback address: another one than the registrar's gives the relay its
+// own domain); its media stays on 127.0.0.1, which the SDP names.
+func zrtpDroppingRelayAt(t *testing.T, sipIP net.IP, port int) *mediaRelay {
 	t.Helper()
-	listen := func() *net.UDPConn {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	listen := func(ip net.IP) *net.UDPConn {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	sipConn, toPadlock, toBob := listen(), listen(), listen()
+	lo := net.IPv4(127, 0, 0, 1)
+	sipConn, toPadlock, toBob := listen(sipIP), listen(lo), listen(lo)
 	r := &mediaRelay{Addr: sipConn.LocalAddr().String()}
 	var mu sync.Mutex
 	var padlockRTP, bobRTP netip.AddrPort // where each side wants its media

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,9 @@ func TestConferenceWithTwoLinphones(t *testing.T) {
 	writeToneAt(t, bobTone, 880, 16000, 60)
 	carol.Play(t, carolTone)
 	bob.Play(t, bobTone)
+	// linphonec's recorder records silence when started before its
+	// restarted stream runs SRTP again: start it once Padlock hears her.
+	waitTones(t, "Padlock's headset", filepath.Join(ear, "out.wav"), []float64{440})
 	carol.Record(t, filepath.Join(carol.Dir, "heard.wav"))
 	bob.Record(t, filepath.Join(bob.Dir, "heard.wav"))
 
@@ -122,6 +126,7 @@ func TestConferenceWithTwoLinphones(t *testing.T) {
 		}
 	}
 	hears("Padlock's headset", filepath.Join(ear, "out.wav"), []float64{440, 880}, 1000)
+	awaitAudio(t, filepath.Join(ear, "out.wav"), 3*time.Second) // three seconds of the conference in every recording
 
 	// The SAS button: a short press reads the next leg after the one read
 	// last (bob's, read when it was secured), a long press confirms the
@@ -152,6 +157,99 @@ func TestConferenceWithTwoLinphones(t *testing.T) {
 	post("/call/hangup", nil)
 	bob.WaitForAfter(t, bmark, "ended", callWait)
 	hears("bob", filepath.Join(bob.Dir, "heard.wav"), []float64{440, 1000}, 880)
+}
+
+// TestConferenceLegWithoutZRTP: with require_encrypted_calls on (the
+// default), a conference leg whose ZRTP a relay drops (dave, behind the
+// relay of TestRequireEncryptionBlocksClear, on a second account) fails:
+// ALERT on, and dave's 660 Hz is in no one's audio while carol (ZRTP) and
+// Padlock's microphone hear each other.
+func TestConferenceLegWithoutZRTP(t *testing.T) {
+	kam := kamailio.Start(t, kamailio.User{Name: "alice", Password: "alice-pw"}, kamailio.User{Name: "carol", Password: "carol-pw"})
+	carol := linphone.Start(t, linphone.Config{User: "carol", Password: "carol-pw", Domain: "127.0.0.1", Registrar: kam.Addr,
+		MediaEncryption: "zrtp", Mandatory: true})
+	dave := linphone.Start(t, linphone.Config{User: "dave", Domain: "127.0.0.1", AutoAnswer: true})
+	relay := zrtpDroppingRelayAt(t, net.IPv4(127, 0, 0, 2), dave.SIPPort)
+	ear := t.TempDir()
+	writeTone(t, filepath.Join(ear, "in.wav"), 1000, 60)
+	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a.start(t)
+	csrf := a.setUp(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("appliance log:\n%s\ncarol:\n%s\ndave:\n%s", a.logs, carol.Console(), dave.Console())
+		}
+	})
+	post := func(path string, form url.Values) {
+		t.Helper()
+		if r, body := a.do(t, "POST", path, form, csrf); r.StatusCode != 204 {
+			t.Fatalf("POST %s: %s %s", path, r.Status, body)
+		}
+	}
+	for _, srv := range []string{kam.Addr, relay.Addr} {
+		host, port, _ := strings.Cut(srv, ":")
+		post("/accounts", url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {host}, "port": {port}, "transport": {"udp"},
+			"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}})
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, body := a.do(t, "GET", "/accounts", nil, ""); strings.Count(body, `data-status="registered"`) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the two accounts never registered")
+		}
+	}
+
+	cmark := carol.Mark()
+	carol.Send(t, "call sip:alice@127.0.0.1")
+	a.waitState(t, "status", "ringing-in")
+	post("/call/answer", nil)
+	carol.WaitSAS(t, cmark, 20*time.Second)
+	c := waitLeg(t, a, "carol", func(c map[string]any) bool { return c["security"] == "secured" })
+	post("/call/hold", url.Values{"call": {c["id"].(string)}})
+	carol.WaitForAfter(t, cmark, "has been paused by", callWait)
+	dmark := dave.Mark()
+	post("/call/dial", url.Values{"target": {"sip:dave@127.0.0.2"}})
+	dave.WaitForAfter(t, dmark, "connected", callWait)
+	daveTone := filepath.Join(dave.Dir, "dave.wav")
+	writeTone(t, daveTone, 660, 60)
+	dave.Play(t, daveTone)
+	waitLeg(t, a, "dave", func(c map[string]any) bool { return c["security"] == "failed" })
+	waitLamp(t, a, 1, "on")
+
+	rmark := carol.Mark()
+	post("/call/merge", nil)
+	carol.WaitForAfter(t, rmark, "Media streams established", callWait)
+	waitLeg(t, a, "dave", func(c map[string]any) bool { return c["conference"] == true })
+	if l := lamps(a.state(t)); l[1] != "on" || l[0] == "on" {
+		t.Errorf("lamps of a conference with a leg not encrypted: %v", l)
+	}
+	carolTone := filepath.Join(carol.Dir, "carol.wav")
+	writeTone(t, carolTone, 440, 60)
+	carol.Play(t, carolTone)
+	levels := waitTones(t, "Padlock's headset", filepath.Join(ear, "out.wav"), []float64{440})
+	carol.Record(t, filepath.Join(carol.Dir, "heard.wav")) // once her restarted stream runs (see above)
+	if l := levels(660); l > selfFloor {
+		t.Errorf("dave's 660 Hz in Padlock's headset at %.3f", l)
+	}
+	awaitAudio(t, filepath.Join(ear, "out.wav"), 3*time.Second) // three seconds of the conference for carol to record
+	carol.Send(t, "terminate")
+	carol.WaitForAfter(t, rmark, "ended", callWait)
+	levels = waitTones(t, "carol", filepath.Join(carol.Dir, "heard.wav"), []float64{1000})
+	if l := levels(660); l > selfFloor {
+		t.Errorf("dave's 660 Hz in carol's recording at %.3f", l)
+	} else {
+		t.Logf("dave's 660 Hz in carol's recording: %.4f", l)
+	}
+	post("/call/hangup", nil)
+	dave.WaitForAfter(t, dmark, "ended", callWait)
+	if dave.Seen(dmark, "fully encrypted") {
+		t.Fatal("dave's call was encrypted after all: the test proves nothing")
+	}
+	t.Logf("RTP through the relay: %d from dave, %d from Padlock", relay.FromBob.Load(), relay.FromPadlock.Load())
+	if relay.FromBob.Load() < 50 || relay.FromPadlock.Load() != 0 {
+		t.Errorf("RTP through the relay: %d from dave (want his audio at Padlock), %d from Padlock (want none)", relay.FromBob.Load(), relay.FromPadlock.Load())
+	}
 }
 
 // waitLeg waits until the call list has a call with who in its peer for
@@ -203,6 +301,28 @@ func waitTones(t *testing.T, who, path string, hears []float64) func(float64) fl
 			t.Fatalf("%s does not hear everyone:%s", who, missing)
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// awaitAudio waits until the headset has played d more of the call than
+// it had when called: the file device writes in real time, so this is how
+// long the conference has run, measured by the audio itself.
+func awaitAudio(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	samples := func() (int, int) {
+		pcm, rate, err := audio.ReadWAV(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(pcm), rate
+	}
+	start, rate := samples()
+	deadline := time.Now().Add(d + 20*time.Second)
+	for n, _ := samples(); n < start+int(d.Seconds()*float64(rate)); n, _ = samples() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the headset played %d samples in %v", n-start, d+20*time.Second)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

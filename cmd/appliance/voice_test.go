@@ -9,6 +9,7 @@ import (
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/headset"
 	"github.com/padlock-phone/padlock/media/prompts"
+	"github.com/padlock-phone/padlock/phone"
 )
 
 // TestVoiceSpeaksTheSAS: the brain's SaySAS ends up in the ear as the spoken
@@ -67,4 +68,45 @@ func speaksTheSAS(t *testing.T, leg int) {
 			t.Fatalf("sample %d of the SAS differs: %d != %d", i, out[start+i], s)
 		}
 	}
+}
+
+// TestVoiceAnnouncesTheHeldCall: the chime, then "a call is on hold",
+// sample for sample.
+func TestVoiceAnnouncesTheHeldCall(t *testing.T) {
+	dir := t.TempDir()
+	dev, err := audio.NewFile(dir, audio.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	h := headset.New(dev, nil)
+	t.Cleanup(func() { h.Close() })
+	voice{H: h}.Announce(phone.CallOnHold)
+	for deadline := time.Now().Add(10 * time.Second); h.Busy(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("still speaking after 10 s")
+		}
+	}
+	out, rate, err := audio.ReadWAV(filepath.Join(dir, "out.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chime, phrase := prompts.Chime(rate), mustPhrase(t, prompts.CallOnHold, rate)
+	if len(out) < len(chime)+len(phrase) {
+		t.Fatalf("played %d samples, want %d", len(out), len(chime)+len(phrase))
+	}
+	for i, s := range phrase {
+		if out[len(chime)+i] != s {
+			t.Fatalf("sample %d of the phrase differs", i)
+		}
+	}
+}
+
+func mustPhrase(t *testing.T, n prompts.Name, rate int) []int16 {
+	t.Helper()
+	pcm, err := prompts.Phrase(n, rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm
 }

@@ -212,10 +212,8 @@ func (m *Mixer) frame(mic []int16) error {
 	for i := range m.sum {
 		m.sum[i] = 0
 	}
-	if mic != nil {
-		for i, s := range mic {
-			m.sum[i] = int32(s)
-		}
+	for i, s := range mic { // nil: silence
+		m.sum[i] = int32(s)
 	}
 	for _, l := range m.legs {
 		l.pull(n)

@@ -60,16 +60,38 @@ func (c *sipCall) refer(uri sip.Uri) {
 		c.mu.Unlock()
 		c.d.emit(call.TransferDone{ID: c.id, Reason: why})
 	}
-	c.mu.Lock()
-	req := c.dlg.request(sip.REFER, &c.a.contact, 0)
-	results := c.referResult
-	c.mu.Unlock()
-	req.AppendHeader(sip.NewHeader("Refer-To", "<"+uri.String()+">"))
-	req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.a.aor.String()+">"))
-	req.SetBody(nil)
 	ctx, cancel := context.WithTimeout(c.d.ctx, transferWait)
 	defer cancel()
-	res, err := c.a.client.Do(ctx, req, c.a.send)
+	c.mu.Lock()
+	results := c.referResult
+	c.mu.Unlock()
+	var res *sip.Response
+	var err error
+	for try := 0; try < 2; try++ {
+		// A hold or resume still under way first: peers answer a REFER
+		// that crosses a re-INVITE with 491 (RFC 3261 14.1), and a REFER
+		// is no more welcome during the offer/answer.
+		if !c.awaitReinvite(ctx) {
+			fail("the call ended before it could be transferred")
+			return
+		}
+		c.mu.Lock()
+		req := c.dlg.request(sip.REFER, &c.a.contact, 0)
+		c.mu.Unlock()
+		req.AppendHeader(sip.NewHeader("Refer-To", "<"+uri.String()+">"))
+		req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.a.aor.String()+">"))
+		req.SetBody(nil)
+		res, err = c.a.client.Do(ctx, req, c.a.send)
+		if err != nil || res.StatusCode != 491 {
+			break
+		}
+		t := time.NewTimer(2100 * time.Millisecond) // 491: wait and try once more, as for a re-INVITE
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
 	switch {
 	case err != nil:
 		fail(fmt.Sprintf("no answer to the transfer request: %v", err))
@@ -98,6 +120,29 @@ func (c *sipCall) refer(uri sip.Uri) {
 		case <-ctx.Done():
 			fail(fmt.Sprintf("%s never said whether it reached %s", person(c.dlg.remoteURI), person(uri)))
 			return
+		}
+	}
+}
+
+// awaitReinvite waits until no re-INVITE of c is under way; false when
+// the call is not up any more or ctx ends first.
+func (c *sipCall) awaitReinvite(ctx context.Context) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c.mu.Lock()
+		busy, up := c.reinviting, c.state == stUp
+		c.mu.Unlock()
+		if !up {
+			return false
+		}
+		if !busy {
+			return true
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return false
 		}
 	}
 }
@@ -157,9 +202,9 @@ func (a *ua) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		respond(a.log, tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
-	target, err := referTarget(req)
-	if err != nil {
-		respond(a.log, tx, sip.NewResponseFromRequest(req, 400, err.Error(), nil))
+	target, bad := referTarget(req)
+	if bad != "" {
+		respond(a.log, tx, sip.NewResponseFromRequest(req, 400, bad, nil))
 		return
 	}
 	c.mu.Lock()
@@ -194,22 +239,23 @@ func (a *ua) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	a.d.emit(call.Referred{ID: c.id, Target: target.String(), By: by})
 }
 
-// referTarget is the plain SIP URI a REFER names. Embedded headers (a
-// Replaces, an attended transfer) and other schemes are refused.
-func referTarget(req *sip.Request) (sip.Uri, error) {
+// referTarget is the plain SIP URI a REFER names, or the reason phrase
+// of the 400 that refuses it. Embedded headers (a Replaces: an attended
+// transfer) and other schemes are refused.
+func referTarget(req *sip.Request) (sip.Uri, string) {
 	h := req.GetHeader("Refer-To")
 	if h == nil {
-		return sip.Uri{}, fmt.Errorf("Missing Refer-To")
+		return sip.Uri{}, "Missing Refer-To"
 	}
 	var u sip.Uri
 	params := sip.NewParams()
 	if _, err := sip.ParseAddressValue(h.Value(), &u, &params); err != nil {
-		return sip.Uri{}, fmt.Errorf("Bad Refer-To")
+		return sip.Uri{}, "Bad Refer-To"
 	}
 	if (u.Scheme != "sip" && u.Scheme != "sips") || u.User == "" || u.Host == "" || (u.Headers != nil && u.Headers.Length() > 0) {
-		return sip.Uri{}, fmt.Errorf("Refer-To Must Be A Plain SIP Address")
+		return sip.Uri{}, "Refer-To Must Be A Plain SIP Address"
 	}
-	return u, nil
+	return u, ""
 }
 
 // DialReferred calls target because the peer of call by asked (a REFER it

@@ -165,9 +165,52 @@ func FuzzTransferHeaders(f *testing.F) {
 		}
 		req := sip.NewRequest(sip.REFER, sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1"})
 		req.AppendHeader(sip.NewHeader("Refer-To", referTo))
-		u, err := referTarget(req)
-		if err == nil && (u.User == "" || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips")) {
+		u, bad := referTarget(req)
+		if bad == "" && (u.User == "" || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips")) {
 			t.Fatalf("accepted %q as %+v", referTo, u)
 		}
 	})
+}
+
+// TestRawTransferAfterReinvite: a transfer asked while our resume
+// re-INVITE is under way waits for it: linphonec answers a REFER that
+// crosses a re-INVITE with an error (seen in the call-waiting e2e).
+func TestRawTransferAfterReinvite(t *testing.T) {
+	d, p := rawUASDriver(t)
+	id, _ := upCall(t, d, p)
+	if err := d.Hold(id, true); err != nil {
+		t.Fatal(err)
+	}
+	reinv := p.readRequest(sip.INVITE)
+	if err := d.Transfer(id, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	p.reply(reinv, 200, "OK", "zt", strings.Replace(zoeOffer, "101\r\n", "101\r\na=recvonly\r\n", 1))
+	if next := p.nextRequest(); next.Method != sip.ACK {
+		t.Fatalf("after our 200 to the re-INVITE came a %s, not its ACK", next.Method)
+	}
+	ref := p.readRequest(sip.REFER)
+	if ref.CSeq().SeqNo <= reinv.CSeq().SeqNo {
+		t.Fatalf("REFER CSeq %d not after the re-INVITE's %d", ref.CSeq().SeqNo, reinv.CSeq().SeqNo)
+	}
+	p.reply(ref, 603, "Decline", "zt", "")
+	waitEvent[call.TransferDone](t, d, id, 2*time.Second)
+}
+
+// nextRequest is the next request from the driver, whatever its method.
+func (p *rawPeer) nextRequest() *sip.Request {
+	p.t.Helper()
+	buf := make([]byte, 65535)
+	p.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		n, _, err := p.conn.ReadFromUDP(buf)
+		if err != nil {
+			p.t.Fatalf("no request: %v", err)
+		}
+		if msg, err := sip.ParseMessage(buf[:n]); err == nil {
+			if req, ok := msg.(*sip.Request); ok {
+				return req
+			}
+		}
+	}
 }
