@@ -97,22 +97,25 @@ func New(cfg Config) (*Link, error) {
 	lf := logging.NewDefaultLoggerFactory()
 	lf.DefaultLogLevel = logging.LogLevelDisabled
 	loopback := cfg.Loopback
-	agent, err := ice.NewAgent(&ice.AgentConfig{
-		Urls:                urls,
-		NetworkTypes:        []ice.NetworkType{ice.NetworkTypeUDP4, ice.NetworkTypeUDP6},
-		CandidateTypes:      types,
-		MulticastDNSMode:    ice.MulticastDNSModeDisabled,
-		IncludeLoopback:     loopback,
-		FailedTimeout:       &failed,
-		DisconnectedTimeout: &disconnected,
-		CheckInterval:       &check,
-		LoggerFactory:       lf,
-		IPFilter: func(ip net.IP) bool {
+	opts := []ice.AgentOption{
+		ice.WithUrls(urls),
+		ice.WithNetworkTypes([]ice.NetworkType{ice.NetworkTypeUDP4, ice.NetworkTypeUDP6}),
+		ice.WithCandidateTypes(types),
+		ice.WithMulticastDNSMode(ice.MulticastDNSModeDisabled),
+		ice.WithFailedTimeout(failed),
+		ice.WithDisconnectedTimeout(disconnected),
+		ice.WithCheckInterval(check),
+		ice.WithLoggerFactory(lf),
+		ice.WithIPFilter(func(ip net.IP) bool {
 			// On loopback tests nothing else may be used (the project
 			// keeps traffic on 127.0.0.0/8 and ::1).
 			return !loopback || ip.IsLoopback()
-		},
-	})
+		}),
+	}
+	if loopback {
+		opts = append(opts, ice.WithIncludeLoopback())
+	}
+	agent, err := ice.NewAgentWithOptions(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("ICE agent: %w", err)
 	}
