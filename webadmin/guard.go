@@ -92,9 +92,9 @@ func slowDownMessage(w http.ResponseWriter, wait time.Duration, err error) strin
 	secs := int((wait + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", fmt.Sprint(secs))
 	if errors.Is(err, keyring.ErrBusy) {
-		return fmt.Sprintf("The phone is busy checking other passwords. Try again in %d seconds.", secs)
+		return "The phone is busy checking other passwords. Try again in " + count(secs, "second", "seconds") + "."
 	}
-	return fmt.Sprintf("Too many wrong passwords. Wait %d seconds before trying again.", secs)
+	return "Too many wrong passwords. Wait " + count(secs, "second", "seconds") + " before trying again."
 }
 
 // OwnerPresent clears the login throttle: the owner held HANGUP + SAS on

@@ -384,3 +384,26 @@ func TestDirectCallsNeedThePassword(t *testing.T) {
 		t.Errorf("off: %s", r.Status)
 	}
 }
+
+// TestCountWords: numbers in messages take the right form of their noun
+// (issue 15: "Wait 1 seconds", "1 entries deleted").
+func TestCountWords(t *testing.T) {
+	for _, tt := range []struct {
+		n         int
+		one, many string
+		want      string
+	}{
+		{0, "entry", "entries", "no entries"},
+		{1, "entry", "entries", "1 entry"},
+		{2, "entry", "entries", "2 entries"},
+		{1, "second", "seconds", "1 second"},
+		{289, "second", "seconds", "289 seconds"},
+	} {
+		if got := count(tt.n, tt.one, tt.many); got != tt.want {
+			t.Errorf("count(%d, %q, %q) = %q, want %q", tt.n, tt.one, tt.many, got, tt.want)
+		}
+	}
+	if got := capitalize("no entries"); got != "No entries" {
+		t.Errorf("capitalize = %q", got)
+	}
+}

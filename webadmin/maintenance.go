@@ -128,7 +128,7 @@ func (s *Server) backupRestore(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.AccountsChanged()
 	s.cfg.Log.Info("backup restored", "accounts", len(sn.Accounts), "phonebook", len(sn.Phonebook))
-	seeOther(w, r, "/maintenance", fmt.Sprintf("Backup restored: %d accounts, %d people in the phonebook, the encryption keys and settings.", len(sn.Accounts), len(sn.Phonebook)))
+	seeOther(w, r, "/maintenance", "Backup restored: "+count(len(sn.Accounts), "account", "accounts")+", "+count(len(sn.Phonebook), "person", "people")+" in the phonebook, the encryption keys and settings.")
 }
 
 // backupWords says what is wrong with a backup file and what to do.

@@ -245,9 +245,9 @@ func (s *Server) phonebookImport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	msg := fmt.Sprintf("%d people imported.", len(keep))
+	msg := capitalize(count(len(keep), "person", "people")) + " imported."
 	if n := len(es) - len(keep); n > 0 {
-		msg += fmt.Sprintf(" %d cards had no number or SIP address and were left out.", n)
+		msg += " " + capitalize(count(n, "card has", "cards have")) + " no number or SIP address and " + map[bool]string{true: "was", false: "were"}[n == 1] + " left out."
 	}
 	s.cfg.Log.Info("phonebook imported", "people", len(keep))
 	seeOther(w, r, "/phonebook", msg)

@@ -195,7 +195,7 @@ func (s *Server) historyPurge(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Messaging != nil {
 		s.cfg.Messaging.Forget(contact) // the lines held in memory go too
 	}
-	seeOther(w, r, "/settings", fmt.Sprintf("History purged: %d entries deleted.", n))
+	seeOther(w, r, "/settings", "History purged: "+count(int(n), "entry", "entries")+" deleted.")
 }
 
 func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) {

@@ -40,3 +40,23 @@ func shownText(s string) string {
 	}
 	return b.String()
 }
+
+// count writes n with the noun in the right number: "1 entry", "2
+// entries", "no entries". one and many are the singular and plural.
+func count(n int, one, many string) string {
+	switch n {
+	case 0:
+		return "no " + many
+	case 1:
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// capitalize upper-cases the first letter of an ASCII sentence start.
+func capitalize(s string) string {
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}

@@ -73,11 +73,13 @@ func TestPanelInChromium(t *testing.T) {
 	)
 	b.attr("#status", "data-status", "ringing-in")
 	b.attr("#lamp-status", "data-pattern", "fast")
+	b.lookRight("phone, ringing")
 
 	b.run(chromedp.Click("#btn-answer", chromedp.ByQuery))
 	b.attr("#status", "data-status", "active")
 	b.attr("#lamp-status", "data-pattern", "off")
 	b.attr("#security", "data-security", "local")
+	b.lookRight("phone, in a call")
 	// The calls list: the row's own Hold and Resume, drawn live.
 	b.run(
 		chromedp.Click(`#calls tr[data-status="active"] button[data-action="hold"]`, chromedp.ByQuery),
@@ -91,4 +93,7 @@ func TestPanelInChromium(t *testing.T) {
 	if reason := b.text("#reason"); reason != "you hung up" {
 		t.Errorf("reason on the page: %q", reason)
 	}
+	b.lookRight("phone, call ended")
+	b.run(chromedp.Navigate(a.base + "/history"))
+	b.lookRight("history with a call")
 }

@@ -76,6 +76,9 @@ func TestEveryPageLooksRight(t *testing.T) {
 		{"/history", "history, empty"},
 		{"/settings", "privacy settings"},
 		{"/security", "master password"},
+		{"/phonebook", "phonebook, empty"},
+		{"/status", "status"},
+		{"/maintenance", "backup and maintenance"},
 	} {
 		b.open(p.path)
 		b.lookRight(p.what)

@@ -32,7 +32,8 @@ func TestPhonebookInChromium(t *testing.T) {
 	}
 	b.act(chromedp.SetUploadFiles("#vcf", []string{vcf}, chromedp.ByQuery))
 	b.submit("#import-submit")
-	b.wantText("#flash", "1 people imported.")
+	b.wantText("#flash", "1 person imported.")
+	b.lookRight("phonebook with a person")
 	b.fill("#pb-name", "Carol", "#pb-addresses", "1003\n+44 20 7946 0003", "#pb-favourite", "1")
 	b.submit("#pb-add")
 	b.wantText("#error", "favourite 1 is both Bob Builder and Carol")

@@ -185,12 +185,14 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.act(chromedp.SetValue(row+` select[name="group"]`, "Work", chromedp.ByQuery))
 	b.submit(row + " .move")
 	b.waitFor("moved", `document.querySelector('#contacts tr[data-jid="bob@localhost"] .group').textContent.trim() === "Work"`)
+	b.lookRight("contacts with a group")
 
 	// Private messaging required (the default): nothing leaves in clear.
 	b.open(alicePage + "/chat?with=" + bobJID)
 	b.fill("#body", "clear-text-must-not-leave")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
 	b.waitFor("refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("private messaging is required")`)
+	b.lookRight("chat, plain message refused")
 
 	// A room with bob and carol (slixmpp): the page says it is not
 	// private; a send is refused until the room is allowed, and nothing
@@ -211,6 +213,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.waitFor("room refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("this room is not private")`)
 	b.submit("#room-allow-button")
 	b.wantText("#room-allowed", "You allowed this room")
+	b.lookRight("room, allowed")
 	b.fill("#body", "room-hello-8d2")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
 	for _, p := range []*slixmpp.Peer{bob, carolP} {
