@@ -145,6 +145,14 @@ func (c *sipCall) localSDP(dir sdp.Direction, answerTo *sdp.Remote) ([]byte, err
 		}
 	}
 	m := sdp.Local{Addr: addr, Formats: offerFormats(), EventPT: sdp.TelephoneEventPT, Direction: dir, Attributes: c.media.Attributes()}
+	if answerTo == nil && c.format.Name != "" {
+		// A re-offer (hold, resume) keeps the codec and payload type the
+		// call runs on: the media goes on with them, and a dynamic payload
+		// type the answer changed (Opus: the caller's 96, our 111) would
+		// leave the stream dropping every packet — a silent caller after
+		// a resume, as the conference test found.
+		m.Formats = []codec.Format{c.format}
+	}
 	switch {
 	case answerTo == nil && c.sdes != nil:
 		// A re-offer of a call keyed by SDES keeps its keys.

@@ -392,3 +392,35 @@ func BenchmarkParseSDP(b *testing.B) {
 		}
 	}
 }
+
+// reofferMedia is the least a call's media must say for an offer.
+type reofferMedia struct{ MediaSession }
+
+func (reofferMedia) Addr() netip.AddrPort  { return netip.MustParseAddrPort("127.0.0.1:40000") }
+func (reofferMedia) Attributes() []string { return nil }
+
+// TestReofferKeepsTheCallsFormat: a hold or resume re-offer names only the
+// codec the call runs on, with its payload type. Offering the whole list
+// again let the answer move Opus from the caller's 96 to our 111 while the
+// media kept 96: the caller went silent after a resume (the conference
+// e2e test found it).
+func TestReofferKeepsTheCallsFormat(t *testing.T) {
+	c := &sipCall{a: &ua{host: "127.0.0.1"}, media: reofferMedia{}, format: codec.Opus.WithPayloadType(96)}
+	body, err := c.localSDP(sdp.SendOnly, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sdp.Parse(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Formats) != 1 || !r.Formats[0].Same(codec.Opus) || r.Formats[0].PayloadType != 96 {
+		t.Fatalf("re-offer formats %+v, want only opus on 96\n%s", r.Formats, body)
+	}
+	// A first offer still lists everything.
+	first := &sipCall{a: &ua{host: "127.0.0.1"}, media: reofferMedia{}}
+	body, _ = first.localSDP(sdp.SendRecv, nil)
+	if r, _ := sdp.Parse(body); len(r.Formats) < 3 {
+		t.Fatalf("first offer formats %+v", r.Formats)
+	}
+}
