@@ -127,7 +127,9 @@ func (b *bench) dumpOnFailure(t *testing.T, peer *linphone.Phone) {
 // hangup ends the call from Padlock and waits for both sides.
 func (b *bench) hangup(t *testing.T, peer *linphone.Phone, mark int) {
 	t.Helper()
-	b.a.do(t, "POST", "/panel/press", url.Values{"button": {"hangup"}}, b.csrf)
+	if r, body := b.a.do(t, "POST", "/panel/press", url.Values{"button": {"hangup"}}, b.csrf); r.StatusCode != 204 {
+		t.Fatalf("press hangup: %s %s", r.Status, body)
+	}
 	peer.WaitForAfter(t, mark, "ended", 10*time.Second)
 	b.a.waitState(t, "status", "idle")
 }
