@@ -217,6 +217,13 @@ func (p *Phone) Run(ctx context.Context) error {
 				log.Debug("event", "event", describe(ev), "status", next.Current().Status, "calls", len(next.Calls), "commands", len(cmds))
 			}
 			s = next
+			if len(cmds) > 0 {
+				// Show the new state before the drivers act on it: a
+				// command can take a while (hanging up closes the call's
+				// media, which flushes the headset's files), and the
+				// lamps and the web admin must answer the press at once.
+				p.publish(s, &l)
+			}
 			for _, c := range cmds {
 				queue = append(queue, p.exec(c)...)
 			}

@@ -23,6 +23,8 @@ type fakeLine struct {
 	calls  []string
 	events chan call.Event
 	refuse error
+	// hangupDone, when set, keeps Hangup from returning until it closes.
+	hangupDone chan struct{}
 }
 
 func newFakeLine() *fakeLine { return &fakeLine{events: make(chan call.Event, 8)} }
@@ -47,7 +49,13 @@ func (f *fakeLine) Answer(id call.ID) error { return f.record("answer " + string
 func (f *fakeLine) Reject(id call.ID, why call.RejectReason) error {
 	return f.record(fmt.Sprintf("reject %s %s", id, why))
 }
-func (f *fakeLine) Hangup(id call.ID) error { return f.record("hangup " + string(id)) }
+func (f *fakeLine) Hangup(id call.ID) error {
+	err := f.record("hangup " + string(id))
+	if f.hangupDone != nil {
+		<-f.hangupDone
+	}
+	return err
+}
 func (f *fakeLine) Hold(id call.ID, on bool) error {
 	return f.record(fmt.Sprintf("hold %s %v", id, on))
 }
@@ -131,7 +139,8 @@ func TestLoopIncomingSecuredVerifiedHangup(t *testing.T) {
 	p.Post(ctx, VaultLocked{Locked: false})
 	line.events <- call.Incoming{ID: "in1", From: "alice@example.org"}
 	eventually(t, "ringing lamp", func() bool { return board.get()[hw.Status] == hw.FastBlink })
-	if p.State().Current().Remote != "alice@example.org" || !contains(voice.log(), "ring true") {
+	eventually(t, "ring", func() bool { return contains(voice.log(), "ring true") })
+	if p.State().Current().Remote != "alice@example.org" {
 		t.Fatalf("ringing: %+v %v", p.State().Current(), voice.log())
 	}
 	watch, stop := p.Watch()
@@ -148,14 +157,11 @@ func TestLoopIncomingSecuredVerifiedHangup(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("watchers not woken")
 	}
-	if !contains(voice.log(), "sas ybe8") {
-		t.Errorf("SAS not read aloud: %v", voice.log())
-	}
+	// The lamps show the new state before the voice acts on it.
+	eventually(t, "SAS read aloud", func() bool { return contains(voice.log(), "sas ybe8") })
 	board.presses <- hw.Press{Button: hw.SAS, Long: true}
 	eventually(t, "lock on", func() bool { return board.get()[hw.Lock] == hw.On })
-	if !contains(line.log(), "verified in1 true") {
-		t.Errorf("verified flag not passed to the line: %v", line.log())
-	}
+	eventually(t, "verified flag passed to the line", func() bool { return contains(line.log(), "verified in1 true") })
 	// A second call waits: the soft tone, STATUS blinks fast, LOCK keeps
 	// showing the call going on; HANGUP turns it away, then ends the first.
 	line.events <- call.Incoming{ID: "in2", From: "mallory"}
@@ -181,6 +187,37 @@ func TestLoopIncomingSecuredVerifiedHangup(t *testing.T) {
 	}
 	if err := p.Post(context.Background(), Tick{}); !errors.Is(err, ErrStopped) && err != nil {
 		t.Fatalf("Post after stop: %v", err)
+	}
+}
+
+// TestLoopShowsHangupWhileTheLineIsSlow: the line takes its time to hang
+// up (the appliance's closes the call's media and flushes the headset's
+// files, seconds on a busy disk); meanwhile the state and the lamps
+// already show the call ended, as the person who pressed HANGUP expects.
+func TestLoopShowsHangupWhileTheLineIsSlow(t *testing.T) {
+	line, board := newFakeLine(), &fakeBoard{presses: make(chan hw.Press)}
+	line.hangupDone = make(chan struct{})
+	p := New(Config{Board: board, Telephony: line, TickEvery: 5 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	line.events <- call.Incoming{ID: "in1", From: "alice@example.org"}
+	eventually(t, "ringing", func() bool { return p.State().Current().Status == RingingIn })
+	board.presses <- hw.Press{Button: hw.Answer}
+	line.events <- call.Answered{ID: "in1"}
+	line.events <- call.Secured{ID: "in1", SAS: "ybe8"}
+	eventually(t, "lock blink", func() bool { return board.get()[hw.Lock] == hw.Blink })
+	board.presses <- hw.Press{Button: hw.Hangup}
+	eventually(t, "hangup asked", func() bool { return contains(line.log(), "hangup in1") })
+	eventually(t, "ended shown while the line hangs up", func() bool { return p.State().Current().Status == Ended })
+	if l := board.get(); l[hw.Lock] != hw.Off {
+		t.Errorf("LOCK lamp %v while the line hangs up, want off", l[hw.Lock])
+	}
+	close(line.hangupDone)
+	eventually(t, "idle after linger", func() bool { return p.State().Current().Status == Idle })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/internal/testkit/admin"
+	"github.com/padlock-phone/padlock/internal/testkit/ports"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
@@ -126,7 +127,9 @@ func (b *bench) dumpOnFailure(t *testing.T, peer *linphone.Phone) {
 // hangup ends the call from Padlock and waits for both sides.
 func (b *bench) hangup(t *testing.T, peer *linphone.Phone, mark int) {
 	t.Helper()
-	b.a.do(t, "POST", "/panel/press", url.Values{"button": {"hangup"}}, b.csrf)
+	if r, body := b.a.do(t, "POST", "/panel/press", url.Values{"button": {"hangup"}}, b.csrf); r.StatusCode != 204 {
+		t.Fatalf("press hangup: %s %s", r.Status, body)
+	}
 	peer.WaitForAfter(t, mark, "ended", 10*time.Second)
 	b.a.waitState(t, "status", "idle")
 }
@@ -301,29 +304,39 @@ func TestZRTPCacheThenVerified(t *testing.T) {
 type capture struct {
 	cmd  *exec.Cmd
 	file string
+	port int
 }
 
-// startCapture runs tshark (as root, on lo, capture filter on port only)
-// and waits until it captures.
+// startCapture runs tshark (as root, on lo, capture filter on port and a
+// probe port) and waits until it captures: tshark's "Capturing on" comes
+// before packets are seen (twice in 80 loaded runs the first 100 ms of a
+// call, its whole ZRTP handshake, were missing), so datagrams are sent to
+// the probe port, where nothing listens, until tshark reports one.
 func startCapture(t *testing.T, port int) *capture {
 	t.Helper()
 	bin, err := exec.LookPath("tshark")
 	if err != nil {
 		t.Fatal("tshark not found: install it with `echo \"wireshark-common wireshark-common/install-setuid boolean false\" | debconf-set-selections; apt-get install -y tshark` (or `make deps`)")
 	}
-	c := &capture{file: filepath.Join(t.TempDir(), "call.pcap")}
-	c.cmd = exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("udp port %d", port), "-w", c.file)
-	var stderr syncBuffer
-	c.cmd.Stderr = &stderr
+	probe := ports.Reserve(t, 1, ports.UDPOnly)[0]
+	c := &capture{file: filepath.Join(t.TempDir(), "call.pcap"), port: port}
+	// -P -l: a summary line per packet on stdout, flushed, while writing
+	// the file.
+	c.cmd = exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("udp port %d or udp port %d", port, probe), "-w", c.file, "-P", "-l")
+	var stdout, stderr syncBuffer
+	c.cmd.Stdout, c.cmd.Stderr = &stdout, &stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("tshark: %v", err)
 	}
 	t.Cleanup(func() { c.stop() })
+	sender := ports.UDP(t)
+	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: probe}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stderr.String(), "Capturing on") {
+	for strings.TrimSpace(stdout.String()) == "" {
 		if time.Now().After(deadline) {
-			t.Fatalf("tshark did not start capturing:\n%s", stderr.String())
+			t.Fatalf("tshark saw none of the probes within 10 s:\n%s", stderr.String())
 		}
+		sender.WriteToUDP([]byte("capture probe"), to)
 		time.Sleep(20 * time.Millisecond)
 	}
 	return c
@@ -349,7 +362,7 @@ func (c *capture) stop() {
 func (c *capture) payloads(t *testing.T) [][]byte {
 	t.Helper()
 	c.stop()
-	out, err := exec.Command("tshark", "-r", c.file, "-T", "fields", "-e", "udp.payload").Output()
+	out, err := exec.Command("tshark", "-r", c.file, "-Y", fmt.Sprintf("udp.port == %d", c.port), "-T", "fields", "-e", "udp.payload").Output()
 	if err != nil {
 		t.Fatalf("tshark -r: %v", err)
 	}
@@ -653,12 +666,15 @@ func TestZRTPWrongHashFails(t *testing.T) {
 // logTime reads the time= of an appliance log line.
 var logTime = regexp.MustCompile(`^time=(\S+)`)
 
-// spans are the times from each line containing from to the next
-// "call secured" line, in logs.
-func spans(t *testing.T, logs, from string) []time.Duration {
+// spans are the times from each line containing from to the "call
+// secured" line of the same call, in logs: the k-th of each, as each call
+// logs one of both. They come from two goroutines (the brain's loop and
+// the call's media), so on a loaded machine the brain may log the answer
+// after the keys are in place: that span is negative, and reported so.
+// It fails the test unless both counts are n.
+func spans(t *testing.T, logs, from string, n int) []time.Duration {
 	t.Helper()
-	var out []time.Duration
-	var start time.Time
+	var starts, ends []time.Time
 	for _, l := range strings.Split(logs, "\n") {
 		m := logTime.FindStringSubmatch(l)
 		if m == nil {
@@ -670,11 +686,17 @@ func spans(t *testing.T, logs, from string) []time.Duration {
 		}
 		switch {
 		case strings.Contains(l, from):
-			start = at
-		case strings.Contains(l, `msg="call secured"`) && !start.IsZero():
-			out = append(out, at.Sub(start))
-			start = time.Time{}
+			starts = append(starts, at)
+		case strings.Contains(l, `msg="call secured"`):
+			ends = append(ends, at)
 		}
+	}
+	if len(starts) != n || len(ends) != n {
+		t.Fatalf("%d lines with %q and %d \"call secured\" lines in the log, want %d of each", len(starts), from, len(ends), n)
+	}
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = ends[i].Sub(starts[i])
 	}
 	return out
 }
@@ -706,10 +728,7 @@ func TestZRTPAnswerToSecuredTime(t *testing.T) {
 				}
 				b.hangup(t, peer, mark)
 			}
-			d := spans(t, b.a.logs.String()[before:], from)
-			if len(d) != n {
-				t.Fatalf("%d spans in the log, want %d", len(d), n)
-			}
+			d := spans(t, b.a.logs.String()[before:], from, n)
 			slices.Sort(d)
 			t.Logf("%s %s: median %v, min %v, max %v (n=%d)", ka.name, what, d[len(d)/2], d[0], d[len(d)-1], n)
 		}
