@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,7 +17,7 @@ import (
 
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/internal/testkit/admin"
-	"github.com/padlock-phone/padlock/internal/testkit/ports"
+	"github.com/padlock-phone/padlock/internal/testkit/capture"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
@@ -300,83 +297,6 @@ func TestZRTPCacheThenVerified(t *testing.T) {
 	}
 }
 
-// capture is tshark recording one UDP port on the loopback interface.
-type capture struct {
-	cmd  *exec.Cmd
-	file string
-	port int
-}
-
-// startCapture runs tshark (as root, on lo, capture filter on port and a
-// probe port) and waits until it captures: tshark's "Capturing on" comes
-// before packets are seen (twice in 80 loaded runs the first 100 ms of a
-// call, its whole ZRTP handshake, were missing), so datagrams are sent to
-// the probe port, where nothing listens, until tshark reports one.
-func startCapture(t *testing.T, port int) *capture {
-	t.Helper()
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Fatal("tshark not found: install it with `echo \"wireshark-common wireshark-common/install-setuid boolean false\" | debconf-set-selections; apt-get install -y tshark` (or `make deps`)")
-	}
-	probe := ports.Reserve(t, 1, ports.UDPOnly)[0]
-	c := &capture{file: filepath.Join(t.TempDir(), "call.pcap"), port: port}
-	// -P -l: a summary line per packet on stdout, flushed, while writing
-	// the file.
-	c.cmd = exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("udp port %d or udp port %d", port, probe), "-w", c.file, "-P", "-l")
-	var stdout, stderr syncBuffer
-	c.cmd.Stdout, c.cmd.Stderr = &stdout, &stderr
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
-	t.Cleanup(func() { c.stop() })
-	sender := ports.UDP(t)
-	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: probe}
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.TrimSpace(stdout.String()) == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("tshark saw none of the probes within 10 s:\n%s", stderr.String())
-		}
-		sender.WriteToUDP([]byte("capture probe"), to)
-		time.Sleep(20 * time.Millisecond)
-	}
-	return c
-}
-
-// stop ends the capture (SIGINT lets tshark finish the file).
-func (c *capture) stop() {
-	if c.cmd.Process == nil || c.cmd.ProcessState != nil {
-		return
-	}
-	c.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		c.cmd.Process.Kill()
-		<-done
-	}
-}
-
-// payloads are the captured UDP payloads, in order.
-func (c *capture) payloads(t *testing.T) [][]byte {
-	t.Helper()
-	c.stop()
-	out, err := exec.Command("tshark", "-r", c.file, "-Y", fmt.Sprintf("udp.port == %d", c.port), "-T", "fields", "-e", "udp.payload").Output()
-	if err != nil {
-		t.Fatalf("tshark -r: %v", err)
-	}
-	var ps [][]byte
-	for _, l := range strings.Fields(string(out)) {
-		p, err := hex.DecodeString(strings.ReplaceAll(l, ":", ""))
-		if err != nil {
-			t.Fatalf("tshark payload %q: %v", l, err)
-		}
-		ps = append(ps, p)
-	}
-	return ps
-}
-
 // toneInPCMU is the first second of the tone writeTone makes, in PCMU.
 func toneInPCMU(t *testing.T, freq float64) []byte {
 	t.Helper()
@@ -399,7 +319,7 @@ func TestZRTPCaptureHasNoClearAudio(t *testing.T) {
 	b := newBench(t)
 	bob := b.peer(t, "bob", false, nil)
 	defer b.dumpOnFailure(t, bob)
-	capt := startCapture(t, bob.RTPPort)
+	capt := capture.Start(t, fmt.Sprintf("udp port %d", bob.RTPPort))
 
 	v, mark := b.call(t, bob, true, "sip:bob@127.0.0.1")
 	if v["security"] != "secured" {
@@ -412,7 +332,7 @@ func TestZRTPCaptureHasNoClearAudio(t *testing.T) {
 	time.Sleep(time.Second) // a second more of both tones on the wire
 	b.hangup(t, bob, mark)
 
-	ps := capt.payloads(t)
+	ps := capt.Payloads(t, fmt.Sprintf("udp.port == %d", bob.RTPPort))
 	var zrtpN, srtpN int
 	tones := [][]byte{toneInPCMU(t, 700), toneInPCMU(t, 440)}
 	for _, enc := range tones { // the checks below do catch clear audio

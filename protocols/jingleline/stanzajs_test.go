@@ -2,7 +2,6 @@ package jingleline_test
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/internal/testkit/capture"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/tests/browser"
@@ -58,7 +58,7 @@ func TestStanzaJSInChromium(t *testing.T) {
 		return
 	}
 
-	capture := startCapture(t) // every UDP datagram on lo: in this namespace, only the calls
+	capt := capture.Start(t, "udp") // every UDP datagram on lo: in this namespace, only the calls
 	s := prosody.Start(t, prosody.Options{})
 	ws := s.EnableWebSocket(t)
 	s.Register(t, "alice", "alicepass")
@@ -199,7 +199,7 @@ func TestStanzaJSInChromium(t *testing.T) {
 	if strings.Contains(fmt.Sprint(alice.evs), "SecurityFailed") {
 		t.Errorf("a security failure was reported: %v", alice.evs)
 	}
-	checkCapture(t, capture.payloads(t))
+	checkCapture(t, capt.Payloads(t, ""))
 
 	// PADLOCK_JINGLE_CAPTURE=dir keeps what StanzaJS sent, to refresh the
 	// captures protocols/jingle's tests and fuzz seeds replay.
@@ -247,77 +247,6 @@ func checkCapture(t *testing.T, ps [][]byte) {
 	if clear > 0 || other > 0 {
 		t.Errorf("%d RTP packets without an SRTP tag, %d datagrams neither STUN, DTLS nor RTP", clear, other)
 	}
-}
-
-// capture is tshark on lo.
-type captureT struct {
-	cmd  *exec.Cmd
-	file string
-}
-
-func startCapture(t *testing.T) *captureT {
-	t.Helper()
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Fatal("tshark not found: `make deps` (apt-get install tshark)")
-	}
-	c := &captureT{file: filepath.Join(t.TempDir(), "calls.pcap")}
-	c.cmd = exec.Command(bin, "-i", "lo", "-f", "udp", "-w", c.file)
-	stderr, _ := c.cmd.StderrPipe()
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
-	t.Cleanup(c.stop)
-	buf := make([]byte, 4096)
-	var seen string
-	for !strings.Contains(seen, "Capturing on") {
-		n, err := stderr.Read(buf)
-		if err != nil {
-			t.Fatalf("tshark did not start capturing: %s", seen)
-		}
-		seen += string(buf[:n])
-	}
-	go func() {
-		for {
-			if _, err := stderr.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
-	return c
-}
-
-func (c *captureT) stop() {
-	if c.cmd.Process == nil || c.cmd.ProcessState != nil {
-		return
-	}
-	c.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		c.cmd.Process.Kill()
-		<-done
-	}
-}
-
-func (c *captureT) payloads(t *testing.T) [][]byte {
-	t.Helper()
-	c.stop()
-	out, err := exec.Command("tshark", "-r", c.file, "-T", "fields", "-e", "udp.payload").Output()
-	if err != nil {
-		t.Fatalf("tshark -r: %v", err)
-	}
-	var ps [][]byte
-	for _, l := range strings.Fields(string(out)) {
-		p, err := hex.DecodeString(strings.ReplaceAll(l, ":", ""))
-		if err != nil {
-			t.Fatalf("tshark payload %q: %v", l, err)
-		}
-		ps = append(ps, p)
-	}
-	return ps
 }
 
 func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }

@@ -3,12 +3,10 @@ package sip
 import (
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/call"
+	"github.com/padlock-phone/padlock/internal/testkit/capture"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/headset"
@@ -134,7 +133,7 @@ func TestSDESOverTLSWithBaresip(t *testing.T) {
 	zoe.Send(t, "/dial sip:alice@127.0.0.1;transport=tls")
 	in := waitEvent[call.Incoming](t, d, "", callWait)
 	sess := d.callMedia(t, in.ID)
-	c := startCapture(t, sess.Addr().Port())
+	c := capture.Start(t, fmt.Sprintf("udp port %d", sess.Addr().Port()))
 	if err := d.Answer(in.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +187,7 @@ func TestSDESOverTLSWithBaresip(t *testing.T) {
 
 	// The capture: RTP packets both ways, each 12 + 160 + 10 bytes.
 	var rtp, clear int
-	for _, p := range c.payloads(t) {
+	for _, p := range c.Payloads(t, "") {
 		if len(p) < 12 || p[0]>>6 != 2 || p[1]&0x7f != 0 {
 			continue // ZRTP, RTCP
 		}
@@ -273,68 +272,4 @@ func (d *Driver) callMedia(t *testing.T, id call.ID) MediaSession {
 		t.Fatal(err)
 	}
 	return c.media
-}
-
-// capture is tshark on lo for one UDP port.
-type capture struct {
-	cmd  *exec.Cmd
-	file string
-}
-
-func startCapture(t *testing.T, port uint16) *capture {
-	t.Helper()
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Fatal("tshark not found: install it with `apt-get install -y tshark` (or `make deps`)")
-	}
-	c := &capture{file: filepath.Join(t.TempDir(), "call.pcap")}
-	c.cmd = exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("udp port %d", port), "-w", c.file)
-	var stderr strings.Builder
-	var mu sync.Mutex
-	c.cmd.Stderr = writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return stderr.Write(b) })
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
-	t.Cleanup(c.stop)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		s := stderr.String()
-		mu.Unlock()
-		if strings.Contains(s, "Capturing on") {
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tshark did not start capturing:\n%s", s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
-
-func (c *capture) stop() {
-	if c.cmd.Process == nil || c.cmd.ProcessState != nil {
-		return
-	}
-	c.cmd.Process.Signal(os.Interrupt)
-	c.cmd.Wait()
-}
-
-func (c *capture) payloads(t *testing.T) [][]byte {
-	t.Helper()
-	c.stop()
-	out, err := exec.Command("tshark", "-r", c.file, "-T", "fields", "-e", "udp.payload").Output()
-	if err != nil {
-		t.Fatalf("tshark -r: %v", err)
-	}
-	var ps [][]byte
-	for _, l := range strings.Fields(string(out)) {
-		if p, err := hex.DecodeString(strings.ReplaceAll(l, ":", "")); err == nil {
-			ps = append(ps, p)
-		}
-	}
-	return ps
 }

@@ -396,7 +396,7 @@ func BenchmarkParseSDP(b *testing.B) {
 // reofferMedia is the least a call's media must say for an offer.
 type reofferMedia struct{ MediaSession }
 
-func (reofferMedia) Addr() netip.AddrPort  { return netip.MustParseAddrPort("127.0.0.1:40000") }
+func (reofferMedia) Addr() netip.AddrPort { return netip.MustParseAddrPort("127.0.0.1:40000") }
 func (reofferMedia) Attributes() []string { return nil }
 
 // TestReofferKeepsTheCallsFormat: a hold or resume re-offer names only the
