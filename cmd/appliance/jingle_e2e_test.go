@@ -205,10 +205,17 @@ func TestJingleCallsThroughTheBrain(t *testing.T) {
 	carol.await(t, "the hang-up", func(ev call.Event) bool { e, ok := ev.(call.Ended); return ok && e.ID == cid })
 	a.waitState(t, "status", "idle")
 
-	// 2. The desk calls carol from the web admin; she answers, then hangs up.
-	if r, body := a.do(t, "POST", "/call/dial", url.Values{"target": {"xmpp:carol@localhost"}}, csrf); r.StatusCode >= 400 {
-		t.Fatalf("dial: %s %s", r.Status, body)
-	}
+	// 2. The desk calls carol from the contacts page in a browser: her
+	// device answers disco#info with Jingle RTP audio over ICE-UDP, so
+	// her row has "Call"; she answers, then hangs up.
+	b := a.openBrowser(t)
+	b.open("/login")
+	b.login(testPassword)
+	b.open(x)
+	callForm := `#contacts tr[data-jid="carol@localhost"] .call-contact`
+	b.waitFor("Call offered for carol", `(() => { const f = document.querySelector('`+callForm+`'); return f !== null && !f.hidden })()`)
+	b.lookRight("contacts with a Call button")
+	b.submit(callForm + " button")
 	in := carol.await(t, "the desk's call", func(ev call.Event) bool { i, ok := ev.(call.Incoming); return ok && i.From == "desk@localhost" }).(call.Incoming)
 	if err := carol.line.Answer(in.ID); err != nil {
 		t.Fatal(err)

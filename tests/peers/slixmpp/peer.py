@@ -3,6 +3,7 @@
 Go helper (tests/peers/slixmpp) over stdin/stdout, one JSON object a line.
 
 Usage: peer.py JID PASSWORD HOST:PORT CAFILE [check]
+PEER_FEATURES (space-separated) are extra disco#info features to advertise.
 
 Out (stdout): {"event": ...} for what the client sees: "online", "auth_failed",
 "message", "presence", "subscribe", "roster", "groupchat", "muc_presence",
@@ -57,6 +58,10 @@ class Peer(slixmpp.ClientXMPP):
             out(event="online", jid=str(self.boundjid))
             self.disconnect()
             return
+        # Features go on the bound full JID (disco answers per JID), so
+        # only after binding, and before the presence that makes us seen.
+        for f in os.environ.get("PEER_FEATURES", "").split():
+            self["xep_0030"].add_feature(f, jid=self.boundjid)
         await self.get_roster()
         # Online only once the server reflected our presence: before that
         # it does not route messages to this session (RFC 6121 4.2.2).
