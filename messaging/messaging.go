@@ -57,6 +57,9 @@ type Config struct {
 	// Rand is the randomness for OTR (keys, instance tags, the engine);
 	// nil means crypto/rand.
 	Rand io.Reader
+	// Caps goes into every account's presence (XEP-0115): the Jingle
+	// line's, so other clients show a call button. Zero: none.
+	Caps xmpp.Caps
 }
 
 // Line is one message of a conversation.
@@ -322,6 +325,7 @@ func (s *Service) Reload(ctx context.Context) error {
 		cctx, cancel := context.WithCancel(context.Background())
 		ac.cancel, ac.done = cancel, make(chan struct{})
 		cfg, err := ClientConfig(ac.a, ac.password, s.cfg.RootCAs)
+		cfg.Caps = s.cfg.Caps
 		done := ac.done
 		s.mu.Unlock()
 		if err != nil {
