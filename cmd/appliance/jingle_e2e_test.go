@@ -23,6 +23,7 @@ import (
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
+	"github.com/padlock-phone/padlock/tests/peers/slixmpp"
 )
 
 // otherPadlock is the person at the other end: a second Padlock's Jingle
@@ -215,6 +216,17 @@ func TestJingleCallsThroughTheBrain(t *testing.T) {
 		p, ok := ev.(xmpp.Presence)
 		return ok && p.From == "desk@localhost" && p.Available
 	})
+
+	// The desk's presence carries entity capabilities (XEP-0115) that an
+	// independent client, slixmpp on another of carol's devices, checks
+	// with its own hashing against the desk's disco#info.
+	caps := slixmpp.Start(t, slixmpp.Config{JID: "carol@localhost", Password: "carol-pass-0a9d", Addr: srv.Addr, Cert: srv.Info().Cert, CheckCaps: true})
+	ev := caps.Await(t, "the desk's caps checked", func(e slixmpp.Event) bool { return e.Event == "caps" && strings.HasPrefix(e.From, "desk@localhost/") })
+	if ev.Body == "" || ev.Body != ev.Reason {
+		t.Errorf("the desk's caps: ver %q in presence, slixmpp computes %q from its disco#info", ev.Body, ev.Reason)
+	}
+	t.Logf("the desk's caps ver %q, as slixmpp computes it %q", ev.Body, ev.Reason)
+	caps.Do(t, map[string]any{"cmd": "quit"})
 
 	// 1. Carol calls the desk.
 	cid, err := carol.line.Dial("xmpp:desk@localhost")
