@@ -57,6 +57,9 @@ type Config struct {
 	// Rand is the randomness for OTR (keys, instance tags, the engine);
 	// nil means crypto/rand.
 	Rand io.Reader
+	// Caps goes into every account's presence (XEP-0115): the Jingle
+	// line's, so other clients show a call button. Zero: none.
+	Caps xmpp.Caps
 }
 
 // Line is one message of a conversation.
@@ -87,6 +90,10 @@ type Contact struct {
 	// Waiting: we asked to see their presence and they have not answered
 	// ("waiting for authorisation").
 	Waiting bool `json:"waiting"`
+	// Callable: one of the contact's devices online takes voice calls
+	// (Jingle RTP audio over ICE-UDP, by its disco#info), so the contacts
+	// page offers "Call" (xmpp:JID on the Jingle line).
+	Callable bool `json:"callable"`
 }
 
 // Account is what the web admin shows of one account.
@@ -125,6 +132,7 @@ type Service struct {
 	keys     map[int64]*otrKey   // OTR keys read or made, by account
 	keygen   map[int64]KeyStatus // key generation in progress or failed
 	bg       sync.WaitGroup      // key generations, waited for by Close
+	probes   chan struct{}       // disco#info probes in flight (calls.go)
 }
 
 // acct is one account's state; it outlives its client across reloads.
@@ -147,6 +155,10 @@ type acct struct {
 	rooms       map[string]*room // bare room JID
 	invites     []xmpp.Invitation
 
+	// callable: bare -> resource -> whether that device takes Jingle
+	// audio calls (false while its disco#info is asked or when it does not).
+	callable map[string]map[string]bool
+
 	// otrMu serialises the OTR conversations (the engine is not safe for
 	// concurrent use) and what they put on the wire, in order. Taken
 	// before mu, never while holding it.
@@ -166,7 +178,7 @@ func New(cfg Config) *Service {
 		cfg.PacketLogMax = 1 << 20
 	}
 	s := &Service{cfg: cfg, accts: map[int64]*acct{}, watchers: map[chan struct{}]struct{}{},
-		keys: map[int64]*otrKey{}, keygen: map[int64]KeyStatus{}}
+		keys: map[int64]*otrKey{}, keygen: map[int64]KeyStatus{}, probes: make(chan struct{}, 4)}
 	if cfg.DataDir != "" {
 		s.plog = &rotator{path: filepath.Join(cfg.DataDir, PacketLogName), max: cfg.PacketLogMax}
 	}
@@ -313,6 +325,7 @@ func (s *Service) Reload(ctx context.Context) error {
 		cctx, cancel := context.WithCancel(context.Background())
 		ac.cancel, ac.done = cancel, make(chan struct{})
 		cfg, err := ClientConfig(ac.a, ac.password, s.cfg.RootCAs)
+		cfg.Caps = s.cfg.Caps
 		done := ac.done
 		s.mu.Unlock()
 		if err != nil {
@@ -443,6 +456,7 @@ func (s *Service) apply(ac *acct, ev xmpp.Event) {
 	case xmpp.Disconnected:
 		ac.connected = false
 		ac.presence = map[string]map[string]xmpp.Presence{}
+		ac.callable = nil
 		if ev.GaveUp {
 			ac.status = "not connected: " + ev.Err.Error()
 		} else {
@@ -464,8 +478,10 @@ func (s *Service) apply(ac *acct, ev xmpp.Event) {
 		}
 		if ev.Available {
 			m[ev.Resource] = ev
+			s.probeLocked(ac, ev.From, ev.Resource)
 		} else {
 			delete(m, ev.Resource)
+			delete(ac.callable[ev.From], ev.Resource)
 		}
 	case xmpp.SubscriptionRequest:
 		if !slices.Contains(ac.pending, ev.From) {
@@ -503,8 +519,9 @@ func (s *Service) Account(id int64) (Account, bool) {
 	for _, c := range ac.roster {
 		ct := Contact{Contact: c, Unread: ac.unread[c.JID],
 			Waiting: c.Asked && (c.Subscription == "none" || c.Subscription == "from")}
-		for _, p := range ac.presence[c.JID] {
+		for r, p := range ac.presence[c.JID] {
 			ct.Online, ct.Show, ct.Status = true, p.Show, p.Status
+			ct.Callable = ct.Callable || ac.callable[c.JID][r]
 		}
 		for _, g := range c.Groups {
 			groups[g] = true

@@ -146,6 +146,20 @@ func againstServer(t *testing.T, srv xmppserver.Info) {
 		await(t, s, "bob online in alice's roster", func() bool { c, ok := contact(view(s, alice), bobJID); return ok && c.Online })
 	})
 
+	t.Run("callable", func(t *testing.T) {
+		// bob's slixmpp session answers disco#info without Jingle: no
+		// "Call". A second device of his that advertises Jingle RTP audio
+		// over ICE-UDP makes him callable until it goes offline.
+		phone := slixmpp.Start(t, slixmpp.Config{JID: bobJID, Password: "bob-pass-7f3a", Addr: srv.Addr, Cert: srv.Cert,
+			Features: []string{"urn:xmpp:jingle:1", "urn:xmpp:jingle:apps:rtp:audio", "urn:xmpp:jingle:transports:ice-udp:1"}})
+		await(t, s, "bob callable through his second device", func() bool { c, _ := contact(view(s, alice), bobJID); return c.Callable })
+		phone.Do(t, map[string]any{"cmd": "quit"})
+		await(t, s, "bob not callable once that device left", func() bool {
+			c, _ := contact(view(s, alice), bobJID)
+			return c.Online && !c.Callable
+		})
+	})
+
 	t.Run("roster", func(t *testing.T) {
 		// alice on another device sees every change the server made.
 		other := peerOn(t, srv, "alice", "alice-pass-7f3a")

@@ -16,11 +16,14 @@ func TestSecuredUnverifiable(t *testing.T) {
 	if s.Calls[0].Security != Encrypted || !reflect.DeepEqual(cmds, []Command{cmdAnnounce{What: NotVerifiable}}) {
 		t.Errorf("negotiating + DTLS keys: %v, %#v", s.Calls[0].Security, cmds)
 	}
+	if d := s.Calls[0].DTLS; d.LocalFingerprint != "AA" || d.PeerFingerprint != "BB" {
+		t.Errorf("the call keeps the fingerprints for the web admin: %+v", d)
+	}
 	if got := lamps(s)[hw.Lock]; got != hw.SlowBlink {
 		t.Errorf("LOCK %v, want a slow blink", got)
 	}
-	if s, cmds := step(states()["active+verify"], ev, t0); s.Calls[0].Security != Verified || cmds != nil {
-		t.Errorf("a verified call took DTLS keys as a downgrade: %v, %#v", s.Calls[0].Security, cmds)
+	if s, cmds := step(states()["active+verify"], ev, t0); s.Calls[0].Security != Verified || cmds != nil || s.Calls[0].DTLS.PeerFingerprint != "" {
+		t.Errorf("a verified call took DTLS keys as a downgrade: %v, %#v, %+v", s.Calls[0].Security, cmds, s.Calls[0].DTLS)
 	}
 }
 

@@ -85,6 +85,9 @@ type Call struct {
 	Reason      string // why it ended or why security failed, in plain words
 	Since       time.Time
 	Connected   time.Time // when it was answered; zero before
+	// DTLS holds the DTLS-SRTP fingerprints of an "encrypted, not
+	// verifiable" call, for the web admin to show; zero otherwise.
+	DTLS call.SecuredUnverifiable
 }
 
 // busy reports whether a call occupies the phone.

@@ -522,7 +522,7 @@ func callEvent(s *State, c *Call, ev call.Event, now time.Time) []Command {
 		// DTLS-SRTP (Jingle without ZRTP): the same tier as SDES, encrypted
 		// with keys no SAS can check; said in its own words.
 		if c.Security == Clear || c.Security == Negotiating {
-			c.Security = Encrypted
+			c.Security, c.DTLS = Encrypted, ev
 			return []Command{cmdAnnounce{What: NotVerifiable}}
 		}
 	case call.SecurityFailed:

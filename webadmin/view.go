@@ -28,6 +28,15 @@ type view struct {
 	Lamps       map[string]string `json:"lamps"`
 	Calls       []callView        `json:"calls"`    // every call, oldest first
 	CanMerge    bool              `json:"canMerge"` // two or more connected calls, not all in one conference
+	// DTLS: the current call is DTLS-SRTP ("encrypted, not verifiable"):
+	// both sides' fingerprints, which only the XMPP server vouched for.
+	DTLS *dtlsView `json:"dtls,omitempty"`
+}
+
+// dtlsView is the pair of DTLS fingerprints (sha-256) of a call.
+type dtlsView struct {
+	Local string `json:"local"`
+	Peer  string `json:"peer"`
 }
 
 func (s *Server) view() view {
@@ -46,6 +55,9 @@ func (s *Server) view() view {
 	}
 	if !c.Connected.IsZero() && (c.Status == phone.Active || c.Status == phone.Held) {
 		v.Seconds = int(time.Since(c.Connected) / time.Second)
+	}
+	if d := c.DTLS; d.PeerFingerprint != "" && c.Status != phone.Ended {
+		v.DTLS = &dtlsView{Local: d.LocalFingerprint, Peer: d.PeerFingerprint}
 	}
 	v.Calls, v.CanMerge = callViews(st)
 	lamps := s.cfg.Phone.Lamps()

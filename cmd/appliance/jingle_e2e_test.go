@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/padlock-phone/padlock/protocols/xmpp"
 	"github.com/padlock-phone/padlock/store"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
+	"github.com/padlock-phone/padlock/tests/peers/slixmpp"
 )
 
 // otherPadlock is the person at the other end: a second Padlock's Jingle
@@ -31,6 +33,9 @@ type otherPadlock struct {
 	peer *prosody.PadlockClient
 	line *jingleline.Driver
 	ear  string
+	// noZRTP, when set, hides the zrtp-hash from carol's next calls, so
+	// they fall back to DTLS-SRTP as with today's XMPP clients.
+	noZRTP atomic.Bool
 
 	mu  sync.Mutex
 	evs []call.Event
@@ -63,7 +68,7 @@ func newOtherPadlock(t *testing.T, srv *prosody.Server, user, pw string, micHz f
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.line, err = jingleline.New(jingleline.Config{Media: &jingleMediaOf{m}, Loopback: true, ICETimeout: 10 * time.Second})
+	o.line, err = jingleline.New(jingleline.Config{Media: &jingleMediaOf{m, &o.noZRTP}, Loopback: true, ICETimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +85,33 @@ func newOtherPadlock(t *testing.T, srv *prosody.Server, user, pw string, micHz f
 	return o
 }
 
-type jingleMediaOf struct{ *callmedia.Media }
+type jingleMediaOf struct {
+	*callmedia.Media
+	noZRTP *atomic.Bool
+}
 
 func (m *jingleMediaOf) NewICESession(id call.ID) (jingleline.MediaSession, error) {
 	s, err := m.Media.NewICESession(id)
 	if err != nil {
 		return nil, err
 	}
+	if m.noZRTP.Load() {
+		return withoutZRTP{s}, nil
+	}
 	return s, nil
+}
+
+// withoutZRTP is a session that signals no zrtp-hash.
+type withoutZRTP struct{ *callmedia.Session }
+
+func (w withoutZRTP) Attributes() []string {
+	var out []string
+	for _, a := range w.Session.Attributes() {
+		if !strings.HasPrefix(a, "zrtp-hash:") {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func (o *otherPadlock) add(ev call.Event) {
@@ -136,7 +160,9 @@ func toneIn(t *testing.T, dir string, freq float64, what string) {
 // rings like a SIP call (STATUS blinks fast), ANSWER on the simulated
 // panel takes it, ZRTP secures it with the SAS both sides show, audio
 // flows both ways, HANGUP ends both; then the appliance dials
-// xmpp:carol@localhost from the web admin. History names the contact.
+// xmpp:carol@localhost from the contacts page's Call button, then once
+// more with carol's ZRTP hidden: DTLS-SRTP, whose fingerprints the phone
+// page shows. History names the contact.
 func TestJingleCallsThroughTheBrain(t *testing.T) {
 	srv := prosody.Start(t, prosody.Options{})
 	srv.Register(t, "desk", "desk-pass-0a9d")
@@ -162,6 +188,13 @@ func TestJingleCallsThroughTheBrain(t *testing.T) {
 	a.pollPage(t, x, "connected", func(body string) bool { return strings.Contains(body, `<span id="xmpp-status">connected</span>`) })
 
 	carol := newOtherPadlock(t, srv, "carol", "carol-pass-0a9d", 1100)
+	t.Cleanup(func() {
+		if t.Failed() {
+			carol.mu.Lock()
+			t.Logf("carol's call events: %+v", carol.evs)
+			carol.mu.Unlock()
+		}
+	})
 	// Each adds the other; each authorises.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -184,6 +217,17 @@ func TestJingleCallsThroughTheBrain(t *testing.T) {
 		return ok && p.From == "desk@localhost" && p.Available
 	})
 
+	// The desk's presence carries entity capabilities (XEP-0115) that an
+	// independent client, slixmpp on another of carol's devices, checks
+	// with its own hashing against the desk's disco#info.
+	caps := slixmpp.Start(t, slixmpp.Config{JID: "carol@localhost", Password: "carol-pass-0a9d", Addr: srv.Addr, Cert: srv.Info().Cert, CheckCaps: true})
+	ev := caps.Await(t, "the desk's caps checked", func(e slixmpp.Event) bool { return e.Event == "caps" && strings.HasPrefix(e.From, "desk@localhost/") })
+	if ev.Body == "" || ev.Body != ev.Reason {
+		t.Errorf("the desk's caps: ver %q in presence, slixmpp computes %q from its disco#info", ev.Body, ev.Reason)
+	}
+	t.Logf("the desk's caps ver %q, as slixmpp computes it %q", ev.Body, ev.Reason)
+	caps.Do(t, map[string]any{"cmd": "quit"})
+
 	// 1. Carol calls the desk.
 	cid, err := carol.line.Dial("xmpp:desk@localhost")
 	if err != nil {
@@ -205,10 +249,17 @@ func TestJingleCallsThroughTheBrain(t *testing.T) {
 	carol.await(t, "the hang-up", func(ev call.Event) bool { e, ok := ev.(call.Ended); return ok && e.ID == cid })
 	a.waitState(t, "status", "idle")
 
-	// 2. The desk calls carol from the web admin; she answers, then hangs up.
-	if r, body := a.do(t, "POST", "/call/dial", url.Values{"target": {"xmpp:carol@localhost"}}, csrf); r.StatusCode >= 400 {
-		t.Fatalf("dial: %s %s", r.Status, body)
-	}
+	// 2. The desk calls carol from the contacts page in a browser: her
+	// device answers disco#info with Jingle RTP audio over ICE-UDP, so
+	// her row has "Call"; she answers, then hangs up.
+	b := a.openBrowser(t)
+	b.open("/login")
+	b.login(testPassword)
+	b.open(x)
+	callForm := `#contacts tr[data-jid="carol@localhost"] .call-contact`
+	b.waitFor("Call offered for carol", `(() => { const f = document.querySelector('`+callForm+`'); return f !== null && !f.hidden })()`)
+	b.lookRight("contacts with a Call button")
+	b.submit(callForm + " button")
 	in := carol.await(t, "the desk's call", func(ev call.Event) bool { i, ok := ev.(call.Incoming); return ok && i.From == "desk@localhost" }).(call.Incoming)
 	if err := carol.line.Answer(in.ID); err != nil {
 		t.Fatal(err)
@@ -217,7 +268,37 @@ func TestJingleCallsThroughTheBrain(t *testing.T) {
 	carol.line.Hangup(in.ID)
 	a.waitState(t, "status", "idle")
 
-	want := []string{"in carol@localhost", "out xmpp:carol@localhost"}
+	// 3. Carol's device without ZRTP: the call is DTLS-SRTP, "encrypted,
+	// not verifiable", and the phone page shows both fingerprints.
+	carol.noZRTP.Store(true)
+	b.open("/")
+	if r, body := a.do(t, "POST", "/call/dial", url.Values{"target": {"xmpp:carol@localhost"}}, csrf); r.StatusCode >= 400 {
+		t.Fatalf("dial: %s %s", r.Status, body)
+	}
+	in = carol.await(t, "the desk's second call", func(ev call.Event) bool {
+		i, ok := ev.(call.Incoming)
+		return ok && i.From == "desk@localhost" && i.ID != in.ID
+	}).(call.Incoming)
+	if err := carol.line.Answer(in.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.waitState(t, "security", "encrypted")
+	dtls := carol.await(t, "DTLS-SRTP keys", func(ev call.Event) bool {
+		s, ok := ev.(call.SecuredUnverifiable)
+		return ok && s.ID == in.ID
+	}).(call.SecuredUnverifiable)
+	b.waitFor("the fingerprints shown", `(() => { const d = document.getElementById("dtls"); return d !== null && !d.hidden &&
+		document.getElementById("dtls-peer").textContent === `+strconv.Quote(dtls.LocalFingerprint)+` &&
+		document.getElementById("dtls-local").textContent === `+strconv.Quote(dtls.PeerFingerprint)+` })()`)
+	if txt := b.textOf("#dtls"); !strings.Contains(txt, "Encrypted, not verifiable: the XMPP server vouched for these keys") {
+		t.Errorf("the DTLS block says %q", txt)
+	}
+	b.lookRight("phone page in a DTLS-SRTP call")
+	carol.line.Hangup(in.ID)
+	a.waitState(t, "status", "idle")
+	b.waitFor("the fingerprints gone with the call", `document.getElementById("dtls").hidden`)
+
+	want := []string{"in carol@localhost", "out xmpp:carol@localhost", "out xmpp:carol@localhost"}
 	if got := waitHistory(t, a, len(want)); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("call history rows:\n got  %q\n want %q", got, want)
 	}

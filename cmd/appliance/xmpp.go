@@ -6,6 +6,7 @@ import (
 
 	"github.com/padlock-phone/padlock/messaging"
 	"github.com/padlock-phone/padlock/phone"
+	"github.com/padlock-phone/padlock/protocols/jingleline"
 	"github.com/padlock-phone/padlock/store"
 )
 
@@ -26,6 +27,7 @@ func newXMPPSide(st *store.Store, pw passwordsOf, dataDir string, post poster, l
 			DataDir:   dataDir,
 			Log:       log,
 			Unread:    func(n int) { post(phone.Unread{N: n}) },
+			Caps:      jingleline.Caps(), // the Jingle line answers disco#info on every account
 		}),
 	}
 }

@@ -150,7 +150,7 @@ func TestRefusals(t *testing.T) {
 		}), terminate: UnsupportedTransports},
 		{name: "video only", from: bob, j: initiate(func(j *Jingle) { j.Contents[0].Description.Media = "video" }), terminate: UnsupportedApps},
 		{name: "no common codec", from: bob, j: initiate(func(j *Jingle) {
-			j.Contents[0].Description.PayloadTypes = []PayloadType{{ID: 111, Name: "opus", ClockRate: 48000}}
+			j.Contents[0].Description.PayloadTypes = []PayloadType{{ID: 97, Name: "iLBC", ClockRate: 8000}}
 		}), terminate: FailedApplication},
 		{name: "no rtcp-mux", from: bob, j: initiate(func(j *Jingle) { j.Contents[0].Description.RTCPMux = nil }), terminate: IncompatibleParameters},
 	} {

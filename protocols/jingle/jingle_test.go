@@ -43,9 +43,10 @@ func TestParseStanzaJSOffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Opus, red and CN are not ours; the 8 kHz telephone-event is.
+	// Opus (opus/48000/2) is ours, red and CN are not; the 8 kHz
+	// telephone-event is.
 	want := Media{
-		Formats: []codec.Format{codec.G722, codec.PCMU, codec.PCMA}, EventPT: 126, RTCPMux: true,
+		Formats: []codec.Format{codec.Opus, codec.G722, codec.PCMU, codec.PCMA}, EventPT: 126, RTCPMux: true,
 		Ufrag: "qzO1", Pwd: "f2kqY/+N7xZrjiIvVXKNM+kS",
 		Fingerprint: &Fingerprint{Hash: "sha-256", Setup: SetupActpass, Value: "26:CB:A8:96:16:B7:F2:CD:67:EE:EF:68:01:F2:57:70:94:40:88:43:1F:06:D6:02:5F:97:FA:2C:A4:24:B8:BB"},
 	}
@@ -313,4 +314,20 @@ func FuzzParseMessage(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestOpusNamedStereo: Opus goes out first and as opus/48000/2 (RFC 7587
+// §7); Chromium took a plain "opus/48000" for another codec and its audio
+// never reached the headset.
+func TestOpusNamedStereo(t *testing.T) {
+	c := WriteContent(Media{Formats: Formats(), EventPT: -1}, "initiator")
+	pts := c.Description.PayloadTypes
+	if len(pts) == 0 || pts[0].Name != "opus" || pts[0].ID != 111 || pts[0].ClockRate != 48000 || pts[0].Channels != 2 {
+		t.Fatalf("first payload type %+v, want opus 111 48000 channels=2", pts)
+	}
+	for _, pt := range pts[1:] {
+		if pt.Channels != 0 {
+			t.Errorf("%s named with channels=%d", pt.Name, pt.Channels)
+		}
+	}
 }

@@ -119,13 +119,13 @@ func ReadContent(c Content) (Media, error) {
 	return m, nil
 }
 
-// Formats are the audio formats Padlock speaks over Jingle, best first.
-// Opus is not among them yet: the media issue added it for SIP, and over
-// Jingle a browser's Opus call reached the headset in one direction only
-// (TestStanzaJSInChromium with Opus offered: silence from the browser).
-// Until that path is checked, Jingle offers and accepts G.722 and G.711.
+// Formats are the audio formats Padlock speaks over Jingle, best first:
+// Opus as browsers and today's XMPP clients prefer it, then G.722 and
+// G.711. Opus goes out named with channels="2" (WriteContent): without it
+// Chromium took an answer's "opus/48000" for another codec and its Opus
+// never reached the headset (TestStanzaJSInChromium).
 func Formats() []codec.Format {
-	return []codec.Format{codec.G722, codec.PCMU, codec.PCMA}
+	return []codec.Format{codec.Opus, codec.G722, codec.PCMU, codec.PCMA}
 }
 
 // knownFormat matches a payload type to a codec this phone has. As in SDP,
@@ -152,6 +152,9 @@ func WriteContent(m Media, creator string) Content {
 		pt := PayloadType{ID: int(f.PayloadType), Name: f.Name, ClockRate: f.ClockRate}
 		if f.Channels > 1 {
 			pt.Channels = f.Channels
+		}
+		if f.RtpmapChannels > 1 {
+			pt.Channels = f.RtpmapChannels // opus/48000/2 whatever is sent (RFC 7587 §7)
 		}
 		d.PayloadTypes = append(d.PayloadTypes, pt)
 	}

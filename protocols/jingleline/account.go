@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/protocols/jingle"
+	"github.com/padlock-phone/padlock/protocols/xmpp"
 )
 
 // account is one XMPP account as the line uses it; owned by the loop,
@@ -138,13 +139,49 @@ func (a *account) receive(from string, j *jingle.Jingle) *jingle.IQError {
 
 // onDisco answers disco#info (XEP-0030) with the Jingle features, so
 // clients show a call button and pick XEP-0353.
+// A query for the node#ver of our presence's caps (XEP-0115 §6.2) gets the
+// same answer, naming that node.
 func (a *account) onDisco(from, typ string, payload *xml.Decoder) ([]byte, []byte) {
 	if typ != "get" {
 		return nil, (&jingle.IQError{Type: "cancel", Condition: "bad-request"}).Marshal()
 	}
+	var q struct {
+		Node string `xml:"node,attr"`
+	}
+	if err := payload.Decode(&q); err != nil {
+		return nil, (&jingle.IQError{Type: "modify", Condition: "bad-request"}).Marshal()
+	}
+	return discoAnswer(q.Node)
+}
+
+// capsNode names Padlock in its caps (XEP-0115 §4).
+const capsNode = "https://github.com/padlock-phone/padlock"
+
+var (
+	discoIdentity = xmpp.Identity{Category: "client", Type: "phone", Name: "Padlock"}
+	discoFeatures = append([]string{jingle.NSDiscoInfo, xmpp.NSCaps}, jingle.Features...)
+)
+
+// Caps is the XEP-0115 element for an account's presence: its ver is the
+// hash of exactly what onDisco answers.
+func Caps() xmpp.Caps {
+	return xmpp.Caps{Node: capsNode, Ver: xmpp.CapsVer([]xmpp.Identity{discoIdentity}, discoFeatures)}
+}
+
+// discoAnswer is the disco#info result for node ("" or our caps node#ver).
+func discoAnswer(node string) ([]byte, []byte) {
 	var b strings.Builder
-	b.WriteString(`<query xmlns="` + jingle.NSDiscoInfo + `"><identity category="client" type="phone" name="Padlock"/>`)
-	for _, f := range append([]string{jingle.NSDiscoInfo}, jingle.Features...) {
+	b.WriteString(`<query xmlns="` + jingle.NSDiscoInfo + `"`)
+	if node != "" {
+		if node != capsNode+"#"+Caps().Ver {
+			return nil, (&jingle.IQError{Type: "cancel", Condition: "item-not-found"}).Marshal()
+		}
+		b.WriteString(` node="`)
+		xml.EscapeText(&b, []byte(node))
+		b.WriteString(`"`)
+	}
+	b.WriteString(`><identity category="` + discoIdentity.Category + `" type="` + discoIdentity.Type + `" name="` + discoIdentity.Name + `"/>`)
+	for _, f := range discoFeatures {
 		b.WriteString(`<feature var="` + f + `"/>`)
 	}
 	b.WriteString(`</query>`)

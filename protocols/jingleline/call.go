@@ -365,7 +365,9 @@ func (c *jcall) answer() error {
 // accept sends the session-accept with the security chosen from the offer.
 func (c *jcall) accept() error {
 	o := c.offer
-	zrtp := o.ZRTPHash != ""
+	// ZRTP only when both ends have it: media without a zrtp-hash of its
+	// own answers a ZRTP-and-DTLS offer with DTLS-SRTP, not with nothing.
+	zrtp := o.ZRTPHash != "" && c.zrtpHash() != ""
 	var setup jingle.Setup
 	switch {
 	case zrtp:

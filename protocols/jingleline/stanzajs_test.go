@@ -213,12 +213,17 @@ func TestStanzaJSInChromium(t *testing.T) {
 }
 
 // checkCapture: the calls' datagrams are STUN, DTLS and SRTP only (RFC 7983
-// first bytes); no RTP packet has the bare 160-byte payload of 20 ms of
-// clear G.722 or G.711: each carries the 10-byte (AES-CM-80) or 16-byte
-// (AES-GCM) tag of SRTP.
+// first bytes), the audio is Opus (payload type 111, offered first), and
+// no RTP is clear. A G.722 or G.711 packet must not have the bare 160-byte
+// payload of 20 ms: each carries the 10-byte (AES-CM-80) or 16-byte
+// (AES-GCM) tag of SRTP. Opus packets vary in size, so for them: a clear
+// Opus stream starts every payload with the same TOC byte (RFC 6716 §3.1,
+// one configuration per call), while encrypted payloads start with any
+// byte; no first byte may start more than a quarter of a stream's packets.
 func checkCapture(t *testing.T, ps [][]byte) {
 	t.Helper()
-	var stun, dtls, rtp, rtcp, other, clear int
+	var stun, dtls, rtp, rtcp, other, clear, opus int
+	firsts := map[uint32]map[byte]int{} // Opus SSRC -> first payload byte -> packets
 	for _, p := range ps {
 		switch {
 		case len(p) >= 8 && p[0] < 4 && p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42:
@@ -233,14 +238,35 @@ func checkCapture(t *testing.T, ps [][]byte) {
 			if p[0]&0x10 != 0 && len(p) >= hdr+4 {
 				hdr += 4 + 4*(int(p[hdr+2])<<8|int(p[hdr+3]))
 			}
-			if n := len(p) - hdr; n != 170 && n != 176 {
+			switch n := len(p) - hdr; {
+			case p[1]&0x7f == 111 && n > 0:
+				opus++
+				ssrc := uint32(p[8])<<24 | uint32(p[9])<<16 | uint32(p[10])<<8 | uint32(p[11])
+				if firsts[ssrc] == nil {
+					firsts[ssrc] = map[byte]int{}
+				}
+				firsts[ssrc][p[hdr]]++
+			case n != 170 && n != 176:
 				clear++
 			}
 		default:
 			other++
 		}
 	}
-	t.Logf("capture: %d STUN, %d DTLS, %d RTP, %d RTCP, %d other datagrams", stun, dtls, rtp, rtcp, other)
+	for ssrc, m := range firsts {
+		n, most := 0, 0
+		for _, c := range m {
+			n, most = n+c, max(most, c)
+		}
+		if n >= 50 && most*4 > n {
+			t.Errorf("Opus stream %08x: %d of %d payloads start with the same byte, as clear Opus does", ssrc, most, n)
+			clear += n
+		}
+	}
+	t.Logf("capture: %d STUN, %d DTLS, %d RTP (%d Opus), %d RTCP, %d other datagrams", stun, dtls, rtp, opus, rtcp, other)
+	if opus*10 < rtp*9 {
+		t.Errorf("%d of %d RTP packets are Opus: the calls should have chosen it, offered first", opus, rtp)
+	}
 	if stun == 0 || dtls == 0 || rtp < 100 {
 		t.Errorf("the calls should show STUN, DTLS and SRTP")
 	}

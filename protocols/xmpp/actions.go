@@ -179,7 +179,7 @@ func (c *Client) sendPresence(ctx context.Context, s interface {
 		c.presenceEcho = nil
 		c.mu.Unlock()
 	}()
-	if err := s.Send(ctx, stanza.Presence{ID: echo.id}.Wrap(nil)); err != nil {
+	if err := s.Send(ctx, stanza.Presence{ID: echo.id}.Wrap(c.acct.cfg.Caps.element())); err != nil {
 		return err
 	}
 	select {

@@ -84,6 +84,9 @@ type Config struct {
 	// (XEP-0199), so that a silently dead connection is noticed and
 	// re-established. 0 means 60 s.
 	PingInterval time.Duration
+	// Caps goes into our presence (XEP-0115), so other clients know this
+	// device takes calls; zero: none.
+	Caps Caps
 }
 
 // account is a validated Config.

@@ -33,6 +33,10 @@ function render(v) {
   setText("remote", v.remote || "");
   setText("sas", v.sas || "");
   setText("reason", v.reason || "");
+  const dtls = document.getElementById("dtls"); // a DTLS-SRTP call: keys only the XMPP server vouched for
+  if (dtls) dtls.hidden = !v.dtls;
+  setText("dtls-local", v.dtls ? v.dtls.local : "");
+  setText("dtls-peer", v.dtls ? v.dtls.peer : "");
   setText("missed", String(v.missed));
   setText("duration", v.seconds > 0 ? Math.floor(v.seconds / 60) + ":" + String(v.seconds % 60).padStart(2, "0") : "");
   setText("vault", v.vaultLocked ? "vault locked" : "");

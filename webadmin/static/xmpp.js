@@ -25,6 +25,8 @@ function xmppAccount(a) {
     row.querySelector(".unread").textContent = c.unread ? String(c.unread) : "";
     row.querySelector(".name").textContent = c.Name || "";
     row.querySelector(".group").textContent = (c.Groups || []).join(" ");
+    const call = row.querySelector(".call-contact");
+    if (call) call.hidden = !c.callable; // a device of theirs takes Jingle audio calls
   }
   const rows = document.querySelectorAll("#contacts tbody tr").length;
   const reqs = document.querySelectorAll("#requests li").length;

@@ -3,6 +3,7 @@
 Go helper (tests/peers/slixmpp) over stdin/stdout, one JSON object a line.
 
 Usage: peer.py JID PASSWORD HOST:PORT CAFILE [check]
+PEER_FEATURES (space-separated) are extra disco#info features to advertise.
 
 Out (stdout): {"event": ...} for what the client sees: "online", "auth_failed",
 "message", "presence", "subscribe", "roster", "groupchat", "muc_presence",
@@ -35,6 +36,14 @@ class Peer(slixmpp.ClientXMPP):
         self.pending = b""
         for p in ("xep_0030", "xep_0045", "xep_0199", "xep_0249"):
             self.register_plugin(p)
+        # PEER_CAPS=1: check every entity-capabilities hash (XEP-0115) seen
+        # in presence with slixmpp's own code: ask the node#ver and hash the
+        # answer; reported as a "caps" event (body: the ver sent, reason:
+        # the ver slixmpp computed from the disco#info answer).
+        self.check_caps = os.environ.get("PEER_CAPS") == "1"
+        if self.check_caps:
+            self.register_plugin("xep_0004")
+            self.register_plugin("xep_0115")
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("failed_auth", self.on_failed_auth)
         self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
@@ -57,6 +66,10 @@ class Peer(slixmpp.ClientXMPP):
             out(event="online", jid=str(self.boundjid))
             self.disconnect()
             return
+        # Features go on the bound full JID (disco answers per JID), so
+        # only after binding, and before the presence that makes us seen.
+        for f in os.environ.get("PEER_FEATURES", "").split():
+            self["xep_0030"].add_feature(f, jid=self.boundjid)
         await self.get_roster()
         # Online only once the server reflected our presence: before that
         # it does not route messages to this session (RFC 6121 4.2.2).
@@ -114,6 +127,17 @@ class Peer(slixmpp.ClientXMPP):
         if pres["type"] in ("available", "unavailable", "away", "chat", "dnd", "xa"):
             out(event="presence", **{"from": pres["from"].bare, "resource": pres["from"].resource,
                                      "type": pres["type"], "status": pres["status"]})
+        if self.check_caps and pres["type"] != "unavailable" and pres["caps"]["ver"]:
+            asyncio.ensure_future(self.verify_caps(pres))
+
+    async def verify_caps(self, pres):
+        c = pres["caps"]
+        try:
+            iq = await self["xep_0030"].get_info(jid=pres["from"], node=c["node"] + "#" + c["ver"], cached=False)
+            got = self["xep_0115"].generate_verstring(iq["disco_info"], c["hash"])
+        except Exception as e:
+            got = "disco#info failed: %s" % e
+        out(event="caps", **{"from": str(pres["from"]), "body": c["ver"], "reason": got or ""})
 
     def on_stdin(self):
         # Read the fd itself: a buffered readline could keep a second

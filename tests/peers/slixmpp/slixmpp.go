@@ -40,6 +40,12 @@ type Config struct {
 	// certificate, which the peer trusts as its only CA.
 	Addr string
 	Cert *x509.Certificate
+	// Features are extra disco#info features (XEP-0030) the peer
+	// advertises, e.g. Jingle audio to look like a client that takes calls.
+	Features []string
+	// CheckCaps has the peer verify every XEP-0115 hash it sees in
+	// presence with slixmpp's own code ("caps" events).
+	CheckCaps bool
 }
 
 // Event is one line the peer printed.
@@ -97,7 +103,11 @@ func run(t testing.TB, cfg Config, extra ...string) *Peer {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(Python, append([]string{"-u", sp, cfg.JID, cfg.Password, cfg.Addr, ca}, extra...)...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"}
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1",
+		"PEER_FEATURES=" + strings.Join(cfg.Features, " ")}
+	if cfg.CheckCaps {
+		cmd.Env = append(cmd.Env, "PEER_CAPS=1")
+	}
 	p := &Peer{JID: cfg.JID, t: t, cmd: cmd, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
