@@ -28,6 +28,9 @@ type view struct {
 	Lamps       map[string]string `json:"lamps"`
 	Calls       []callView        `json:"calls"`    // every call, oldest first
 	CanMerge    bool              `json:"canMerge"` // two or more connected calls, not all in one conference
+	Controls    []callAction      `json:"controls"` // the soft keys that apply to the current call (softkeys.go)
+	CanDial     bool              `json:"canDial"`  // the dial field applies now
+	Keypad      bool              `json:"keypad"`   // the DTMF keys apply now
 }
 
 func (s *Server) view() view {
@@ -48,6 +51,7 @@ func (s *Server) view() view {
 		v.Seconds = int(time.Since(c.Connected) / time.Second)
 	}
 	v.Calls, v.CanMerge = callViews(st)
+	v.Controls, v.CanDial, v.Keypad = softKeys(c), canDial(c), keypadApplies(c)
 	lamps := s.cfg.Phone.Lamps()
 	for _, l := range hw.Lamps {
 		p := lamps[l]

@@ -67,19 +67,33 @@ func TestPanelInChromium(t *testing.T) {
 	b.attr("#lamp-status", "data-pattern", "off")
 	b.attr("#lamp-alert", "data-pattern", "off")
 	b.attr("#status", "data-status", "idle")
+	b.wantControls("idle", shownControls{Dial: true})
 	b.run(
 		chromedp.SetValue("#target", "ringback", chromedp.ByQuery),
 		chromedp.Click("#dial button", chromedp.ByQuery),
 	)
 	b.attr("#status", "data-status", "ringing-in")
 	b.attr("#lamp-status", "data-pattern", "fast")
+	b.wantControls("ringing", shownControls{Keys: []string{"answer", "hangup"}})
+	if got := b.text("#do-hangup"); got != "Reject" {
+		t.Errorf("HANGUP's soft key on a ringing call says %q, want Reject", got)
+	}
 	b.lookRight("phone, ringing")
 
 	b.run(chromedp.Click("#btn-answer", chromedp.ByQuery))
 	b.attr("#status", "data-status", "active")
 	b.attr("#lamp-status", "data-pattern", "off")
 	b.attr("#security", "data-security", "local")
+	b.wantControls("in a call", shownControls{Keys: []string{"hold", "hangup"}, Keypad: true})
 	b.lookRight("phone, in a call")
+	// The soft keys themselves: Hold, then the held call's Resume.
+	b.run(chromedp.Click("#do-hold", chromedp.ByQuery))
+	b.attr("#status", "data-status", "held")
+	b.wantControls("held", shownControls{Keys: []string{"resume", "hangup"}, Dial: true})
+	b.lookRight("phone, call on hold")
+	b.run(chromedp.Click("#do-resume", chromedp.ByQuery))
+	b.attr("#status", "data-status", "active")
+	b.wantControls("resumed", shownControls{Keys: []string{"hold", "hangup"}, Keypad: true})
 	// The calls list: the row's own Hold and Resume, drawn live.
 	b.run(
 		chromedp.Click(`#calls tr[data-status="active"] button[data-action="hold"]`, chromedp.ByQuery),
@@ -90,6 +104,7 @@ func TestPanelInChromium(t *testing.T) {
 
 	b.run(chromedp.Click("#long-hangup", chromedp.ByQuery))
 	b.attr("#status", "data-status", "ended")
+	b.wantControls("ended", shownControls{Dial: true})
 	if reason := b.text("#reason"); reason != "you hung up" {
 		t.Errorf("reason on the page: %q", reason)
 	}

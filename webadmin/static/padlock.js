@@ -36,12 +36,41 @@ function render(v) {
   setText("missed", String(v.missed));
   setText("duration", v.seconds > 0 ? Math.floor(v.seconds / 60) + ":" + String(v.seconds % 60).padStart(2, "0") : "");
   setText("vault", v.vaultLocked ? "vault locked" : "");
+  controls(v);
   for (const [name, pattern] of Object.entries(v.lamps || {})) {
     const el = document.getElementById("lamp-" + name);
     if (!el) continue;
     el.className = "lamp " + name + " p-" + pattern;
     el.dataset.pattern = pattern;
   }
+}
+
+// controls shows only the soft keys that apply to the current call (the
+// server says which), the dial field when a call can be placed and the
+// keypad while talking. Keys are redrawn only when the set changes, so a
+// key with the keyboard focus keeps it.
+function controls(v) {
+  const box = document.getElementById("controls");
+  if (!box) return;
+  const keys = v.controls || [];
+  const want = keys.map((k) => k.path + ":" + k.label).join("|");
+  if (box.dataset.keys !== want) {
+    const focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.dataset.action : "";
+    box.replaceChildren(...keys.map((k) => {
+      const f = el("form", {method: "post", action: "/call/" + k.path});
+      const b = el("button", {id: "do-" + k.path}, k.label);
+      b.dataset.action = k.path;
+      f.append(b);
+      return f;
+    }));
+    box.dataset.keys = want;
+    const again = focused && box.querySelector('[data-action="' + focused + '"]');
+    if (again) again.focus();
+  }
+  const dial = document.getElementById("dial");
+  if (dial) dial.hidden = !v.canDial;
+  const pad = document.getElementById("keypad");
+  if (pad) pad.hidden = !v.keypad;
 }
 
 // calls redraws the list of calls: one row per call, with the forms of
@@ -112,15 +141,16 @@ function panel() {
 }
 
 function forms() {
-  // Post the call forms with fetch so the page (and its event stream) stays.
-  for (const f of document.querySelectorAll("#call form")) {
-    f.addEventListener("submit", (e) => {
-      e.preventDefault();
-      post(f.action, new FormData(f)).then((r) => {
-        if (!r.ok) r.text().then((t) => setText("reason", t));
-      });
+  // Post the call forms with fetch so the page (and its event stream)
+  // stays; one listener, since the soft keys are redrawn live.
+  const panel = document.getElementById("call");
+  panel.addEventListener("submit", (e) => {
+    const f = e.target;
+    e.preventDefault();
+    post(f.action, new FormData(f)).then((r) => {
+      if (!r.ok) r.text().then((t) => setText("reason", t));
     });
-  }
+  });
 }
 
 function callForms() {
