@@ -109,6 +109,38 @@ func TestPanelInChromium(t *testing.T) {
 		t.Errorf("reason on the page: %q", reason)
 	}
 	b.lookRight("phone, call ended")
+
+	// The dial field starts empty after a call and the last number is a
+	// suggestion: typing "echo" now dials echo, not "ringbackecho" (the
+	// field used to keep the last number and typing appended to it).
+	b.wantValue("#target", "")
+	b.wantText("#redial-who", "ringback")
+	b.run(chromedp.SendKeys("#target", "echo", chromedp.ByQuery))
+	b.wantValue("#target", "echo")
+	b.run(chromedp.Click("#do-dial", chromedp.ByQuery))
+	b.attr("#status", "data-status", "active")
+	if remote := b.text("#remote"); remote != "echo" {
+		t.Errorf("typing echo after a ringback call dialled %q", remote)
+	}
+	b.run(chromedp.Click("#do-hangup", chromedp.ByQuery))
+	b.attr("#status", "data-status", "ended")
+	// A fresh page: the field is empty again, Redial and the list offer echo.
+	b.open("/")
+	b.wantValue("#target", "")
+	b.wantText("#redial-who", "echo")
+	b.wantText("#recent", "")
+	if n := b.count(`#recent option[value="echo"]`); n != 1 {
+		t.Errorf("the dial field suggests echo %d times, want once", n)
+	}
+	b.run(chromedp.SendKeys("#target", "ringback", chromedp.ByQuery))
+	b.wantValue("#target", "ringback")
+	b.run(chromedp.Click("#do-redial", chromedp.ByQuery))
+	b.attr("#status", "data-status", "active")
+	if remote := b.text("#remote"); remote != "echo" {
+		t.Errorf("Redial called %q, want echo", remote)
+	}
+	b.run(chromedp.Click("#do-hangup", chromedp.ByQuery))
+	b.attr("#status", "data-status", "ended")
 	b.run(chromedp.Navigate(a.base + "/history"))
 	b.lookRight("history with a call")
 }

@@ -50,3 +50,15 @@ func (b *browserSession) wantControls(state string, want shownControls) {
 	json.Unmarshal([]byte(got), &shown)
 	b.t.Errorf("%s: the call panel shows %v, want %v", state, shown, want)
 }
+
+// wantValue checks what a form field holds now.
+func (b *browserSession) wantValue(sel, want string) {
+	b.t.Helper()
+	var got string
+	if err := b.eval(`document.querySelector(`+jsString(sel)+`).value`, &got); err != nil {
+		b.t.Fatalf("value of %s: %v", sel, err)
+	}
+	if got != want {
+		b.t.Errorf("%s holds %q, want %q", sel, got, want)
+	}
+}

@@ -69,6 +69,16 @@ function controls(v) {
   }
   const dial = document.getElementById("dial");
   if (dial) dial.hidden = !v.canDial;
+  // The last number is a suggestion (Redial, the field's list), never the
+  // field's text: typing always starts from an empty field.
+  const redial = document.getElementById("redial");
+  if (redial) {
+    redial.hidden = !v.canDial || !v.lastDialed;
+    document.getElementById("redial-target").value = v.lastDialed || "";
+    setText("redial-who", v.lastDialed || "");
+    const list = document.getElementById("recent");
+    if (list) list.replaceChildren(...(v.lastDialed ? [el("option", {value: v.lastDialed})] : []));
+  }
   const pad = document.getElementById("keypad");
   if (pad) pad.hidden = !v.keypad;
 }
@@ -149,6 +159,7 @@ function forms() {
     e.preventDefault();
     post(f.action, new FormData(f)).then((r) => {
       if (!r.ok) r.text().then((t) => setText("reason", t));
+      else if (f.id === "dial") f.reset(); // the number went out: the next one is typed afresh
     });
   });
 }
