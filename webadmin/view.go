@@ -31,6 +31,7 @@ type view struct {
 	Controls    []callAction      `json:"controls"` // the soft keys that apply to the current call (softkeys.go)
 	CanDial     bool              `json:"canDial"`  // the dial field applies now
 	Keypad      bool              `json:"keypad"`   // the DTMF keys apply now
+	LastCall    string            `json:"lastCall"` // on an idle phone: who the last call was with (Reason says why it ended)
 }
 
 func (s *Server) view() view {
@@ -52,6 +53,11 @@ func (s *Server) view() view {
 	}
 	v.Calls, v.CanMerge = callViews(st)
 	v.Controls, v.CanDial, v.Keypad = softKeys(c), canDial(c), keypadApplies(c)
+	if c.Status == phone.Idle && st.LastEnded.Reason != "" {
+		// Why the last call ended stays on the display until another call
+		// takes its place: a failed call's reason is what the person needs.
+		v.Reason, v.LastCall = st.LastEnded.Reason, st.LastEnded.Remote
+	}
 	lamps := s.cfg.Phone.Lamps()
 	for _, l := range hw.Lamps {
 		p := lamps[l]

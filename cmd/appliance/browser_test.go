@@ -124,10 +124,16 @@ func TestPanelInChromium(t *testing.T) {
 	}
 	b.run(chromedp.Click("#do-hangup", chromedp.ByQuery))
 	b.attr("#status", "data-status", "ended")
+	// The reason stays after the ended call leaves the list (EndedLinger),
+	// live and on a fresh page, until the next call.
+	b.attr("#status", "data-status", "idle")
+	b.wantText("#reason", "Last call, with echo: you hung up")
+	b.lookRight("phone, idle after a call")
 	// A fresh page: the field is empty again, Redial and the list offer echo.
 	b.open("/")
 	b.wantValue("#target", "")
 	b.wantText("#redial-who", "echo")
+	b.wantText("#reason", "Last call, with echo: you hung up")
 	b.wantText("#recent", "")
 	if n := b.count(`#recent option[value="echo"]`); n != 1 {
 		t.Errorf("the dial field suggests echo %d times, want once", n)

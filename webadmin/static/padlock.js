@@ -32,7 +32,7 @@ function render(v) {
   setText("remote-name", v.remoteName || "");
   setText("remote", v.remote || "");
   setText("sas", v.sas || "");
-  setText("reason", v.reason || "");
+  setText("reason", (v.lastCall ? "Last call, with " + v.lastCall + ": " : "") + (v.reason || ""));
   setText("missed", String(v.missed));
   setText("duration", v.seconds > 0 ? Math.floor(v.seconds / 60) + ":" + String(v.seconds % 60).padStart(2, "0") : "");
   setText("vault", v.vaultLocked ? "vault locked" : "");
