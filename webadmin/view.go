@@ -31,6 +31,8 @@ type view struct {
 	Controls    []callAction      `json:"controls"` // the soft keys that apply to the current call (softkeys.go)
 	CanDial     bool              `json:"canDial"`  // the dial field applies now
 	Keypad      bool              `json:"keypad"`   // the DTMF keys apply now
+	Explained   string            `json:"explained"` // the security state in a sentence (words.go)
+	LampWords   map[string]string `json:"lampWords"` // each lamp's pattern in words
 	LastCall    string            `json:"lastCall"` // on an idle phone: who the last call was with (Reason says why it ended)
 }
 
@@ -41,7 +43,7 @@ func (s *Server) view() view {
 		Status: c.Status, Remote: c.Remote, Outgoing: c.Outgoing, Security: c.Security,
 		SAS: c.SAS, KeyMismatch: c.KeyMismatch, Reason: c.Reason,
 		LastDialed: st.LastDialed, Missed: st.Missed, Unread: st.Unread,
-		VaultLocked: st.VaultLocked, Accounts: st.Registered, Lamps: map[string]string{},
+		VaultLocked: st.VaultLocked, Accounts: st.Registered, Lamps: map[string]string{}, LampWords: map[string]string{},
 	}
 	if c.Remote != "" {
 		// Looked up here, not in the brain: names are sealed personal data
@@ -65,6 +67,8 @@ func (s *Server) view() view {
 			p = s.cfg.Panel.Lamp(l) // what the (simulated) pins really show
 		}
 		v.Lamps[l.String()] = p.String()
+		v.LampWords[l.String()] = lampText(l.String(), p.String())
 	}
+	v.Explained = securityWords(c.Security, c.Status != phone.Idle && c.Status != phone.Ended)
 	return v
 }

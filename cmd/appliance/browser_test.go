@@ -75,6 +75,7 @@ func TestPanelInChromium(t *testing.T) {
 	b.attr("#status", "data-status", "ringing-in")
 	b.attr("#lamp-status", "data-pattern", "fast")
 	b.wantControls("ringing", shownControls{Keys: []string{"answer", "hangup"}})
+	b.wantText("#lamp-words-status", "STATUS blinking fast: a call is ringing")
 	if got := b.text("#do-hangup"); got != "Reject" {
 		t.Errorf("HANGUP's soft key on a ringing call says %q, want Reject", got)
 	}
@@ -85,6 +86,8 @@ func TestPanelInChromium(t *testing.T) {
 	b.attr("#lamp-status", "data-pattern", "off")
 	b.attr("#security", "data-security", "local")
 	b.wantControls("in a call", shownControls{Keys: []string{"hold", "hangup"}, Keypad: true})
+	b.wantText("#security-words", "the call never leaves the phone")
+	b.wantText("#lamp-words-lock", "LOCK off")
 	b.lookRight("phone, in a call")
 	// The soft keys themselves: Hold, then the held call's Resume.
 	b.run(chromedp.Click("#do-hold", chromedp.ByQuery))

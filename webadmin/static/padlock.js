@@ -42,7 +42,9 @@ function render(v) {
     if (!el) continue;
     el.className = "lamp " + name + " p-" + pattern;
     el.dataset.pattern = pattern;
+    setText("lamp-words-" + name, (v.lampWords || {})[name] || "");
   }
+  setText("security-words", v.explained || "");
 }
 
 // controls shows only the soft keys that apply to the current call (the
