@@ -434,6 +434,9 @@ func TestAdminAccountsInChromium(t *testing.T) {
 
 	// Remove the XMPP account.
 	b.submit(xmppRow + " button.danger")
+	b.wantText("#confirm-what", xmppAddr)
+	b.lookRight("accounts, confirm removing one")
+	b.submit("#confirm-submit")
 	b.wantPath("/accounts")
 	b.wantText("#flash", "Account "+xmppAddr+" removed.")
 	if b.has(xmppRow) {
@@ -635,13 +638,29 @@ func TestAdminPurgeHistoryInChromium(t *testing.T) {
 	}
 	b.fill("#contact", "frank@127.0.0.4")
 	b.submit("#purge-contact-submit")
+	b.wantText("#confirm-what", "frank@127.0.0.4")
+	b.submit("#confirm-submit")
 	b.wantPath("/settings")
 	b.wantText("#flash", "History purged: 3 entries deleted.")
 	if f, g := countFor("frank@127.0.0.4"), countFor("grace@127.0.0.4"); f != 0 || g != 2 {
 		t.Errorf("after purging frank: frank %d rows, grace %d rows; want 0 and 2", f, g)
 	}
 
+	// Purge all asks first: Cancel keeps everything, the second step purges.
 	b.submit("#purge-all-submit")
+	b.wantText("h2", "Purge all history?")
+	b.wantText("#confirm-what", "Every call and message in the history")
+	b.lookRight("privacy, confirm purging all history")
+	if n := a.queryInt(t, `SELECT count(*) FROM history`); n != 2 {
+		t.Errorf("asking to purge already deleted: %d rows left, want 2", n)
+	}
+	b.submit("#confirm-cancel")
+	b.wantPath("/settings")
+	if n := a.queryInt(t, `SELECT count(*) FROM history`); n != 2 {
+		t.Errorf("Cancel purged: %d rows left, want 2", n)
+	}
+	b.submit("#purge-all-submit")
+	b.submit("#confirm-submit")
 	b.wantPath("/settings")
 	b.wantText("#flash", "History purged: 2 entries deleted.")
 	if n := a.queryInt(t, `SELECT count(*) FROM history`); n != 0 {

@@ -265,7 +265,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	a.waitLamp(t, "off")
 
 	// Purge the conversation from the privacy page.
-	if r, body := a.do(t, "POST", "/history/purge", url.Values{"account": {strings.TrimPrefix(alicePage, "/xmpp/")}, "contact": {bobJID}}, a.csrf(t)); r.StatusCode >= 400 {
+	if r, body := a.do(t, "POST", "/history/purge", url.Values{"account": {strings.TrimPrefix(alicePage, "/xmpp/")}, "contact": {bobJID}, "confirmed": {"yes"}}, a.csrf(t)); r.StatusCode >= 400 {
 		t.Fatalf("purge: %s %s", r.Status, body)
 	}
 	b.open(alicePage + "/chat?with=" + bobJID)
