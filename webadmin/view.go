@@ -26,14 +26,14 @@ type view struct {
 	VaultLocked bool              `json:"vaultLocked"`
 	Accounts    map[string]bool   `json:"accounts"`
 	Lamps       map[string]string `json:"lamps"`
-	Calls       []callView        `json:"calls"`    // every call, oldest first
-	CanMerge    bool              `json:"canMerge"` // two or more connected calls, not all in one conference
-	Controls    []callAction      `json:"controls"` // the soft keys that apply to the current call (softkeys.go)
-	CanDial     bool              `json:"canDial"`  // the dial field applies now
-	Keypad      bool              `json:"keypad"`   // the DTMF keys apply now
+	Calls       []callView        `json:"calls"`     // every call, oldest first
+	CanMerge    bool              `json:"canMerge"`  // two or more connected calls, not all in one conference
+	Controls    []callAction      `json:"controls"`  // the soft keys that apply to the current call (softkeys.go)
+	CanDial     bool              `json:"canDial"`   // the dial field applies now
+	Keypad      bool              `json:"keypad"`    // the DTMF keys apply now
 	Explained   string            `json:"explained"` // the security state in a sentence (words.go)
 	LampWords   map[string]string `json:"lampWords"` // each lamp's pattern in words
-	LastCall    string            `json:"lastCall"` // on an idle phone: who the last call was with (Reason says why it ended)
+	LastCall    string            `json:"lastCall"`  // on an idle phone: who the last call was with (Reason says why it ended)
 }
 
 func (s *Server) view() view {
