@@ -63,6 +63,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.CSRF, p.LoggedIn = ss.csrf, true
 	}
 	p.Sim = s.cfg.Panel != nil
+	p.Error = sentence(p.Error) // errors come up in Go's lower-case style
 	if p.Flash == "" {
 		p.Flash = noticeText(r.URL.Query().Get("ok"))
 	}

@@ -255,7 +255,7 @@ func TestAdminFirstRunInChromium(t *testing.T) {
 	tests := []struct {
 		name, pw, confirm, want string
 	}{
-		{"mismatch", testPassword, testPassword + "!", "the two passwords are not the same"},
+		{"mismatch", testPassword, testPassword + "!", "The two passwords are not the same"},
 		{"common", "password1234", "password1234", "on the lists attackers try first"},
 		{"repetitive", "abcabcabcabc", "abcabcabcabc", "on the lists attackers try first"},
 	}
@@ -424,7 +424,7 @@ func TestAdminAccountsInChromium(t *testing.T) {
 	b.fill("#user", sipUser, "#server", "127.0.0.2", "#password", "another-Secret-1")
 	b.submit("#account-submit")
 	b.wantPath("/accounts")
-	b.wantText("#error", "there is already a SIP account "+sipAddr)
+	b.wantText("#error", "There is already a SIP account "+sipAddr)
 	b.wantText("h2", "Add account")
 	b.wantNoSecret("another-Secret-1", sipPW)
 	b.open("/accounts")
@@ -744,7 +744,7 @@ func TestAdminKeepUnlockedInChromium(t *testing.T) {
 
 	b.act(chromedp.Click("#understood", chromedp.ByQuery))
 	b.submit("#keep-submit") // without the master password
-	b.wantText("#error", "enter the master password")
+	b.wantText("#error", "enter the master password to confirm")
 	if _, err := os.Stat(keyFile); err == nil {
 		t.Fatal("the key file was written without the master password")
 	}

@@ -133,7 +133,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.open("/accounts/new?kind=xmpp")
 	b.fill("#r-user", "alice", "#r-server", srv.Domain, "#r-proxy", srv.Addr, "#r-fp", fp, "#r-pw", "x-pass-1", "#r-pw2", "x-pass-1")
 	b.submit("#register-submit")
-	b.wantText("#error", "this username is already taken, choose another")
+	b.wantText("#error", "This username is already taken, choose another.")
 	if n := a.queryInt(t, `SELECT count(*) FROM accounts`); n != 1 {
 		t.Fatalf("%d accounts after the taken name, want 1", n)
 	}
@@ -191,7 +191,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.open(alicePage + "/chat?with=" + bobJID)
 	b.fill("#body", "clear-text-must-not-leave")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
-	b.waitFor("refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("private messaging is required")`)
+	b.waitFor("refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("Private messaging is required")`)
 	b.lookRight("chat, plain message refused")
 
 	// A room with bob and carol (slixmpp): the page says it is not
@@ -210,7 +210,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.waitFor("three occupants listed", `["alice","bob","carol"].every(n => document.querySelector('#occupants li[data-nick="' + n + '"]') !== null)`)
 	b.fill("#body", "room-refused-3c1")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
-	b.waitFor("room refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("this room is not private")`)
+	b.waitFor("room refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("This room is not private")`)
 	b.submit("#room-allow-button")
 	b.wantText("#room-allowed", "You allowed this room")
 	b.lookRight("room, allowed")

@@ -16,6 +16,15 @@ function post(url, body) {
   });
 }
 
+// sentence shows a server's error reply as a sentence (as webadmin's
+// sentence() does for pages): capital first letter, a full stop.
+function sentence(t) {
+  t = (t || "").trim();
+  if (!t) return "";
+  t = t[0].toUpperCase() + t.slice(1);
+  return /[.!?…)]$/.test(t) ? t : t + ".";
+}
+
 function setText(id, text) {
   const el = document.getElementById(id);
   if (el) el.textContent = text;
@@ -160,7 +169,7 @@ function forms() {
     const f = e.target;
     e.preventDefault();
     post(f.action, new FormData(f)).then((r) => {
-      if (!r.ok) r.text().then((t) => setText("reason", t));
+      if (!r.ok) r.text().then((t) => setText("reason", sentence(t)));
       else if (f.id === "dial") f.reset(); // the number went out: the next one is typed afresh
     });
   });
@@ -174,7 +183,7 @@ function callForms() {
     const f = e.target;
     e.preventDefault();
     post(f.action, new FormData(f)).then((r) => {
-      if (!r.ok) r.text().then((t) => setText("reason", t));
+      if (!r.ok) r.text().then((t) => setText("reason", sentence(t)));
     });
   });
 }
