@@ -249,8 +249,12 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 		t.Fatal("a message went out in clear while private messaging was required")
 	}
 	bob.Do(t, map[string]any{"cmd": "send", "to": aliceJID, "body": "hello-alice-7d1"})
-	b.waitFor("bob's message shown live", `[...document.querySelectorAll("#lines li.in")].some(l => l.textContent === "hello-alice-7d1")`)
-	b.waitFor("own message shown", `[...document.querySelectorAll("#lines li.out")].some(l => l.textContent === "hello-bob-2c9")`)
+	b.waitFor("bob's message shown live", `[...document.querySelectorAll("#lines li.in")].some(l => l.querySelector(".body").textContent === "hello-alice-7d1")`)
+	b.waitFor("own message shown", `[...document.querySelectorAll("#lines li.out")].some(l => l.querySelector(".body").textContent === "hello-bob-2c9")`)
+	b.wantChatLines(bobJID, "hello-alice-7d1", "hello-bob-2c9")
+	b.open(alicePage + "/chat?with=" + bobJID) // as the server writes the lines, not the live script
+	b.wantChatLines(bobJID, "hello-alice-7d1", "hello-bob-2c9")
+	b.lookRight("chat, lines both ways")
 	if n := a.queryInt(t, `SELECT count(*) FROM history WHERE kind = 'chat' AND contact = 'bob@localhost'`); n != 2 {
 		t.Fatalf("%d chat history entries with bob, want 2", n)
 	}
