@@ -62,4 +62,3 @@ func (b *browserSession) wantValue(sel, want string) {
 		b.t.Errorf("%s holds %q, want %q", sel, got, want)
 	}
 }
-
