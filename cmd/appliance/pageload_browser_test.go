@@ -26,7 +26,10 @@ func TestPageLoadMeasured(t *testing.T) {
 		for range loadRuns {
 			b.open(p)
 			var ms float64
-			b.act(chromedp.Poll(`(() => { const n = performance.getEntriesByType("navigation")[0];
+			// The new document's body first: chromedp then evaluates in
+			// the new page's context, not the one the navigation ended
+			// ("Cannot find context with specified id").
+			b.act(chromedp.WaitReady("body", chromedp.ByQuery), chromedp.Poll(`(() => { const n = performance.getEntriesByType("navigation")[0];
 				return n && n.loadEventEnd > 0 ? n.loadEventEnd - n.responseStart : false })()`, &ms, chromedp.WithPollingTimeout(wait)))
 			if ms <= 0 {
 				t.Fatalf("%s: no Navigation Timing figure (%v ms)", p, ms)
