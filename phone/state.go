@@ -110,6 +110,10 @@ type State struct {
 	// RequireEncrypted is the require_encrypted_calls setting: a conference
 	// leg that is not encrypted is left out of the mix.
 	RequireEncrypted bool
+	// LastEnded is the call that ended last, kept after it left Calls so a
+	// display can still say why it ended (a failed call's reason must not
+	// vanish after EndedLinger); the next call that ends replaces it.
+	LastEnded Call
 }
 
 // registered reports whether any account is up.

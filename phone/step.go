@@ -322,6 +322,8 @@ func apply(s State, ev Event, now time.Time) (State, []Command) {
 		for _, c := range s.Calls {
 			if !gone(c) {
 				keep = append(keep, c)
+			} else if !c.Since.Before(s.LastEnded.Since) {
+				s.LastEnded = c
 			}
 		}
 		s.Calls = keep

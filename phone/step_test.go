@@ -432,6 +432,10 @@ func TestEndedLingers(t *testing.T) {
 	if got.Current().Status != Idle || got.Calls != nil || got.LastDialed != "bob" {
 		t.Fatalf("after linger: %+v", got)
 	}
+	// Why it ended stays in the snapshot after the call left the list.
+	if ended := st.Current(); got.LastEnded.Reason != ended.Reason || got.LastEnded.Remote != ended.Remote || ended.Reason == "" {
+		t.Errorf("after linger the last call is %+v, want the ended %+v", got.LastEnded, ended)
+	}
 }
 
 func without(list []string, drop string) []string {

@@ -262,6 +262,11 @@ func (s *Server) accountChange(w http.ResponseWriter, r *http.Request, page stri
 }
 
 func (s *Server) accountDelete(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.accountFromPath(w, r)
+	if !ok || !s.confirmed(w, r, confirmation{Title: "Remove this account?", Back: "/accounts", Button: "Remove " + a.Address(),
+		What: "The account " + a.Address() + " is removed with its saved password, its keys and its history."}) {
+		return
+	}
 	s.accountChange(w, r, "/accounts", func(a store.Account) (string, error) {
 		return "Account " + a.Address() + " removed.", s.cfg.Keyring.DeleteAccount(r.Context(), a.ID)
 	})

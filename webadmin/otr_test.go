@@ -41,11 +41,11 @@ func TestOTRFormsValidated(t *testing.T) {
 		{"no contact", x + "/start", url.Values{}, 400, "no contact"},
 		{"contact without @", x + "/end", url.Values{"with": {"bob"}}, 400, "no contact"},
 		{"unknown action", x + "/steal", bob, 404, ""},
-		{"smp without secret", x + "/smp", bob, 400, "enter the answer"},
+		{"smp without secret", x + "/smp", bob, 400, "Enter the answer"},
 		{"question on two lines", x + "/smp", url.Values{"with": {"bob@localhost"}, "question": {"a\nb"}, "secret": {"s"}}, 400, "single line"},
 		{"secret too long", x + "/smp", url.Values{"with": {"bob@localhost"}, "secret": {strings.Repeat("s", 501)}}, 400, "at most 500"},
 		{"valid, chat not running", x + "/start", bob, 503, "chat is not running"},
-		{"generate, chat not running", x + "/key", url.Values{}, 503, "chat is not running"},
+		{"generate, chat not running", x + "/key", url.Values{}, 503, "Chat is not running"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := c.post(tc.path, tc.form, true)

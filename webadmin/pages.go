@@ -11,7 +11,7 @@ import (
 
 // parsePages builds one template per page, each with the shared layout.
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(template.FuncMap{"actions": callActions, "keypad": keypad, "shown": shownText}).ParseFS(content, "templates/layout.html")
+	layout, err := template.New("layout").Funcs(template.FuncMap{"keypad": keypad, "shown": shownText}).ParseFS(content, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
@@ -34,14 +34,10 @@ func parsePages() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// callAction is a button of the call panel.
-type callAction struct{ Path, Label string }
-
-func callActions() []callAction {
-	return []callAction{
-		{"answer", "Answer"}, {"hangup", "Hang up"}, {"hold", "Hold"}, {"resume", "Resume"},
-		{"repeat-sas", "Say the SAS again"}, {"confirm", "SAS matches: confirm"}, {"unconfirm", "Unconfirm SAS"},
-	}
+// callAction is a button of the call panel: the path it posts to and its words.
+type callAction struct {
+	Path  string `json:"path"`
+	Label string `json:"label"`
 }
 
 // keypad is the DTMF keys in telephone order.
@@ -67,6 +63,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.CSRF, p.LoggedIn = ss.csrf, true
 	}
 	p.Sim = s.cfg.Panel != nil
+	p.Error = sentence(p.Error) // errors come up in Go's lower-case style
 	if p.Flash == "" {
 		p.Flash = noticeText(r.URL.Query().Get("ok"))
 	}

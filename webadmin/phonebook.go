@@ -180,7 +180,8 @@ func (s *Server) phonebookUpdate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) phonebookDelete(w http.ResponseWriter, r *http.Request) {
 	e, ok := s.entryFromPath(w, r)
-	if !ok {
+	if !ok || !s.confirmed(w, r, confirmation{Title: "Delete " + e.Name + "?", Back: "/phonebook/" + strconv.FormatInt(e.ID, 10), Button: "Delete " + e.Name,
+		What: e.Name + " is deleted from the phonebook with every number and address."}) {
 		return
 	}
 	if err := s.cfg.Store.DeletePhonebookEntry(r.Context(), e.ID); err != nil {

@@ -109,7 +109,15 @@ func TestPhonebookPages(t *testing.T) {
 	}
 
 	// Delete.
+	// The first post only asks; nothing is gone yet.
 	r = c.post("/phonebook/"+itoa(id)+"/delete", nil, true)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, `id="confirm-submit"`) {
+		t.Fatalf("delete without confirming: %s\n%s", r.Status, r.body)
+	}
+	if r := c.get("/phonebook/" + itoa(id)); r.StatusCode != http.StatusOK {
+		t.Fatalf("the entry went before the confirmation: %s", r.Status)
+	}
+	r = c.post("/phonebook/"+itoa(id)+"/delete", url.Values{"confirmed": {"yes"}}, true)
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %s", r.Status)
 	}

@@ -467,7 +467,7 @@ func TestSaveMemoryPassword(t *testing.T) {
 	a.keys.Unlock([]byte(goodPassword))
 	edit.Set("save_password", "on")
 	r := c.post("/accounts/"+id, edit, true)
-	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "type the password to save it") {
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "Type the password to save it") {
 		t.Fatalf("save with no password known: %s", r.Status)
 	}
 }

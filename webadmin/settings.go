@@ -179,11 +179,19 @@ func (s *Server) historyPurge(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "enter a contact, or confirm that all history goes", http.StatusBadRequest)
 			return
 		}
+		if !s.confirmed(w, r, confirmation{Title: "Purge all history?", Back: "/settings", Button: "Purge all history",
+			What: "Every call and message in the history, on every account, is deleted."}) {
+			return
+		}
 		n, err = s.cfg.Store.PurgeHistory(r.Context())
 	} else {
 		id, perr := strconv.ParseInt(r.PostFormValue("account"), 10, 64)
 		if perr != nil {
 			http.Error(w, "choose the account the contact belongs to", http.StatusBadRequest)
+			return
+		}
+		if !s.confirmed(w, r, confirmation{Title: "Purge this contact's history?", Back: "/settings", Button: "Purge " + contact + "'s history",
+			What: "Every call and message with " + contact + " on this account is deleted from the history."}) {
 			return
 		}
 		n, err = s.cfg.Store.PurgeContactHistory(r.Context(), id, contact)

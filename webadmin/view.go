@@ -26,8 +26,14 @@ type view struct {
 	VaultLocked bool              `json:"vaultLocked"`
 	Accounts    map[string]bool   `json:"accounts"`
 	Lamps       map[string]string `json:"lamps"`
-	Calls       []callView        `json:"calls"`    // every call, oldest first
-	CanMerge    bool              `json:"canMerge"` // two or more connected calls, not all in one conference
+	Calls       []callView        `json:"calls"`     // every call, oldest first
+	CanMerge    bool              `json:"canMerge"`  // two or more connected calls, not all in one conference
+	Controls    []callAction      `json:"controls"`  // the soft keys that apply to the current call (softkeys.go)
+	CanDial     bool              `json:"canDial"`   // the dial field applies now
+	Keypad      bool              `json:"keypad"`    // the DTMF keys apply now
+	Explained   string            `json:"explained"` // the security state in a sentence (words.go)
+	LampWords   map[string]string `json:"lampWords"` // each lamp's pattern in words
+	LastCall    string            `json:"lastCall"`  // on an idle phone: who the last call was with (Reason says why it ended)
 	// DTLS: the current call is DTLS-SRTP ("encrypted, not verifiable"):
 	// both sides' fingerprints, which only the XMPP server vouched for.
 	DTLS *dtlsView `json:"dtls,omitempty"`
@@ -46,7 +52,7 @@ func (s *Server) view() view {
 		Status: c.Status, Remote: c.Remote, Outgoing: c.Outgoing, Security: c.Security,
 		SAS: c.SAS, KeyMismatch: c.KeyMismatch, Reason: c.Reason,
 		LastDialed: st.LastDialed, Missed: st.Missed, Unread: st.Unread,
-		VaultLocked: st.VaultLocked, Accounts: st.Registered, Lamps: map[string]string{},
+		VaultLocked: st.VaultLocked, Accounts: st.Registered, Lamps: map[string]string{}, LampWords: map[string]string{},
 	}
 	if c.Remote != "" {
 		// Looked up here, not in the brain: names are sealed personal data
@@ -60,6 +66,12 @@ func (s *Server) view() view {
 		v.DTLS = &dtlsView{Local: d.LocalFingerprint, Peer: d.PeerFingerprint}
 	}
 	v.Calls, v.CanMerge = callViews(st)
+	v.Controls, v.CanDial, v.Keypad = softKeys(c), canDial(c), keypadApplies(c)
+	if c.Status == phone.Idle && st.LastEnded.Reason != "" {
+		// Why the last call ended stays on the display until another call
+		// takes its place: a failed call's reason is what the person needs.
+		v.Reason, v.LastCall = st.LastEnded.Reason, st.LastEnded.Remote
+	}
 	lamps := s.cfg.Phone.Lamps()
 	for _, l := range hw.Lamps {
 		p := lamps[l]
@@ -67,6 +79,8 @@ func (s *Server) view() view {
 			p = s.cfg.Panel.Lamp(l) // what the (simulated) pins really show
 		}
 		v.Lamps[l.String()] = p.String()
+		v.LampWords[l.String()] = lampText(l.String(), p.String())
 	}
+	v.Explained = securityWords(c.Security, c.Status != phone.Idle && c.Status != phone.Ended)
 	return v
 }

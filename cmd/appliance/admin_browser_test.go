@@ -255,7 +255,7 @@ func TestAdminFirstRunInChromium(t *testing.T) {
 	tests := []struct {
 		name, pw, confirm, want string
 	}{
-		{"mismatch", testPassword, testPassword + "!", "the two passwords are not the same"},
+		{"mismatch", testPassword, testPassword + "!", "The two passwords are not the same"},
 		{"common", "password1234", "password1234", "on the lists attackers try first"},
 		{"repetitive", "abcabcabcabc", "abcabcabcabc", "on the lists attackers try first"},
 	}
@@ -424,7 +424,7 @@ func TestAdminAccountsInChromium(t *testing.T) {
 	b.fill("#user", sipUser, "#server", "127.0.0.2", "#password", "another-Secret-1")
 	b.submit("#account-submit")
 	b.wantPath("/accounts")
-	b.wantText("#error", "there is already a SIP account "+sipAddr)
+	b.wantText("#error", "There is already a SIP account "+sipAddr)
 	b.wantText("h2", "Add account")
 	b.wantNoSecret("another-Secret-1", sipPW)
 	b.open("/accounts")
@@ -434,6 +434,9 @@ func TestAdminAccountsInChromium(t *testing.T) {
 
 	// Remove the XMPP account.
 	b.submit(xmppRow + " button.danger")
+	b.wantText("#confirm-what", xmppAddr)
+	b.lookRight("accounts, confirm removing one")
+	b.submit("#confirm-submit")
 	b.wantPath("/accounts")
 	b.wantText("#flash", "Account "+xmppAddr+" removed.")
 	if b.has(xmppRow) {
@@ -635,13 +638,29 @@ func TestAdminPurgeHistoryInChromium(t *testing.T) {
 	}
 	b.fill("#contact", "frank@127.0.0.4")
 	b.submit("#purge-contact-submit")
+	b.wantText("#confirm-what", "frank@127.0.0.4")
+	b.submit("#confirm-submit")
 	b.wantPath("/settings")
 	b.wantText("#flash", "History purged: 3 entries deleted.")
 	if f, g := countFor("frank@127.0.0.4"), countFor("grace@127.0.0.4"); f != 0 || g != 2 {
 		t.Errorf("after purging frank: frank %d rows, grace %d rows; want 0 and 2", f, g)
 	}
 
+	// Purge all asks first: Cancel keeps everything, the second step purges.
 	b.submit("#purge-all-submit")
+	b.wantText("h2", "Purge all history?")
+	b.wantText("#confirm-what", "Every call and message in the history")
+	b.lookRight("privacy, confirm purging all history")
+	if n := a.queryInt(t, `SELECT count(*) FROM history`); n != 2 {
+		t.Errorf("asking to purge already deleted: %d rows left, want 2", n)
+	}
+	b.submit("#confirm-cancel")
+	b.wantPath("/settings")
+	if n := a.queryInt(t, `SELECT count(*) FROM history`); n != 2 {
+		t.Errorf("Cancel purged: %d rows left, want 2", n)
+	}
+	b.submit("#purge-all-submit")
+	b.submit("#confirm-submit")
 	b.wantPath("/settings")
 	b.wantText("#flash", "History purged: 2 entries deleted.")
 	if n := a.queryInt(t, `SELECT count(*) FROM history`); n != 0 {
@@ -725,7 +744,7 @@ func TestAdminKeepUnlockedInChromium(t *testing.T) {
 
 	b.act(chromedp.Click("#understood", chromedp.ByQuery))
 	b.submit("#keep-submit") // without the master password
-	b.wantText("#error", "enter the master password")
+	b.wantText("#error", "enter the master password to confirm")
 	if _, err := os.Stat(keyFile); err == nil {
 		t.Fatal("the key file was written without the master password")
 	}

@@ -140,7 +140,7 @@ func TestOTRAgainstMcabber(t *testing.T) {
 	b.waitFor("plaintext lock shown", `document.getElementById("otr-lock").textContent.startsWith("Not private")`)
 	b.fill("#body", "third-over-otr-3")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
-	b.waitFor("echo after OTR restarted, verified again", `[...document.querySelectorAll("#lines li.in")].some(l => l.textContent === "echo: third-over-otr-3")
+	b.waitFor("echo after OTR restarted, verified again", `[...document.querySelectorAll("#lines li.in")].some(l => l.querySelector(".body").textContent === "echo: third-over-otr-3")
 		&& document.getElementById("otr-lock").textContent === "Private and verified" && document.getElementById("otr-held").hidden`)
 
 	// 5. A contact whose client has no OTR gets only the OTR request, never
@@ -152,7 +152,7 @@ func TestOTRAgainstMcabber(t *testing.T) {
 	}
 	a.pollPage(t, x+"/chat?with="+url.QueryEscape(carolJID), "why the message is held", func(body string) bool {
 		return strings.Contains(body, `<p id="otr-held" class="error">1 message(s) held back: private messaging is required`) &&
-			strings.Contains(body, `class="out pending">not-for-clear-4<`)
+			strings.Contains(body, `class="out pending"><span class="who">You</span>`) && strings.Contains(body, `<span class="body">not-for-clear-4</span>`)
 	})
 	for end := time.Now().Add(wait); len(carol.fromPadlock(deskJID)) == 0; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(end) {

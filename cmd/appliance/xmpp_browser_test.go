@@ -133,7 +133,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.open("/accounts/new?kind=xmpp")
 	b.fill("#r-user", "alice", "#r-server", srv.Domain, "#r-proxy", srv.Addr, "#r-fp", fp, "#r-pw", "x-pass-1", "#r-pw2", "x-pass-1")
 	b.submit("#register-submit")
-	b.wantText("#error", "this username is already taken, choose another")
+	b.wantText("#error", "This username is already taken, choose another.")
 	if n := a.queryInt(t, `SELECT count(*) FROM accounts`); n != 1 {
 		t.Fatalf("%d accounts after the taken name, want 1", n)
 	}
@@ -191,7 +191,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.open(alicePage + "/chat?with=" + bobJID)
 	b.fill("#body", "clear-text-must-not-leave")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
-	b.waitFor("refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("private messaging is required")`)
+	b.waitFor("refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("Private messaging is required")`)
 	b.lookRight("chat, plain message refused")
 
 	// A room with bob and carol (slixmpp): the page says it is not
@@ -210,7 +210,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	b.waitFor("three occupants listed", `["alice","bob","carol"].every(n => document.querySelector('#occupants li[data-nick="' + n + '"]') !== null)`)
 	b.fill("#body", "room-refused-3c1")
 	b.act(chromedp.Click("#send", chromedp.ByQuery))
-	b.waitFor("room refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("this room is not private")`)
+	b.waitFor("room refusal shown", `(document.getElementById("error") || {textContent: ""}).textContent.includes("This room is not private")`)
 	b.submit("#room-allow-button")
 	b.wantText("#room-allowed", "You allowed this room")
 	b.lookRight("room, allowed")
@@ -249,8 +249,12 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 		t.Fatal("a message went out in clear while private messaging was required")
 	}
 	bob.Do(t, map[string]any{"cmd": "send", "to": aliceJID, "body": "hello-alice-7d1"})
-	b.waitFor("bob's message shown live", `[...document.querySelectorAll("#lines li.in")].some(l => l.textContent === "hello-alice-7d1")`)
-	b.waitFor("own message shown", `[...document.querySelectorAll("#lines li.out")].some(l => l.textContent === "hello-bob-2c9")`)
+	b.waitFor("bob's message shown live", `[...document.querySelectorAll("#lines li.in")].some(l => l.querySelector(".body").textContent === "hello-alice-7d1")`)
+	b.waitFor("own message shown", `[...document.querySelectorAll("#lines li.out")].some(l => l.querySelector(".body").textContent === "hello-bob-2c9")`)
+	b.wantChatLines(bobJID, "hello-alice-7d1", "hello-bob-2c9")
+	b.open(alicePage + "/chat?with=" + bobJID) // as the server writes the lines, not the live script
+	b.wantChatLines(bobJID, "hello-alice-7d1", "hello-bob-2c9")
+	b.lookRight("chat, lines both ways")
 	if n := a.queryInt(t, `SELECT count(*) FROM history WHERE kind = 'chat' AND contact = 'bob@localhost'`); n != 2 {
 		t.Fatalf("%d chat history entries with bob, want 2", n)
 	}
@@ -265,7 +269,7 @@ func xmppInChromium(t *testing.T, srv xmppserver.Info) {
 	a.waitLamp(t, "off")
 
 	// Purge the conversation from the privacy page.
-	if r, body := a.do(t, "POST", "/history/purge", url.Values{"account": {strings.TrimPrefix(alicePage, "/xmpp/")}, "contact": {bobJID}}, a.csrf(t)); r.StatusCode >= 400 {
+	if r, body := a.do(t, "POST", "/history/purge", url.Values{"account": {strings.TrimPrefix(alicePage, "/xmpp/")}, "contact": {bobJID}, "confirmed": {"yes"}}, a.csrf(t)); r.StatusCode >= 400 {
 		t.Fatalf("purge: %s %s", r.Status, body)
 	}
 	b.open(alicePage + "/chat?with=" + bobJID)

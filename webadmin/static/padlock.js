@@ -16,6 +16,15 @@ function post(url, body) {
   });
 }
 
+// sentence shows a server's error reply as a sentence (as webadmin's
+// sentence() does for pages): capital first letter, a full stop.
+function sentence(t) {
+  t = (t || "").trim();
+  if (!t) return "";
+  t = t[0].toUpperCase() + t.slice(1);
+  return /[.!?…)]$/.test(t) ? t : t + ".";
+}
+
 function setText(id, text) {
   const el = document.getElementById(id);
   if (el) el.textContent = text;
@@ -32,7 +41,7 @@ function render(v) {
   setText("remote-name", v.remoteName || "");
   setText("remote", v.remote || "");
   setText("sas", v.sas || "");
-  setText("reason", v.reason || "");
+  setText("reason", (v.lastCall ? "Last call, with " + v.lastCall + ": " : "") + (v.reason || ""));
   const dtls = document.getElementById("dtls"); // a DTLS-SRTP call: keys only the XMPP server vouched for
   if (dtls) dtls.hidden = !v.dtls;
   setText("dtls-local", v.dtls ? v.dtls.local : "");
@@ -40,12 +49,53 @@ function render(v) {
   setText("missed", String(v.missed));
   setText("duration", v.seconds > 0 ? Math.floor(v.seconds / 60) + ":" + String(v.seconds % 60).padStart(2, "0") : "");
   setText("vault", v.vaultLocked ? "vault locked" : "");
+  controls(v);
   for (const [name, pattern] of Object.entries(v.lamps || {})) {
     const el = document.getElementById("lamp-" + name);
     if (!el) continue;
     el.className = "lamp " + name + " p-" + pattern;
     el.dataset.pattern = pattern;
+    setText("lamp-words-" + name, (v.lampWords || {})[name] || "");
   }
+  setText("security-words", v.explained || "");
+}
+
+// controls shows only the soft keys that apply to the current call (the
+// server says which), the dial field when a call can be placed and the
+// keypad while talking. Keys are redrawn only when the set changes, so a
+// key with the keyboard focus keeps it.
+function controls(v) {
+  const box = document.getElementById("controls");
+  if (!box) return;
+  const keys = v.controls || [];
+  const want = keys.map((k) => k.path + ":" + k.label).join("|");
+  if (box.dataset.keys !== want) {
+    const focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.dataset.action : "";
+    box.replaceChildren(...keys.map((k) => {
+      const f = el("form", {method: "post", action: "/call/" + k.path});
+      const b = el("button", {id: "do-" + k.path}, k.label);
+      b.dataset.action = k.path;
+      f.append(b);
+      return f;
+    }));
+    box.dataset.keys = want;
+    const again = focused && box.querySelector('[data-action="' + focused + '"]');
+    if (again) again.focus();
+  }
+  const dial = document.getElementById("dial");
+  if (dial) dial.hidden = !v.canDial;
+  // The last number is a suggestion (Redial, the field's list), never the
+  // field's text: typing always starts from an empty field.
+  const redial = document.getElementById("redial");
+  if (redial) {
+    redial.hidden = !v.canDial || !v.lastDialed;
+    document.getElementById("redial-target").value = v.lastDialed || "";
+    setText("redial-who", v.lastDialed || "");
+    const list = document.getElementById("recent");
+    if (list) list.replaceChildren(...(v.lastDialed ? [el("option", {value: v.lastDialed})] : []));
+  }
+  const pad = document.getElementById("keypad");
+  if (pad) pad.hidden = !v.keypad;
 }
 
 // calls redraws the list of calls: one row per call, with the forms of
@@ -116,15 +166,17 @@ function panel() {
 }
 
 function forms() {
-  // Post the call forms with fetch so the page (and its event stream) stays.
-  for (const f of document.querySelectorAll("#call form")) {
-    f.addEventListener("submit", (e) => {
-      e.preventDefault();
-      post(f.action, new FormData(f)).then((r) => {
-        if (!r.ok) r.text().then((t) => setText("reason", t));
-      });
+  // Post the call forms with fetch so the page (and its event stream)
+  // stays; one listener, since the soft keys are redrawn live.
+  const panel = document.getElementById("call");
+  panel.addEventListener("submit", (e) => {
+    const f = e.target;
+    e.preventDefault();
+    post(f.action, new FormData(f)).then((r) => {
+      if (!r.ok) r.text().then((t) => setText("reason", sentence(t)));
+      else if (f.id === "dial") f.reset(); // the number went out: the next one is typed afresh
     });
-  }
+  });
 }
 
 function callForms() {
@@ -135,7 +187,7 @@ function callForms() {
     const f = e.target;
     e.preventDefault();
     post(f.action, new FormData(f)).then((r) => {
-      if (!r.ok) r.text().then((t) => setText("reason", t));
+      if (!r.ok) r.text().then((t) => setText("reason", sentence(t)));
     });
   });
 }

@@ -3,14 +3,35 @@
 // script. Text is set with textContent only, never as HTML.
 "use strict";
 
+// lineTime is a chat line's time element, in UTC with the zone said, as
+// the server writes it; null for a line without a time.
+function lineTime(iso) {
+  const d = new Date(iso || "");
+  if (isNaN(d) || d.getUTCFullYear() < 2) return null;
+  const t = document.createElement("time");
+  t.dateTime = d.toISOString().slice(0, 19) + "Z";
+  t.textContent = d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  return t;
+}
+
 function xmppLines(lines) {
   const ol = document.getElementById("lines");
   if (!ol) return;
+  const with_ = document.getElementById("chat").dataset.with || "";
   ol.replaceChildren();
   for (const l of lines || []) {
     const li = document.createElement("li");
     li.className = (l.in ? "in" : "out") + (l.held ? " held" : "") + (l.pending ? " pending" : "");
-    li.textContent = l.body;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = l.in ? with_ : "You";
+    const body = document.createElement("span");
+    body.className = "body";
+    body.textContent = l.body;
+    li.append(who, " ");
+    const t = lineTime(l.time);
+    if (t) li.append(t, " ");
+    li.append(body);
     ol.appendChild(li);
   }
 }
