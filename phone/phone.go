@@ -66,10 +66,10 @@ type ConferenceLeg struct {
 
 // Voice is what the phone says into the headset.
 type Voice interface {
-	Ring(on bool)               // the ring tone for an incoming call
-	Waiting(on bool)            // the soft call-waiting tone: a call rings while the person talks
-	SaySAS(leg int, sas string) // "call secured, please compare" and the SAS word by word; leg > 0: "caller <leg>" first
-	Announce(a Announcement)    // a spoken status or warning
+	Ring(on bool, caller string) // the ring tone for an incoming call; caller (its Remote) is said between rings
+	Waiting(on bool)             // the soft call-waiting tone: a call rings while the person talks
+	SaySAS(leg int, sas string)  // "call secured, please compare" and the SAS word by word; leg > 0: "caller <leg>" first
+	Announce(a Announcement)     // a spoken status or warning
 }
 
 // Announcement is something the phone tells the person in words.
@@ -268,7 +268,7 @@ func (p *Phone) exec(c Command) []Event {
 	switch c := c.(type) {
 	case cmdRing:
 		if v != nil {
-			v.Ring(c.On)
+			v.Ring(c.On, c.Caller)
 		}
 		return nil
 	case cmdWaiting:

@@ -79,8 +79,8 @@ type fakeVoice struct {
 	said []string
 }
 
-func (v *fakeVoice) Ring(on bool)    { v.add(fmt.Sprint("ring ", on)) }
-func (v *fakeVoice) Waiting(on bool) { v.add(fmt.Sprint("waiting ", on)) }
+func (v *fakeVoice) Ring(on bool, caller string) { v.add(fmt.Sprint("ring ", on, " ", caller)) }
+func (v *fakeVoice) Waiting(on bool)             { v.add(fmt.Sprint("waiting ", on)) }
 func (v *fakeVoice) SaySAS(leg int, s string) {
 	if leg > 0 {
 		v.add(fmt.Sprintf("caller %d: ", leg))
@@ -131,7 +131,7 @@ func TestLoopIncomingSecuredVerifiedHangup(t *testing.T) {
 	p.Post(ctx, VaultLocked{Locked: false})
 	line.events <- call.Incoming{ID: "in1", From: "alice@example.org"}
 	eventually(t, "ringing lamp", func() bool { return board.get()[hw.Status] == hw.FastBlink })
-	if p.State().Current().Remote != "alice@example.org" || !contains(voice.log(), "ring true") {
+	if p.State().Current().Remote != "alice@example.org" || !contains(voice.log(), "ring true alice@example.org") {
 		t.Fatalf("ringing: %+v %v", p.State().Current(), voice.log())
 	}
 	watch, stop := p.Watch()

@@ -62,7 +62,7 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 		}
 		switch alerting(next) {
 		case ringTone:
-			change = append(change, cmdRing{On: true})
+			change = append(change, cmdRing{On: true, Caller: next.first(ringing).Remote})
 		case waitingTone:
 			change = append(change, cmdWaiting{On: true})
 		}

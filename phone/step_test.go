@@ -227,6 +227,10 @@ func securityOf(id call.ID, sec Security) func(*State) {
 	return on(id, func(c *Call) { c.Security = sec })
 }
 
+// ringFor is the ring tone starting for a call from caller, who is said
+// between rings.
+func ringFor(caller string) []Command { return []Command{cmdRing{On: true, Caller: caller}} }
+
 func both(fs ...func(*State)) func(*State) {
 	return func(s *State) {
 		for _, f := range fs {
@@ -236,7 +240,6 @@ func both(fs ...func(*State)) func(*State) {
 }
 
 var (
-	ringOn     = []Command{cmdRing{On: true}}
 	ringOff    = cmdRing{On: false}
 	waitingOn  = []Command{cmdWaiting{On: true}}
 	waitingOff = cmdWaiting{On: false}
@@ -284,8 +287,8 @@ func transitions() map[[2]string]outcome {
 	// Idle (and the few seconds of Ended): dial, redial, ring.
 	add(free, []string{"dial"}, outcome{mod: dialingCarol(1), cmds: []Command{cmdDial{Target: "carol"}}})
 	add([]string{"idle+last", "ended"}, answer, outcome{mod: redial, cmds: []Command{cmdDial{Target: "bob"}}})
-	add(free, []string{"incoming other"}, outcome{mod: incomingDave(1), cmds: ringOn})
-	add(free, []string{"incoming third"}, outcome{mod: incomingErin(1), cmds: ringOn})
+	add(free, []string{"incoming other"}, outcome{mod: incomingDave(1), cmds: ringFor("dave")})
+	add(free, []string{"incoming third"}, outcome{mod: incomingErin(1), cmds: ringFor("erin")})
 	// (Ended -> Idle on a tick after EndedLinger: TestEndedLingers.)
 
 	// One call: a second one waits (the waiting tone while the person is
@@ -294,8 +297,8 @@ func transitions() map[[2]string]outcome {
 	add(engaged, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: waitingOn})
 	add([]string{"ringing-in"}, []string{"incoming other"}, outcome{mod: incomingDave(2)})
 	add([]string{"ringing-in"}, []string{"incoming third"}, outcome{mod: incomingErin(2)})
-	add([]string{"held+secure"}, []string{"incoming other"}, outcome{mod: incomingDave(2), cmds: ringOn})
-	add([]string{"held+secure"}, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: ringOn})
+	add([]string{"held+secure"}, []string{"incoming other"}, outcome{mod: incomingDave(2), cmds: ringFor("dave")})
+	add([]string{"held+secure"}, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: ringFor("erin")})
 
 	// Dialing.
 	add([]string{"dialing"}, []string{"dialed"}, outcome{mod: on("", func(c *Call) { c.ID = cur })})
