@@ -152,3 +152,22 @@ func mustSpell(t *testing.T, text string, rate int) []int16 {
 	}
 	return pcm
 }
+
+// BenchmarkAnnouncing: composing one ring period with the caller's words,
+// done once when a call starts ringing (docs/BENCHMARKS.md).
+func BenchmarkAnnouncing(b *testing.B) {
+	for _, bc := range []struct{ name, caller string }{
+		{"Alice Smith", "sip:1001@example.org"},
+		{"", "sip:+4930123456@example.org"},
+	} {
+		for _, rate := range []int{prompts.Narrowband, prompts.Wideband} {
+			b.Run(fmt.Sprintf("%q/%d", bc.name, rate), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := announcing(bc.name, bc.caller, rate); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
