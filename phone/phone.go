@@ -70,6 +70,7 @@ type Voice interface {
 	Waiting(on bool)             // the soft call-waiting tone: a call rings while the person talks
 	SaySAS(leg int, sas string)  // "call secured, please compare" and the SAS word by word; leg > 0: "caller <leg>" first
 	Announce(a Announcement)     // a spoken status or warning
+	SayFavourite(f Favourite)    // speed dial: the favourite's position, then who
 }
 
 // Announcement is something the phone tells the person in words.
@@ -85,6 +86,7 @@ const (
 	TransferFailed                           // our transfer did not go through: the call goes on
 	NotEndToEnd                              // encrypted by SDES only: no SAS, the proxies hold the keys
 	NotVerifiable                            // encrypted by DTLS-SRTP: no SAS, the XMPP server vouched for the keys
+	NoFavourites                             // speed dial asked for with no favourites in the phonebook
 )
 
 // Config wires a Phone to its drivers.
@@ -98,6 +100,9 @@ type Config struct {
 	Now        func() time.Time // defaults to time.Now
 	TickEvery  time.Duration    // how often Tick is sent; defaults to 250 ms
 	Initial    State            // e.g. VaultLocked at boot
+	// Favourites reads the phonebook's favourites in position order, for
+	// speed dial (a long ANSWER press with no call). May be nil: none.
+	Favourites func() []Favourite
 	// OwnerPresent is called when HANGUP and SAS were held together for
 	// hw.OwnerHold: the person is at the phone (the web admin clears its
 	// login throttle). May be nil.
@@ -286,6 +291,17 @@ func (p *Phone) exec(c Command) []Event {
 			v.Announce(c.What)
 		}
 		return nil
+	case cmdSayFavourite:
+		if v != nil {
+			v.SayFavourite(c.Favourite)
+		}
+		return nil
+	case cmdReadFavourites:
+		var list []Favourite
+		if p.cfg.Favourites != nil {
+			list = p.cfg.Favourites()
+		}
+		return []Event{Favourites{List: list}}
 	case cmdOwnerPresent:
 		if p.cfg.OwnerPresent != nil {
 			p.cfg.OwnerPresent()

@@ -88,6 +88,9 @@ func (v *fakeVoice) SaySAS(leg int, s string) {
 	v.add("sas " + s)
 }
 func (v *fakeVoice) Announce(a Announcement) { v.add(fmt.Sprint("announce ", a)) }
+func (v *fakeVoice) SayFavourite(f Favourite) {
+	v.add(fmt.Sprint("favourite ", f.Position, " ", f.Name))
+}
 func (v *fakeVoice) add(s string) {
 	v.mu.Lock()
 	v.said = append(v.said, s)

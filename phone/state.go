@@ -96,6 +96,7 @@ type State struct {
 	Calls       []Call  // oldest first; an ended call lingers EndedLinger, then goes
 	SASRead     call.ID // the leg whose SAS was read aloud last: a long SAS press confirms it
 	LastDialed  string
+	SpeedDial   SpeedDial // the favourites being read out (a long ANSWER press with no call)
 	Missed      int
 	Registered  map[string]bool // account -> registered with its server
 	Unread      int             // chat messages and subscription requests waiting

@@ -76,6 +76,9 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 
 // settle keeps the conference whole: a conference of one is a plain call.
 func settle(s *State) {
+	if s.count(Call.busy) > 0 {
+		s.SpeedDial = SpeedDial{} // a call came in or was made: no more reading
+	}
 	if s.count(inConference) == 1 {
 		s.first(inConference).Conference = false
 	}
@@ -118,15 +121,31 @@ func alerting(s State) tone {
 
 // apply is step without the derived commands; s is step's own copy.
 func apply(s State, ev Event, now time.Time) (State, []Command) {
+	s, read, done := speedDial(s, ev, now)
+	if done {
+		return s, read
+	}
+	next, cmds := applyCalls(s, ev, now)
+	return next, append(read, cmds...)
+}
+
+// applyCalls is apply for everything but the favourites being read.
+func applyCalls(s State, ev Event, now time.Time) (State, []Command) {
 	switch ev := ev.(type) {
 
-	// Buttons. A long press of ANSWER or HANGUP means the same as a short one.
+	// Buttons. A long press of ANSWER or HANGUP means the same as a short
+	// one, but for ANSWER with no call (speed dial).
 	case hw.Press:
 		if ev.Owner {
 			return ownerGesture(s, ev.Button, now)
 		}
 		switch ev.Button {
 		case hw.Answer:
+			// A long press with no call reads the favourites (speed
+			// dial); a short one keeps its meaning (redial).
+			if ev.Long && !s.VaultLocked && s.count(Call.busy) == 0 {
+				return s, []Command{cmdReadFavourites{}}
+			}
 			return apply(s, Answer{}, now)
 		case hw.Hangup:
 			return apply(s, HangUp{}, now)

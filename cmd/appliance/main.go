@@ -220,6 +220,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		Telephony:  mux,
 		Voice:      voice{H: ear, Log: log.With("part", "voice"), Name: callerName(st)},
 		History:    newCallHistory(st, log.With("part", "history")),
+		Favourites: favourites(st, log.With("part", "speed dial")),
 		Conference: calls,
 		Log:        log.With("part", "phone"),
 		Initial:    phone.State{VaultLocked: true},

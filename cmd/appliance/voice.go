@@ -172,8 +172,32 @@ func (v voice) Announce(a phone.Announcement) {
 		v.H.Play(v.phrase(prompts.NotEndToEnd))
 	case phone.NotVerifiable:
 		v.H.Play(v.phrase(prompts.NotVerifiable))
+	case phone.NoFavourites:
+		v.H.Play(prompts.Failure) // no phrase for it yet: the "did not go through" tone
 	}
 }
+
+// SayFavourite implements phone.Voice: speed dial reads "one" (the
+// position, its last digit past nine) and the first name spelled with
+// ICAO words, as the caller is announced.
+func (v voice) SayFavourite(f phone.Favourite) {
+	v.H.Play(func(rate int) []int16 {
+		pos, err := prompts.Digit(f.Position%10, rate)
+		if err != nil {
+			v.log().Error("favourite cannot be read", "err", err)
+			return nil
+		}
+		first, _, _ := strings.Cut(strings.TrimSpace(f.Name), " ")
+		name, err := prompts.Spell(first, rate)
+		if err != nil {
+			v.log().Error("favourite cannot be read", "err", err)
+		}
+		return slices.Concat(pos, silence(favouriteGap, rate), name)
+	})
+}
+
+// favouriteGap is the pause between a favourite's position and its name.
+const favouriteGap = 400 * time.Millisecond
 
 func (v voice) phrase(n prompts.Name) headset.Sound {
 	return func(rate int) []int16 {
@@ -221,5 +245,27 @@ func callerName(st *store.Store) func(remote string) string {
 			}
 		}
 		return ""
+	}
+}
+
+// favourites is phone.Config.Favourites on the store: the phonebook's
+// favourites in position order, each with its first number or address.
+// It runs on the brain's loop, so it gives up after a short while.
+func favourites(st *store.Store, log *slog.Logger) func() []phone.Favourite {
+	return func() []phone.Favourite {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		es, err := phonebook.Book{St: st}.Favourites(ctx)
+		if err != nil {
+			log.Warn("speed dial: favourites not read", "err", err)
+			return nil
+		}
+		var list []phone.Favourite
+		for _, e := range es {
+			if len(e.Addresses) > 0 {
+				list = append(list, phone.Favourite{Position: e.Favourite, Name: e.Name, Target: e.Addresses[0]})
+			}
+		}
+		return list
 	}
 }
