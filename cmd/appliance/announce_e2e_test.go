@@ -72,3 +72,39 @@ func heardAnnouncement(t *testing.T, ear string, words func(rate int) []int16, w
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// TestSpeedDial: on the simulated board, a long press of ANSWER with no
+// call reads the favourites; "one, bravo oscar bravo" is found in the
+// headset by correlation with the prompts; ANSWER then calls bob, and
+// linphonec rings.
+func TestSpeedDial(t *testing.T) {
+	d := newClearDesk(t, clearOpts{ring: true})
+	a, bob := d.a, d.bob
+	d.post(t, "/phonebook", url.Values{"name": {"Bob Builder"}, "addresses": {"sip:bob@127.0.0.1"}, "favourite": {"1"}})
+
+	a.do(t, "POST", "/panel/press", url.Values{"button": {"answer"}, "hold_ms": {"1200"}}, d.csrf)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		heard, rate, err := audio.ReadWAV(filepath.Join(d.ear, "out.wav"))
+		if err == nil {
+			one, err := prompts.Digit(1, rate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.Concat(one, silence(favouriteGap, rate), mustSpell(t, "Bob", rate))
+			if c := bestCorrelation(heard, want, audio.FrameLen(rate), 0); c > 0.9 {
+				t.Logf("favourite one, bob, heard (correlation %.2f)", c)
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("favourite one was not read into the headset (best correlation %.2f over %d samples)", c, len(heard))
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	mark := bob.Mark()
+	a.do(t, "POST", "/panel/press", url.Values{"button": {"answer"}}, d.csrf)
+	bob.WaitForAfter(t, mark, "Receiving new incoming call", callWait)
+	a.waitState(t, "status", "ringing-out")
+	a.do(t, "POST", "/panel/press", url.Values{"button": {"hangup"}}, d.csrf)
+	bob.WaitForAfter(t, mark, "ended", callWait)
+}
