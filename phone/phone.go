@@ -87,6 +87,8 @@ const (
 	NotEndToEnd                              // encrypted by SDES only: no SAS, the proxies hold the keys
 	NotVerifiable                            // encrypted by DTLS-SRTP: no SAS, the XMPP server vouched for the keys
 	NoFavourites                             // speed dial asked for with no favourites in the phonebook
+	DoNotDisturbOn                           // do-not-disturb was turned on
+	DoNotDisturbOff                          // do-not-disturb was turned off
 )
 
 // Config wires a Phone to its drivers.

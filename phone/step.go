@@ -332,7 +332,13 @@ func applyCalls(s State, ev Event, now time.Time) (State, []Command) {
 	case VaultLocked:
 		s.VaultLocked = ev.Locked
 		return s, nil
+	case SetDoNotDisturb:
+		return setDND(s, ev.On)
 	case Tick:
+		var dnd []Command
+		if s, dnd = dndByButton(s, now); dnd != nil {
+			return s, dnd // an ended call goes on the next tick
+		}
 		gone := func(c Call) bool { return c.Status == Ended && now.Sub(c.Since) >= EndedLinger }
 		if !slices.ContainsFunc(s.Calls, gone) {
 			return s, nil
@@ -367,6 +373,10 @@ func applyCalls(s State, ev Event, now time.Time) (State, []Command) {
 			return s, nil // a driver repeating itself
 		}
 		in := Call{ID: ev.ID, Status: RingingIn, Remote: ev.From, Account: ev.Account, Since: now}
+		if s.DoNotDisturb {
+			s.Missed++
+			return s, []Command{cmdReject{ID: ev.ID, Reason: call.Busy}, record(in, CallMissed, "do not disturb", now)}
+		}
 		if s.count(anyCall) >= MaxCalls {
 			s.Missed++
 			return s, []Command{cmdReject{ID: ev.ID, Reason: call.Busy}, record(in, CallMissed, "busy in another call", now)}

@@ -172,6 +172,12 @@ func (v voice) Announce(a phone.Announcement) {
 		v.H.Play(v.phrase(prompts.NotEndToEnd))
 	case phone.NotVerifiable:
 		v.H.Play(v.phrase(prompts.NotVerifiable))
+	case phone.DoNotDisturbOn:
+		// No phrase for it yet: one chime on, two off; STATUS shows it.
+		v.H.Play(prompts.Chime)
+	case phone.DoNotDisturbOff:
+		v.H.Play(prompts.Chime)
+		v.H.Play(prompts.Chime)
 	case phone.NoFavourites:
 		v.H.Play(prompts.Failure) // no phrase for it yet: the "did not go through" tone
 	}
