@@ -114,7 +114,10 @@ type (
 		ID     call.ID
 		Target string
 	}
-	cmdRing    struct{ On bool }
+	cmdRing struct {
+		On     bool
+		Caller string // with On: the ringing call's Remote, announced between rings
+	}
 	cmdWaiting struct{ On bool }
 	cmdSaySAS  struct {
 		Leg int // 0: the only call

@@ -59,6 +59,10 @@ func lamps(s State) Lamps {
 	switch {
 	case s.count(ringing) > 0:
 		l[hw.Status] = hw.FastBlink
+	case s.DoNotDisturb:
+		// Before unread messages: a phone that will not ring is the
+		// thing to see at a glance (they are in the web admin).
+		l[hw.Status] = hw.Blink
 	case s.Unread > 0:
 		l[hw.Status] = hw.SlowBlink
 	case s.registered():

@@ -12,6 +12,7 @@ func TestLampsEveryState(t *testing.T) {
 	want := map[string]Lamps{
 		"idle":          {off, off, off},
 		"idle+last":     {off, off, off},
+		"reading":       {off, off, off}, // speed dial is heard, not seen
 		"dialing":       {off, off, off},
 		"dialing+id":    {off, off, off},
 		"ringing-in":    {off, off, fast},

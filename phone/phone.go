@@ -66,10 +66,11 @@ type ConferenceLeg struct {
 
 // Voice is what the phone says into the headset.
 type Voice interface {
-	Ring(on bool)               // the ring tone for an incoming call
-	Waiting(on bool)            // the soft call-waiting tone: a call rings while the person talks
-	SaySAS(leg int, sas string) // "call secured, please compare" and the SAS word by word; leg > 0: "caller <leg>" first
-	Announce(a Announcement)    // a spoken status or warning
+	Ring(on bool, caller string) // the ring tone for an incoming call; caller (its Remote) is said between rings
+	Waiting(on bool)             // the soft call-waiting tone: a call rings while the person talks
+	SaySAS(leg int, sas string)  // "call secured, please compare" and the SAS word by word; leg > 0: "caller <leg>" first
+	Announce(a Announcement)     // a spoken status or warning
+	SayFavourite(f Favourite)    // speed dial: the favourite's position, then who
 }
 
 // Announcement is something the phone tells the person in words.
@@ -85,6 +86,9 @@ const (
 	TransferFailed                           // our transfer did not go through: the call goes on
 	NotEndToEnd                              // encrypted by SDES only: no SAS, the proxies hold the keys
 	NotVerifiable                            // encrypted by DTLS-SRTP: no SAS, the XMPP server vouched for the keys
+	NoFavourites                             // speed dial asked for with no favourites in the phonebook
+	DoNotDisturbOn                           // do-not-disturb was turned on
+	DoNotDisturbOff                          // do-not-disturb was turned off
 )
 
 // Config wires a Phone to its drivers.
@@ -98,6 +102,9 @@ type Config struct {
 	Now        func() time.Time // defaults to time.Now
 	TickEvery  time.Duration    // how often Tick is sent; defaults to 250 ms
 	Initial    State            // e.g. VaultLocked at boot
+	// Favourites reads the phonebook's favourites in position order, for
+	// speed dial (a long ANSWER press with no call). May be nil: none.
+	Favourites func() []Favourite
 	// OwnerPresent is called when HANGUP and SAS were held together for
 	// hw.OwnerHold: the person is at the phone (the web admin clears its
 	// login throttle). May be nil.
@@ -275,7 +282,7 @@ func (p *Phone) exec(c Command) []Event {
 	switch c := c.(type) {
 	case cmdRing:
 		if v != nil {
-			v.Ring(c.On)
+			v.Ring(c.On, c.Caller)
 		}
 		return nil
 	case cmdWaiting:
@@ -293,6 +300,17 @@ func (p *Phone) exec(c Command) []Event {
 			v.Announce(c.What)
 		}
 		return nil
+	case cmdSayFavourite:
+		if v != nil {
+			v.SayFavourite(c.Favourite)
+		}
+		return nil
+	case cmdReadFavourites:
+		var list []Favourite
+		if p.cfg.Favourites != nil {
+			list = p.cfg.Favourites()
+		}
+		return []Event{Favourites{List: list}}
 	case cmdOwnerPresent:
 		if p.cfg.OwnerPresent != nil {
 			p.cfg.OwnerPresent()

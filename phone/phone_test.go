@@ -87,8 +87,8 @@ type fakeVoice struct {
 	said []string
 }
 
-func (v *fakeVoice) Ring(on bool)    { v.add(fmt.Sprint("ring ", on)) }
-func (v *fakeVoice) Waiting(on bool) { v.add(fmt.Sprint("waiting ", on)) }
+func (v *fakeVoice) Ring(on bool, caller string) { v.add(fmt.Sprint("ring ", on, " ", caller)) }
+func (v *fakeVoice) Waiting(on bool)             { v.add(fmt.Sprint("waiting ", on)) }
 func (v *fakeVoice) SaySAS(leg int, s string) {
 	if leg > 0 {
 		v.add(fmt.Sprintf("caller %d: ", leg))
@@ -96,6 +96,9 @@ func (v *fakeVoice) SaySAS(leg int, s string) {
 	v.add("sas " + s)
 }
 func (v *fakeVoice) Announce(a Announcement) { v.add(fmt.Sprint("announce ", a)) }
+func (v *fakeVoice) SayFavourite(f Favourite) {
+	v.add(fmt.Sprint("favourite ", f.Position, " ", f.Name))
+}
 func (v *fakeVoice) add(s string) {
 	v.mu.Lock()
 	v.said = append(v.said, s)
@@ -139,7 +142,7 @@ func TestLoopIncomingSecuredVerifiedHangup(t *testing.T) {
 	p.Post(ctx, VaultLocked{Locked: false})
 	line.events <- call.Incoming{ID: "in1", From: "alice@example.org"}
 	eventually(t, "ringing lamp", func() bool { return board.get()[hw.Status] == hw.FastBlink })
-	eventually(t, "ring", func() bool { return contains(voice.log(), "ring true") })
+	eventually(t, "ring", func() bool { return contains(voice.log(), "ring true alice@example.org") })
 	if p.State().Current().Remote != "alice@example.org" {
 		t.Fatalf("ringing: %+v %v", p.State().Current(), voice.log())
 	}

@@ -96,13 +96,18 @@ func (c Call) busy() bool { return c.Status != Idle && c.Status != Ended }
 // State is everything the brain knows. Snapshots of it are handed to the web
 // admin by value; nothing outside the loop ever changes it.
 type State struct {
-	Calls       []Call  // oldest first; an ended call lingers EndedLinger, then goes
-	SASRead     call.ID // the leg whose SAS was read aloud last: a long SAS press confirms it
-	LastDialed  string
-	Missed      int
-	Registered  map[string]bool // account -> registered with its server
-	Unread      int             // chat messages and subscription requests waiting
-	VaultLocked bool
+	Calls      []Call  // oldest first; an ended call lingers EndedLinger, then goes
+	SASRead    call.ID // the leg whose SAS was read aloud last: a long SAS press confirms it
+	LastDialed string
+	SpeedDial  SpeedDial // the favourites being read out (a long ANSWER press with no call)
+	// DoNotDisturb turns incoming calls away (486) and logs them missed;
+	// STATUS blinks. HANGUP held OwnerHold alone with no call, or the web
+	// admin, toggles it.
+	DoNotDisturb bool
+	Missed       int
+	Registered   map[string]bool // account -> registered with its server
+	Unread       int             // chat messages and subscription requests waiting
+	VaultLocked  bool
 
 	// When HANGUP and SAS last reported their owner hold (hw.Press.Owner):
 	// both within ownerTogether is the owner-present gesture.

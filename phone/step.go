@@ -62,7 +62,7 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 		}
 		switch alerting(next) {
 		case ringTone:
-			change = append(change, cmdRing{On: true})
+			change = append(change, cmdRing{On: true, Caller: next.first(ringing).Remote})
 		case waitingTone:
 			change = append(change, cmdWaiting{On: true})
 		}
@@ -76,6 +76,9 @@ func step(s State, ev Event, now time.Time) (State, []Command) {
 
 // settle keeps the conference whole: a conference of one is a plain call.
 func settle(s *State) {
+	if s.count(Call.busy) > 0 {
+		s.SpeedDial = SpeedDial{} // a call came in or was made: no more reading
+	}
 	if s.count(inConference) == 1 {
 		s.first(inConference).Conference = false
 	}
@@ -118,15 +121,31 @@ func alerting(s State) tone {
 
 // apply is step without the derived commands; s is step's own copy.
 func apply(s State, ev Event, now time.Time) (State, []Command) {
+	s, read, done := speedDial(s, ev, now)
+	if done {
+		return s, read
+	}
+	next, cmds := applyCalls(s, ev, now)
+	return next, append(read, cmds...)
+}
+
+// applyCalls is apply for everything but the favourites being read.
+func applyCalls(s State, ev Event, now time.Time) (State, []Command) {
 	switch ev := ev.(type) {
 
-	// Buttons. A long press of ANSWER or HANGUP means the same as a short one.
+	// Buttons. A long press of ANSWER or HANGUP means the same as a short
+	// one, but for ANSWER with no call (speed dial).
 	case hw.Press:
 		if ev.Owner {
 			return ownerGesture(s, ev.Button, now)
 		}
 		switch ev.Button {
 		case hw.Answer:
+			// A long press with no call reads the favourites (speed
+			// dial); a short one keeps its meaning (redial).
+			if ev.Long && !s.VaultLocked && s.count(Call.busy) == 0 {
+				return s, []Command{cmdReadFavourites{}}
+			}
 			return apply(s, Answer{}, now)
 		case hw.Hangup:
 			return apply(s, HangUp{}, now)
@@ -313,7 +332,13 @@ func apply(s State, ev Event, now time.Time) (State, []Command) {
 	case VaultLocked:
 		s.VaultLocked = ev.Locked
 		return s, nil
+	case SetDoNotDisturb:
+		return setDND(s, ev.On)
 	case Tick:
+		var dnd []Command
+		if s, dnd = dndByButton(s, now); dnd != nil {
+			return s, dnd // an ended call goes on the next tick
+		}
 		gone := func(c Call) bool { return c.Status == Ended && now.Sub(c.Since) >= EndedLinger }
 		if !slices.ContainsFunc(s.Calls, gone) {
 			return s, nil
@@ -350,6 +375,10 @@ func apply(s State, ev Event, now time.Time) (State, []Command) {
 			return s, nil // a driver repeating itself
 		}
 		in := Call{ID: ev.ID, Status: RingingIn, Remote: ev.From, Account: ev.Account, Since: now}
+		if s.DoNotDisturb {
+			s.Missed++
+			return s, []Command{cmdReject{ID: ev.ID, Reason: call.Busy}, record(in, CallMissed, "do not disturb", now)}
+		}
 		if s.count(anyCall) >= MaxCalls {
 			s.Missed++
 			return s, []Command{cmdReject{ID: ev.ID, Reason: call.Busy}, record(in, CallMissed, "busy in another call", now)}

@@ -26,13 +26,13 @@ func multiCalls(add func([]string, []string, outcome), answer, hangup, sas, conf
 	add(one("waiting"), answer, outcome{mod: both(status(cur, Held), on(other, func(c *Call) { c.Answering = true })),
 		cmds: []Command{waitingOff, hold(cur, true), cmdAnswer{ID: other}}})
 	add(one("waiting"), append([]string{"hangup other"}, hangup...), withTone(declineDave, waitingOff))
-	add(one("waiting"), one("hold"), outcome{mod: status(cur, Held), cmds: []Command{waitingOff, cmdRing{On: true}, hold(cur, true)}})
+	add(one("waiting"), one("hold"), outcome{mod: status(cur, Held), cmds: []Command{waitingOff, cmdRing{On: true, Caller: "dave"}, hold(cur, true)}})
 	add(one("waiting"), sas, outcome{mod: read(cur), cmds: []Command{cmdSaySAS{Leg: 1, SAS: "ybe8"}}})
 	add(one("waiting"), one("dtmf"), outcome{cmds: []Command{cmdDTMF{ID: cur, Digits: "12#"}}})
 	add(one("waiting"), confirm, outcome{mod: securityOf(cur, Verified), cmds: []Command{cmdVerify{ID: cur, Verified: true}, confirmed}})
 	add(one("waiting"), one("incoming third"), outcome{mod: incomingErin(3)})
-	add(one("waiting"), one("ended"), outcome{mod: endedCall(cur, "bye"), cmds: []Command{waitingOff, cmdRing{On: true}}, log: talked("bye")})
-	add(one("waiting"), one("hangup cur"), outcome{mod: endedCall(cur, "you hung up"), cmds: []Command{waitingOff, cmdRing{On: true}, cmdHangup{ID: cur}},
+	add(one("waiting"), one("ended"), outcome{mod: endedCall(cur, "bye"), cmds: []Command{waitingOff, cmdRing{On: true, Caller: "dave"}}, log: talked("bye")})
+	add(one("waiting"), one("hangup cur"), outcome{mod: endedCall(cur, "you hung up"), cmds: []Command{waitingOff, cmdRing{On: true, Caller: "dave"}, cmdHangup{ID: cur}},
 		log: talked("you hung up")})
 	add(one("waiting"), one("remote hold"), outcome{mod: remoteHold(cur)})
 	add(one("waiting"), one("security failed"), outcome{mod: failedNoZ(cur), cmds: encFailed})

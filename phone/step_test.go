@@ -35,6 +35,7 @@ func states() map[string]State {
 	st := map[string]State{
 		"idle":          {},
 		"idle+last":     {LastDialed: "bob"},
+		"reading":       {SpeedDial: SpeedDial{List: speedList, Since: t0.Add(-FavouriteSlot)}}, // a long ANSWER press: Ann was read, the slot is over
 		"dialing":       lastBob(one(Call{Leg: 1, Status: Dialing, Remote: "bob", Outgoing: true, Since: t0})),
 		"dialing+id":    lastBob(one(Call{ID: cur, Leg: 1, Status: Dialing, Remote: "bob", Outgoing: true, Since: t0})),
 		"ringing-in":    one(Call{ID: cur, Leg: 1, Status: RingingIn, Remote: "alice", Since: t0}),
@@ -104,6 +105,8 @@ func events() map[string]Event {
 		"unconfirm":         ConfirmSAS{Verified: false},
 		"confirm other":     ConfirmSAS{ID: other, Verified: true},
 		"tick":              Tick{},
+		"favourites":        Favourites{List: speedList},
+		"favourites none":   Favourites{},
 		"dialed":            dialed{ID: cur},
 		"dial failed":       dialFailed("no route"),
 		"incoming other":    call.Incoming{ID: other, From: "dave"},
@@ -203,6 +206,11 @@ func dialingCarol(leg int) func(*State) {
 	return both(func(s *State) { s.LastDialed = "carol" }, newCall(Call{Leg: leg, Status: Dialing, Remote: "carol", Outgoing: true, Since: t0.Add(time.Second)}))
 }
 
+// speedList is the favourites of the speed-dial tests.
+var speedList = []Favourite{{Position: 1, Name: "Ann", Target: "sip:ann@example.org"}, {Position: 2, Name: "Ben", Target: "42"}}
+
+func stopReading(s *State) { s.SpeedDial = SpeedDial{} }
+
 func redial(s *State) {
 	s.Calls = append(s.Calls, Call{Leg: 1, Status: Dialing, Remote: s.LastDialed, Outgoing: true, Since: t0.Add(time.Second)})
 }
@@ -227,6 +235,10 @@ func securityOf(id call.ID, sec Security) func(*State) {
 	return on(id, func(c *Call) { c.Security = sec })
 }
 
+// ringFor is the ring tone starting for a call from caller, who is said
+// between rings.
+func ringFor(caller string) []Command { return []Command{cmdRing{On: true, Caller: caller}} }
+
 func both(fs ...func(*State)) func(*State) {
 	return func(s *State) {
 		for _, f := range fs {
@@ -236,7 +248,6 @@ func both(fs ...func(*State)) func(*State) {
 }
 
 var (
-	ringOn     = []Command{cmdRing{On: true}}
 	ringOff    = cmdRing{On: false}
 	waitingOn  = []Command{cmdWaiting{On: true}}
 	waitingOff = cmdWaiting{On: false}
@@ -283,9 +294,26 @@ func transitions() map[[2]string]outcome {
 
 	// Idle (and the few seconds of Ended): dial, redial, ring.
 	add(free, []string{"dial"}, outcome{mod: dialingCarol(1), cmds: []Command{cmdDial{Target: "carol"}}})
-	add([]string{"idle+last", "ended"}, answer, outcome{mod: redial, cmds: []Command{cmdDial{Target: "bob"}}})
-	add(free, []string{"incoming other"}, outcome{mod: incomingDave(1), cmds: ringOn})
-	add(free, []string{"incoming third"}, outcome{mod: incomingErin(1), cmds: ringOn})
+	add([]string{"idle+last", "ended"}, []string{"press answer", "answer"}, outcome{mod: redial, cmds: []Command{cmdDial{Target: "bob"}}})
+
+	// Speed dial: a long ANSWER press with no call asks for the
+	// favourites; they are read one per FavouriteSlot; ANSWER calls the
+	// one read, HANGUP stops, a call in or out ends the reading.
+	add(free, []string{"press answer long"}, outcome{cmds: []Command{cmdReadFavourites{}}})
+	add(free, []string{"favourites"}, outcome{mod: func(s *State) { s.SpeedDial = SpeedDial{List: speedList, Since: t0.Add(time.Second)} },
+		cmds: []Command{cmdSayFavourite{Favourite: speedList[0]}}})
+	add(free, []string{"favourites none"}, outcome{cmds: []Command{cmdAnnounce{What: NoFavourites}}})
+	add([]string{"reading"}, []string{"tick"}, outcome{mod: func(s *State) { s.SpeedDial.At, s.SpeedDial.Since = 1, t0.Add(time.Second) },
+		cmds: []Command{cmdSayFavourite{Favourite: speedList[1]}}})
+	add([]string{"reading"}, []string{"press answer", "press answer long"}, outcome{
+		mod:  both(stopReading, func(s *State) { s.LastDialed = "sip:ann@example.org" }, newCall(Call{Leg: 1, Status: Dialing, Remote: "sip:ann@example.org", Outgoing: true, Since: t0.Add(time.Second)})),
+		cmds: []Command{cmdDial{Target: "sip:ann@example.org"}}})
+	add([]string{"reading"}, []string{"press hangup", "press hangup long"}, outcome{mod: stopReading})
+	add([]string{"reading"}, []string{"dial"}, outcome{mod: both(stopReading, dialingCarol(1)), cmds: []Command{cmdDial{Target: "carol"}}})
+	add([]string{"reading"}, []string{"incoming other"}, outcome{mod: both(stopReading, incomingDave(1)), cmds: ringFor("dave")})
+	add([]string{"reading"}, []string{"incoming third"}, outcome{mod: both(stopReading, incomingErin(1)), cmds: ringFor("erin")})
+	add(free, []string{"incoming other"}, outcome{mod: incomingDave(1), cmds: ringFor("dave")})
+	add(free, []string{"incoming third"}, outcome{mod: incomingErin(1), cmds: ringFor("erin")})
 	// (Ended -> Idle on a tick after EndedLinger: TestEndedLingers.)
 
 	// One call: a second one waits (the waiting tone while the person is
@@ -294,8 +322,8 @@ func transitions() map[[2]string]outcome {
 	add(engaged, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: waitingOn})
 	add([]string{"ringing-in"}, []string{"incoming other"}, outcome{mod: incomingDave(2)})
 	add([]string{"ringing-in"}, []string{"incoming third"}, outcome{mod: incomingErin(2)})
-	add([]string{"held+secure"}, []string{"incoming other"}, outcome{mod: incomingDave(2), cmds: ringOn})
-	add([]string{"held+secure"}, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: ringOn})
+	add([]string{"held+secure"}, []string{"incoming other"}, outcome{mod: incomingDave(2), cmds: ringFor("dave")})
+	add([]string{"held+secure"}, []string{"incoming third"}, outcome{mod: incomingErin(2), cmds: ringFor("erin")})
 
 	// Dialing.
 	add([]string{"dialing"}, []string{"dialed"}, outcome{mod: on("", func(c *Call) { c.ID = cur })})

@@ -75,6 +75,10 @@ func (s *Server) callAction(w http.ResponseWriter, r *http.Request) {
 		ev = phone.ConfirmSAS{Verified: false}
 	case "repeat-sas":
 		ev = phone.RepeatSAS{}
+	case "dnd-on": // do-not-disturb (issue 16): it only turns calls away, so no password again
+		ev = phone.SetDoNotDisturb{On: true}
+	case "dnd-off":
+		ev = phone.SetDoNotDisturb{}
 	default:
 		http.NotFound(w, r)
 		return

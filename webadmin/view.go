@@ -24,6 +24,7 @@ type view struct {
 	Missed      int               `json:"missed"`
 	Unread      int               `json:"unread"`
 	VaultLocked bool              `json:"vaultLocked"`
+	DND         bool              `json:"doNotDisturb"`
 	Accounts    map[string]bool   `json:"accounts"`
 	Lamps       map[string]string `json:"lamps"`
 	Calls       []callView        `json:"calls"`     // every call, oldest first
@@ -52,7 +53,7 @@ func (s *Server) view() view {
 		Status: c.Status, Remote: c.Remote, Outgoing: c.Outgoing, Security: c.Security,
 		SAS: c.SAS, KeyMismatch: c.KeyMismatch, Reason: c.Reason,
 		LastDialed: st.LastDialed, Missed: st.Missed, Unread: st.Unread,
-		VaultLocked: st.VaultLocked, Accounts: st.Registered, Lamps: map[string]string{}, LampWords: map[string]string{},
+		VaultLocked: st.VaultLocked, DND: st.DoNotDisturb, Accounts: st.Registered, Lamps: map[string]string{}, LampWords: map[string]string{},
 	}
 	if c.Remote != "" {
 		// Looked up here, not in the brain: names are sealed personal data

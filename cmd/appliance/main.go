@@ -218,8 +218,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	brain = phone.New(phone.Config{
 		Board:      b,
 		Telephony:  mux,
-		Voice:      voice{H: ear, Log: log.With("part", "voice")},
+		Voice:      voice{H: ear, Log: log.With("part", "voice"), Name: callerName(st)},
 		History:    newCallHistory(st, log.With("part", "history")),
+		Favourites: favourites(st, log.With("part", "speed dial")),
 		Conference: calls,
 		Log:        log.With("part", "phone"),
 		Initial:    phone.State{VaultLocked: true},

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,4 +110,64 @@ func mustPhrase(t *testing.T, n prompts.Name, rate int) []int16 {
 		t.Fatal(err)
 	}
 	return pcm
+}
+
+// TestAnnouncing: a ring period is the double ring, then who calls, then a
+// pause — a known person's first name spelled, an unknown caller's number
+// read out after "caller number" — sample for sample against the prompts.
+func TestAnnouncing(t *testing.T) {
+	for _, tc := range []struct {
+		name, caller string
+		want         func(rate int) []int16
+	}{
+		{"Alice Smith", "sip:1001@127.0.0.1", func(rate int) []int16 { return mustSpell(t, "Alice", rate) }},
+		{"", "sip:1001@127.0.0.1;transport=udp", func(rate int) []int16 {
+			return slices.Concat(mustPhrase(t, prompts.Caller, rate), silence(prompts.WordGap, rate), mustSpell(t, "1001", rate))
+		}},
+		{"", "xmpp:bob@example.org/phone", func(rate int) []int16 {
+			return slices.Concat(mustPhrase(t, prompts.Caller, rate), silence(prompts.WordGap, rate), mustSpell(t, "bob", rate))
+		}},
+		{"  ", "tel:+4930", func(rate int) []int16 {
+			return slices.Concat(mustPhrase(t, prompts.Caller, rate), silence(prompts.WordGap, rate), mustSpell(t, "4930", rate))
+		}},
+	} {
+		for _, rate := range []int{prompts.Narrowband, prompts.Wideband} {
+			got, err := announcing(tc.name, tc.caller, rate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.Concat(prompts.RingBurst(rate), silence(announceAfterRing, rate), tc.want(rate), silence(announcePause, rate))
+			if !slices.Equal(got, want) {
+				t.Errorf("%q from %s at %d Hz: %d samples, not the ring and the words (%d)", tc.name, tc.caller, rate, len(got), len(want))
+			}
+		}
+	}
+}
+
+func mustSpell(t *testing.T, text string, rate int) []int16 {
+	t.Helper()
+	pcm, err := prompts.Spell(text, rate)
+	if err != nil || len(pcm) == 0 {
+		t.Fatalf("Spell(%q): %d samples, %v", text, len(pcm), err)
+	}
+	return pcm
+}
+
+// BenchmarkAnnouncing: composing one ring period with the caller's words,
+// done once when a call starts ringing (docs/BENCHMARKS.md).
+func BenchmarkAnnouncing(b *testing.B) {
+	for _, bc := range []struct{ name, caller string }{
+		{"Alice Smith", "sip:1001@example.org"},
+		{"", "sip:+4930123456@example.org"},
+	} {
+		for _, rate := range []int{prompts.Narrowband, prompts.Wideband} {
+			b.Run(fmt.Sprintf("%q/%d", bc.name, rate), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := announcing(bc.name, bc.caller, rate); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/padlock-phone/padlock/media/audio"
 )
@@ -45,6 +46,8 @@ type Headset struct {
 	stream  audio.Stream
 	wg      sync.WaitGroup
 	closed  bool
+
+	volume, mic atomic.Int32 // Level.q12 of the ear and of the microphone (SetLevels)
 }
 
 // New wraps an audio device. Nothing is opened until needed.
@@ -52,7 +55,9 @@ func New(dev audio.Device, log *slog.Logger) *Headset {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Headset{dev: dev, log: log}
+	h := &Headset{dev: dev, log: log}
+	h.SetLevels(Unity, Unity)
+	return h
 }
 
 // Attach makes c the call the headset talks to, replacing any other; the
@@ -178,6 +183,7 @@ func (h *Headset) pump(st audio.Stream, rate int) {
 
 		ear = ear[:0]
 		if c != nil {
+			scale(mic, h.mic.Load())
 			if err := c.WriteFrame(mic); err != nil {
 				h.log.Debug("call refused a frame", "err", err)
 			}
@@ -188,6 +194,7 @@ func (h *Headset) pump(st audio.Stream, rate int) {
 		}
 		h.mu.Lock()
 		done := h.mix(ear[:n], rate)
+		scale(ear[:n], h.volume.Load())
 		if done && h.stream == st && h.wanted() == 0 {
 			// Nothing left to play or hear: let the device rest.
 			h.stream = nil

@@ -32,12 +32,21 @@ type segment struct {
 // 0.4 s on, 2 s off, so the first ring is heard at once and each 3 s
 // period is unmistakably a call. It returns nil for a rate under 8000 Hz.
 func Ring(rate int) []int16 {
-	return synth(rate, []segment{
-		{d: 400 * time.Millisecond, freqs: []float64{440, 480}},
-		{d: 200 * time.Millisecond},
-		{d: 400 * time.Millisecond, freqs: []float64{440, 480}},
-		{d: 2 * time.Second},
-	})
+	return synth(rate, append(ringBurst[:len(ringBurst):len(ringBurst)], segment{d: 2 * time.Second}))
+}
+
+// ringBurst is the double ring of Ring, without the pause after it.
+var ringBurst = []segment{
+	{d: 400 * time.Millisecond, freqs: []float64{440, 480}},
+	{d: 200 * time.Millisecond},
+	{d: 400 * time.Millisecond, freqs: []float64{440, 480}},
+}
+
+// RingBurst is the double ring of Ring alone (1 s): the caller announced
+// between rings fills the pause after it. It returns nil for a rate
+// under 8000 Hz.
+func RingBurst(rate int) []int16 {
+	return synth(rate, ringBurst)
 }
 
 // Waiting is one period of the call-waiting tone, to be looped over the

@@ -290,7 +290,8 @@ func (b brainBoard) Presses() <-chan hw.Press { return b.presses }
 // would have said.
 type voice struct{}
 
-func (voice) Ring(on bool)                  { say("voice ring %v", on) }
+func (voice) Ring(on bool, _ string)        { say("voice ring %v", on) }
 func (voice) Waiting(on bool)               { say("voice waiting %v", on) }
 func (voice) SaySAS(int, string)            { say("voice sas") }
 func (voice) Announce(a phone.Announcement) { say("voice announce %d", a) }
+func (voice) SayFavourite(phone.Favourite)  { say("voice favourite") }
