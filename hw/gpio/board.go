@@ -112,9 +112,14 @@ func New(buttons map[hw.Button]gpio.PinIn, lamps map[hw.Lamp]gpio.PinOut, opts .
 		b.lamps[l] = &lamp{pin: pin, pattern: hw.Off, since: now}
 	}
 
+	// Each button's starting level is read here, not in its goroutine:
+	// once New returns, every later edge is the kernel's to queue, so a
+	// press that starts before the goroutine first runs (a busy or
+	// emulated CPU) is still seen as a press, not as a button held at
+	// start.
 	for btn, pin := range b.buttons {
 		b.wg.Add(1)
-		go b.watch(btn, pin)
+		go b.watch(btn, pin, pin.Read(), now)
 	}
 	b.wg.Add(1)
 	go b.blink()
@@ -190,10 +195,11 @@ func (b *Board) Close() error {
 }
 
 // watch turns the edges of one button into presses until Close.
-func (b *Board) watch(btn hw.Button, pin gpio.PinIn) {
+// start is the level read at the time since, before any edge was waited for.
+func (b *Board) watch(btn hw.Button, pin gpio.PinIn, start gpio.Level, since time.Time) {
 	defer b.wg.Done()
 	var d debouncer
-	d.reset(pin.Read(), b.clock.Now())
+	d.reset(start, since)
 	for {
 		now := b.clock.Now()
 		kind, next := d.step(now)

@@ -246,3 +246,50 @@ var _ interface {
 	SetLamp(hw.Lamp, hw.Pattern)
 	Close() error
 } = (*Board)(nil)
+
+// pressedAfterNew is a button pin that reads low once pressed is set and
+// until the board first waits for an edge: a press that began after New
+// returned, before the button goroutine got to run.
+type pressedAfterNew struct {
+	*gpiotest.Pin
+	pressed, waited atomic.Bool
+}
+
+func (p *pressedAfterNew) Read() gpio.Level {
+	if p.pressed.Load() && !p.waited.Load() {
+		return gpio.Low
+	}
+	return p.Pin.Read()
+}
+
+func (p *pressedAfterNew) WaitForEdge(d time.Duration) bool {
+	p.waited.Store(true)
+	return p.Pin.WaitForEdge(d)
+}
+
+// TestPressRightAfterNew: a press that starts the moment New returns is a
+// press, not a button held since start (the QEMU rig's first press, on a
+// busy emulated CPU, once went missing this way). The kernel queues the
+// edges from the line request on, so the starting level must be read in
+// New, not whenever the goroutine first runs.
+func TestPressRightAfterNew(t *testing.T) {
+	pin := &pressedAfterNew{Pin: buttonPin("SAS")}
+	b, err := New(map[hw.Button]gpio.PinIn{hw.SAS: pin}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	pin.pressed.Store(true)
+	pin.EdgesChan <- gpio.Low
+	eventually(t, "edge consumed", func() bool { return len(pin.EdgesChan) == 0 })
+	time.Sleep(300 * time.Millisecond) // a human's short press, far above hw.Debounce
+	pin.EdgesChan <- gpio.High
+	select {
+	case p := <-b.Presses():
+		if p != (hw.Press{Button: hw.SAS}) {
+			t.Fatalf("press %v, want a short SAS press", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the press right after New was lost")
+	}
+}

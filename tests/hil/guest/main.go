@@ -9,7 +9,8 @@
 //
 // Commands, one per line on the console; answers start with "rig ":
 //
-//	press BUTTON MS      hold a button down for MS ms    -> rig pressed BUTTON long|short (async)
+//	press BUTTON MS      hold a button down for MS ms    -> rig held BUTTON MSms, and
+//	                                                        rig pressed BUTTON long|short (async)
 //	lamp LAMP PATTERN    set a lamp's pattern            -> rig ok
 //	watch MS             sample every lamp for MS ms     -> rig edges LAMP INITIAL t:level ...
 //	brain                start the phone's brain on the board, locked, with
@@ -114,10 +115,14 @@ func run() error {
 			}
 			// Pull the line down for the hold, then up again: from outside,
 			// as a finger on a switch to GND would.
+			// The hold as the guest's clock saw it is reported too, so a
+			// press the board missed shows whether the emulator stalled.
 			go func() {
 				os.WriteFile(filepath.Join(dir, "pull"), []byte("pull-down"), 0)
+				down := time.Now()
 				time.Sleep(time.Duration(ms) * time.Millisecond)
 				os.WriteFile(filepath.Join(dir, "pull"), []byte("pull-up"), 0)
+				say("held %s %dms", f[1], time.Since(down).Milliseconds())
 			}()
 		case len(f) == 3 && f[0] == "lamp":
 			l, lok := lampNamed(f[1])
