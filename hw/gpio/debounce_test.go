@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/hw"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -112,7 +113,8 @@ func TestDebouncer(t *testing.T) {
 // FuzzDebouncer checks the debouncer's invariants on arbitrary edge
 // sequences: every press is preceded by a stable low, no two presses come
 // from one hold, and a level held shorter than the debounce window never
-// makes a press on its own.
+// makes a press on its own. The owner report is the one second report a
+// hold may make: after its long press, still held until hw.OwnerHold.
 func FuzzDebouncer(f *testing.F) {
 	f.Add([]byte{100, 0, 50, 1, 3, 0, 200, 1})
 	f.Add([]byte{0, 0, 1, 1, 1, 0, 1, 1, 255, 0})
@@ -153,7 +155,16 @@ func FuzzDebouncer(f *testing.F) {
 			}
 		}
 		for i := 1; i < len(out); i++ {
-			// Between two presses there must be a stable high (a release).
+			// Between two presses there must be a stable high (a release),
+			// except for the one owner report that follows a long press
+			// still held (hw.OwnerHold), which must follow it by
+			// OwnerHold - LongPress.
+			if out[i].kind == ownerHold {
+				if out[i-1].kind != longPress || out[i].ms-out[i-1].ms != int((hw.OwnerHold-hw.LongPress)/time.Millisecond) {
+					t.Fatalf("owner report %v not %v after a long press (%v); edges %v", out[i], hw.OwnerHold-hw.LongPress, out[i-1], edges)
+				}
+				continue
+			}
 			released := false
 			for j, e := range edges {
 				if e.ms < out[i-1].ms-20 || e.ms > out[i].ms || e.level != hi {
