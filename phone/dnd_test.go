@@ -1,6 +1,8 @@
 package phone
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -68,5 +70,75 @@ func TestDoNotDisturbRejects(t *testing.T) {
 	}
 	if len(next.Calls) != 0 || next.Missed != 1 {
 		t.Errorf("after the call: %d calls, %d missed; want 0, 1", len(next.Calls), next.Missed)
+	}
+}
+
+// TestDoNotDisturbForwards: with a forward target, do-not-disturb sends
+// the caller there instead of turning them away, still logged missed; the
+// button's toggle keeps the target.
+func TestDoNotDisturbForwards(t *testing.T) {
+	s, _ := step(State{}, SetForwardTarget{To: "sip:carol@example.org"}, t0)
+	s, _ = step(s, SetDoNotDisturb{On: true}, t0)
+	now := t0.Add(time.Minute)
+	next, cmds := step(s, call.Incoming{ID: "x", From: "dave"}, now)
+	in := Call{ID: "x", Status: RingingIn, Remote: "dave", Since: now}
+	want := []Command{cmdForward{ID: "x", Target: "sip:carol@example.org"}, record(in, CallMissed, "do not disturb: forwarded", now)}
+	if !reflect.DeepEqual(cmds, want) {
+		t.Errorf("commands %#v, want %#v", cmds, want)
+	}
+	if len(next.Calls) != 0 || next.Missed != 1 || next.ForwardTo != "sip:carol@example.org" {
+		t.Errorf("after the call: %d calls, %d missed, target %q", len(next.Calls), next.Missed, next.ForwardTo)
+	}
+	// Cleared, the next call is turned away busy.
+	next, _ = step(next, SetForwardTarget{}, now)
+	if _, cmds = step(next, call.Incoming{ID: "y", From: "dave"}, now); len(cmds) == 0 || cmds[0] != (cmdReject{ID: "y", Reason: call.Busy}) {
+		t.Errorf("no target: commands %#v, want a busy reject first", cmds)
+	}
+}
+
+// forwardingLine is a fakeLine that can forward, or fails to.
+type forwardingLine struct {
+	*fakeLine
+	fail error
+}
+
+func (f *forwardingLine) Forward(id call.ID, target string) error {
+	f.record("forward " + string(id) + " " + target)
+	return f.fail
+}
+
+// TestLoopForwardFallsBackToBusy: a line that cannot forward, or fails to,
+// turns the call away busy; one that can, forwards it.
+func TestLoopForwardFallsBackToBusy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		line Telephony
+		want []string
+	}{
+		{"forwards", &forwardingLine{fakeLine: newFakeLine()}, []string{"forward in1 sip:carol@example.org"}},
+		{"fails", &forwardingLine{fakeLine: newFakeLine(), fail: errors.New("dialog gone")}, []string{"forward in1 sip:carol@example.org", "reject in1 busy"}},
+		{"cannot", newFakeLine(), []string{"reject in1 busy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var fl *fakeLine
+			switch l := tc.line.(type) {
+			case *forwardingLine:
+				fl = l.fakeLine
+			case *fakeLine:
+				fl = l
+			}
+			p := New(Config{Telephony: tc.line, TickEvery: time.Hour,
+				Initial: State{DoNotDisturb: true, ForwardTo: "sip:carol@example.org"}})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- p.Run(ctx) }()
+			fl.events <- call.Incoming{ID: "in1", From: "dave@example.org"}
+			eventually(t, "turned away", func() bool { return len(fl.log()) == len(tc.want) })
+			if got := fl.log(); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("line asked %q, want %q", got, tc.want)
+			}
+			cancel()
+			<-done
+		})
 	}
 }

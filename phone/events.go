@@ -90,6 +90,10 @@ type (
 		ID     call.ID
 		Reason call.RejectReason
 	}
+	cmdForward struct {
+		ID     call.ID
+		Target string
+	}
 	cmdHangup struct{ ID call.ID }
 	cmdHold   struct {
 		ID call.ID

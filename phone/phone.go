@@ -364,6 +364,18 @@ func (p *Phone) exec(c Command) []Event {
 		id, err = c.ID, t.Answer(c.ID)
 	case cmdReject:
 		id, err = c.ID, t.Reject(c.ID, c.Reason)
+	case cmdForward:
+		// A line that cannot forward, or fails to, turns the call away
+		// busy: do-not-disturb must not let it ring.
+		f, ok := t.(Forwarder)
+		if !ok {
+			id, err = c.ID, t.Reject(c.ID, call.Busy)
+			break
+		}
+		if ferr := f.Forward(c.ID, c.Target); ferr != nil {
+			log.Warn("call not forwarded; turned away busy", "call", c.ID, "err", ferr)
+			id, err = c.ID, t.Reject(c.ID, call.Busy)
+		}
 	case cmdHangup:
 		id, err = c.ID, t.Hangup(c.ID)
 	case cmdHold:

@@ -104,6 +104,7 @@ type State struct {
 	// STATUS blinks. HANGUP held OwnerHold alone with no call, or the web
 	// admin, toggles it.
 	DoNotDisturb bool
+	ForwardTo    string // do-not-disturb sends callers here (SIP 302); empty: busy
 	Missed       int
 	Registered   map[string]bool // account -> registered with its server
 	Unread       int             // chat messages and subscription requests waiting

@@ -334,6 +334,9 @@ func applyCalls(s State, ev Event, now time.Time) (State, []Command) {
 		return s, nil
 	case SetDoNotDisturb:
 		return setDND(s, ev.On)
+	case SetForwardTarget:
+		s.ForwardTo = ev.To
+		return s, nil
 	case Tick:
 		var dnd []Command
 		if s, dnd = dndByButton(s, now); dnd != nil {
@@ -377,7 +380,7 @@ func applyCalls(s State, ev Event, now time.Time) (State, []Command) {
 		in := Call{ID: ev.ID, Status: RingingIn, Remote: ev.From, Account: ev.Account, Since: now}
 		if s.DoNotDisturb {
 			s.Missed++
-			return s, []Command{cmdReject{ID: ev.ID, Reason: call.Busy}, record(in, CallMissed, "do not disturb", now)}
+			return s, turnAway(s, in, now)
 		}
 		if s.count(anyCall) >= MaxCalls {
 			s.Missed++

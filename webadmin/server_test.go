@@ -49,7 +49,10 @@ type admin struct {
 	clock *fakeClock
 }
 
-func newAdmin(t *testing.T) *admin {
+func newAdmin(t *testing.T) *admin { t.Helper(); return newAdminWith(t, nil) }
+
+// newAdminWith is newAdmin with more of the Config set by more.
+func newAdminWith(t *testing.T, more func(*Config, *store.Store)) *admin {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "padlock.db"), nil)
@@ -62,7 +65,11 @@ func newAdmin(t *testing.T) *admin {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	s, err := New(Config{Phone: phone.New(phone.Config{}), Keyring: keys, Store: st, Now: clock.now})
+	cfg := Config{Phone: phone.New(phone.Config{}), Keyring: keys, Store: st, Now: clock.now}
+	if more != nil {
+		more(&cfg, st)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,9 @@ type Config struct {
 	// FactoryReset erases the phone's data once the appliance has stopped,
 	// and restarts it into first-run setup; nil: not offered.
 	FactoryReset func()
+	// Desk keeps the headset's levels and do-not-disturb; nil: no Sound
+	// page.
+	Desk Desk
 }
 
 // System is the device's firmware and power, as the maintenance page uses it.
@@ -177,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 	s.routePhonebook()
 	s.handle("GET /status", s.statusPage)
 	s.routeMaintenance()
+	s.routeDesk()
 	return s, nil
 }
 

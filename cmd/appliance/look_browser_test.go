@@ -74,6 +74,7 @@ func TestEveryPageLooksRight(t *testing.T) {
 		{"/accounts/new?kind=xmpp", "new XMPP account"},
 		{"/passwords", "saved passwords"},
 		{"/history", "history, empty"},
+		{"/desk", "sound and do-not-disturb"},
 		{"/settings", "privacy settings"},
 		{"/security", "master password"},
 		{"/phonebook", "phonebook, empty"},

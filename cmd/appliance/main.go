@@ -215,6 +215,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	)
 	defer mux.Close()
 
+	desk := deskSettings{st: st, ear: ear, post: post, log: log.With("part", "desk")}
+	dnd := desk.load(ctx)
 	brain = phone.New(phone.Config{
 		Board:      b,
 		Telephony:  mux,
@@ -223,7 +225,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		Favourites: favourites(st, log.With("part", "speed dial")),
 		Conference: calls,
 		Log:        log.With("part", "phone"),
-		Initial:    phone.State{VaultLocked: true},
+		Initial:    phone.State{VaultLocked: true, DoNotDisturb: dnd},
 		// HANGUP + SAS held together: the owner clears the login throttle.
 		OwnerPresent: func() {
 			if web != nil {
@@ -237,6 +239,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		if !locked {
 			sipSide.Reload() // the passwords are readable now
 			xmppSide.Reload()
+			desk.unlocked(context.Background())
 		}
 	})
 	if err != nil && keys == nil {
@@ -265,6 +268,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		AccountsChanged: func() { sipSide.Reload(); xmppSide.Reload() },
 		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
 		Messaging:       xmppSide.svc,
+		Desk:            desk,
 		BackupParams:    vaultParams,
 		System:          system,
 		FactoryReset: func() {
@@ -313,6 +317,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	errs := make(chan error, 3)
 	wg.Go(func() { sipSide.run(runCtx, log.With("part", "sip")) })
 	wg.Go(func() { xmppSide.run(runCtx, log.With("part", "xmpp")) })
+	wg.Go(func() { desk.keepDoNotDisturb(runCtx, brain, dnd) })
 	wg.Go(func() {
 		if err := brain.Run(runCtx); err != nil {
 			errs <- fmt.Errorf("phone: %w", err)

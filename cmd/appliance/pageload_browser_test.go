@@ -18,7 +18,7 @@ func TestPageLoadMeasured(t *testing.T) {
 	a := startAppliance(t)
 	b := a.openBrowser(t)
 	b.setUpVault(testPassword)
-	pages := []string{"/", "/accounts", "/accounts/new?kind=sip", "/passwords", "/history", "/settings", "/security",
+	pages := []string{"/", "/accounts", "/accounts/new?kind=sip", "/passwords", "/history", "/desk", "/settings", "/security",
 		"/phonebook", "/status", "/maintenance"}
 	for _, p := range pages {
 		b.open(p) // warm: the stylesheet and scripts are cached from here on

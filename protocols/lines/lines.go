@@ -131,6 +131,24 @@ func (m *Mux) Hangup(id call.ID) error {
 	return m.with(id, func(l Line) error { return l.Hangup(id) })
 }
 
+// Forward goes to the call's own line, if it can forward calls
+// (phone.Forwarder); the brain turns the call away busy otherwise.
+func (m *Mux) Forward(id call.ID, target string) error {
+	err := m.with(id, func(l Line) error {
+		f, ok := l.(interface {
+			Forward(id call.ID, target string) error
+		})
+		if !ok {
+			return fmt.Errorf("this line cannot forward calls")
+		}
+		return f.Forward(id, target)
+	})
+	if err == nil {
+		m.forget(id)
+	}
+	return err
+}
+
 // forget drops a call the phone ended itself (no Ended event follows).
 func (m *Mux) forget(id call.ID) {
 	m.mu.Lock()

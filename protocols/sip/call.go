@@ -41,9 +41,10 @@ const (
 )
 
 type decision struct {
-	answer bool
-	reason call.RejectReason
-	cancel bool // the caller sent CANCEL
+	answer  bool
+	reason  call.RejectReason
+	cancel  bool     // the caller sent CANCEL
+	forward *sip.Uri // 302 to this address (do-not-disturb's forward target)
 }
 
 // sipCall is one call leg. Its fields are guarded by mu; network I/O is
@@ -244,6 +245,21 @@ func (d *Driver) Answer(id call.ID) error {
 // Reject turns a ringing incoming call away: 486 Busy Here or 603 Decline.
 func (d *Driver) Reject(id call.ID, why call.RejectReason) error {
 	return d.decide(id, decision{reason: why})
+}
+
+// Forward sends a ringing incoming call elsewhere: 302 Moved Temporarily
+// with target (read as Dial reads it) in the Contact, which the caller's
+// phone then calls instead (do-not-disturb with a forward target).
+func (d *Driver) Forward(id call.ID, target string) error {
+	c, err := d.call(id)
+	if err != nil {
+		return err
+	}
+	uri, err := c.a.targetURI(target)
+	if err != nil {
+		return err
+	}
+	return d.decide(id, decision{forward: &uri})
 }
 
 func (d *Driver) decide(id call.ID, dec decision) error {

@@ -136,6 +136,11 @@ func (a *ua) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	switch {
 	case dec.cancel:
 		c.end("missed call: " + person(req.From().Address) + " hung up before it was answered")
+	case dec.forward != nil:
+		moved := sip.NewResponseFromRequest(inv, 302, "Moved Temporarily", nil)
+		moved.AppendHeader(&sip.ContactHeader{Address: *dec.forward})
+		respond(a.log, tx, moved)
+		c.end("forwarded to " + person(*dec.forward))
 	case !dec.answer:
 		code, text := 603, "Decline"
 		if dec.reason == call.Busy {

@@ -223,6 +223,11 @@ func (l *Line) Reject(id call.ID, why call.RejectReason) error {
 	return l.with(func(d *sip.Driver) error { return d.Reject(id, why) })
 }
 
+// Forward implements phone.Forwarder: a SIP 302 to target.
+func (l *Line) Forward(id call.ID, target string) error {
+	return l.with(func(d *sip.Driver) error { return d.Forward(id, target) })
+}
+
 func (l *Line) Hangup(id call.ID) error {
 	return l.with(func(d *sip.Driver) error { return d.Hangup(id) })
 }
