@@ -100,3 +100,32 @@ func ringLevel(t *testing.T, d *clearDesk) float64 {
 	}
 	return level
 }
+
+// TestDoNotDisturbByHangupHold: HANGUP held alone for 6 s on the simulated
+// board with no call turns do-not-disturb on (STATUS blinks), the same
+// gesture again turns it off, and what the buttons set is what the store
+// keeps: the Sound page shows it.
+func TestDoNotDisturbByHangupHold(t *testing.T) {
+	a := startAppliance(t)
+	a.stateAfterLogin(t)
+	csrf := a.csrf(t)
+	for _, want := range []bool{true, false} {
+		if r, body := a.do(t, "POST", "/panel/press", url.Values{"button": {"hangup"}, "hold_ms": {"6000"}}, csrf); r.StatusCode >= 300 {
+			t.Fatalf("press: %s %s", r.Status, body)
+		}
+		v := waitDND(t, a, want)
+		if l := lamps(v); want && l[2] != "blink" {
+			t.Errorf("STATUS after the HANGUP hold: %v, want blink", l)
+		}
+		checked := `name="dnd" id="desk-dnd" checked`
+		for deadline := time.Now().Add(callWait); ; time.Sleep(50 * time.Millisecond) {
+			_, body := a.do(t, "GET", "/desk", nil, "")
+			if strings.Contains(body, checked) == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the Sound page never showed do-not-disturb %v after the HANGUP hold", want)
+			}
+		}
+	}
+}
