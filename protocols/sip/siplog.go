@@ -144,20 +144,53 @@ func looksLikeSIP(s string) bool {
 	return len(s) > maxLogValue && strings.Contains(s, "SIP/2.0")
 }
 
-// redactCredentials blanks what follows a credentials header name.
+// redactCredentials blanks what follows every credentials header name
+// ("authorization:" also ends "proxy-authorization:"), in one pass. The
+// search lowers ASCII letters only, byte for byte: strings.ToLower turns an
+// invalid byte into a three-byte U+FFFD, so offsets found in its result do
+// not fit s (a datagram from anyone panicked the logger).
 func redactCredentials(s string) string {
-	lower := strings.ToLower(s)
-	for _, h := range []string{"authorization:", "proxy-authorization:"} {
-		if i := strings.Index(lower, h); i >= 0 {
-			end := strings.IndexAny(s[i:], "\r\n")
-			if end < 0 {
-				end = len(s) - i
+	const h = "authorization:"
+	i := indexFoldASCII(s, h)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i >= 0 {
+		b.WriteString(s[:i+len(h)])
+		b.WriteString(" [redacted]")
+		s = s[i+len(h):]
+		end := strings.IndexAny(s, "\r\n")
+		if end < 0 {
+			end = len(s)
+		}
+		s = s[end:]
+		i = indexFoldASCII(s, h)
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// indexFoldASCII is strings.Index of a lower-case ASCII needle in s,
+// ignoring the case of ASCII letters; every other byte must match as is.
+func indexFoldASCII(s, needle string) int {
+	for i := 0; i+len(needle) <= len(s); i++ {
+		j := 0
+		for j < len(needle) {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
 			}
-			s = s[:i+len(h)] + " [redacted]" + s[i+end:]
-			lower = strings.ToLower(s)
+			if c != needle[j] {
+				break
+			}
+			j++
+		}
+		if j == len(needle) {
+			return i
 		}
 	}
-	return s
+	return -1
 }
 
 // clip cuts s to maxLogValue bytes (on a rune boundary) and escapes
