@@ -123,15 +123,10 @@ func (s *Store) SaveDesk(ctx context.Context, d Desk) error {
 		}
 		forward = base64.StdEncoding.EncodeToString(sealed)
 	}
-	dnd := "0"
-	if d.DoNotDisturb {
-		dnd = "1"
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		for k, v := range map[string]string{deskVolume: strconv.Itoa(d.Volume), deskMic: strconv.Itoa(d.Mic), deskDND: dnd, deskForward: forward} {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
-				return sqlErr(err, "setting "+k)
+		for k, v := range map[string]string{deskVolume: strconv.Itoa(d.Volume), deskMic: strconv.Itoa(d.Mic), deskDND: boolValue(d.DoNotDisturb), deskForward: forward} {
+			if err := setValue(ctx, tx, k, v); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -142,13 +137,7 @@ func (s *Store) SaveDesk(ctx context.Context, d Desk) error {
 // rest of the desk, the sealed target included, stays as it is, so it
 // works with the vault locked.
 func (s *Store) SetDoNotDisturb(ctx context.Context, on bool) error {
-	v := "0"
-	if on {
-		v = "1"
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, deskDND, v)
-		return sqlErr(err, "setting "+deskDND)
+		return setValue(ctx, tx, deskDND, boolValue(on))
 	})
 }

@@ -135,13 +135,22 @@ func (s *Store) SetBools(ctx context.Context, values map[Setting]bool) error {
 }
 
 func setBool(ctx context.Context, tx *sql.Tx, name Setting, on bool) error {
-	v := "0"
-	if on {
-		v = "1"
-	}
+	return setValue(ctx, tx, string(name), boolValue(on))
+}
+
+// setValue writes one row of the settings table, replacing what was there.
+func setValue(ctx context.Context, tx *sql.Tx, key, value string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, string(name), v)
-	return sqlErr(err, "setting "+string(name))
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return sqlErr(err, "setting "+key)
+}
+
+// boolValue is how the settings table spells a switch.
+func boolValue(on bool) string {
+	if on {
+		return "1"
+	}
+	return "0"
 }
 
 // Settings returns every boolean setting (defaults for those never set).

@@ -251,15 +251,22 @@ func (d *Driver) Reject(id call.ID, why call.RejectReason) error {
 // with target (read as Dial reads it) in the Contact, which the caller's
 // phone then calls instead (do-not-disturb with a forward target).
 func (d *Driver) Forward(id call.ID, target string) error {
-	c, err := d.call(id)
-	if err != nil {
-		return err
-	}
-	uri, err := c.a.targetURI(target)
+	_, uri, err := d.callAndTarget(id, target)
 	if err != nil {
 		return err
 	}
 	return d.decide(id, decision{forward: &uri})
+}
+
+// callAndTarget finds call id and reads target as its account dials it:
+// where a forward or a transfer sends the peer.
+func (d *Driver) callAndTarget(id call.ID, target string) (*sipCall, sip.Uri, error) {
+	c, err := d.call(id)
+	if err != nil {
+		return nil, sip.Uri{}, err
+	}
+	uri, err := c.a.targetURI(target)
+	return c, uri, err
 }
 
 func (d *Driver) decide(id call.ID, dec decision) error {

@@ -27,11 +27,7 @@ const transferWait = 32 * time.Second
 // Transfer sends the peer of call id to target (blind transfer). The
 // outcome comes back as a call.TransferDone; on success the call ends.
 func (d *Driver) Transfer(id call.ID, target string) error {
-	c, err := d.call(id)
-	if err != nil {
-		return err
-	}
-	uri, err := c.a.targetURI(target)
+	c, uri, err := d.callAndTarget(id, target)
 	if err != nil {
 		return err
 	}
