@@ -128,17 +128,40 @@ func (p Pattern) String() string {
 // started. It is the one definition of every pattern's timing; the blinker
 // and the web panel's animation both follow it.
 func (p Pattern) Level(t time.Duration) bool {
-	switch p {
-	case On:
-		return true
-	case Blink:
-		return t%time.Second < 500*time.Millisecond
-	case FastBlink:
-		return t%(250*time.Millisecond) < 125*time.Millisecond
-	case SlowBlink:
-		return t%(2*time.Second) < 200*time.Millisecond
+	period, lit := p.shape()
+	if period == 0 {
+		return p == On
 	}
-	return false
+	return t%period < lit
+}
+
+// Until is how long after t (since the pattern started) a lamp showing p
+// next changes level; zero for Off and On, which never do. The blinker
+// sleeps that long instead of polling.
+func (p Pattern) Until(t time.Duration) time.Duration {
+	period, lit := p.shape()
+	if period == 0 {
+		return 0
+	}
+	in := t % period
+	if in < lit {
+		return lit - in
+	}
+	return period - in
+}
+
+// shape is a blinking pattern's period and the lit part at its start;
+// zero for the steady ones.
+func (p Pattern) shape() (period, lit time.Duration) {
+	switch p {
+	case Blink:
+		return time.Second, 500 * time.Millisecond
+	case FastBlink:
+		return 250 * time.Millisecond, 125 * time.Millisecond
+	case SlowBlink:
+		return 2 * time.Second, 200 * time.Millisecond
+	}
+	return 0, 0
 }
 
 // Pins names the BCM GPIO lines of the board, as the gpio driver looks them up.

@@ -7,14 +7,11 @@ import (
 	"periph.io/x/conn/v3/gpio"
 )
 
-// blinkTick is how often the blinker looks at the lamps while one blinks.
-// Every edge of every pattern falls on a multiple of 25 ms from the
-// pattern's start, so a lamp is at most one tick late.
-const blinkTick = 25 * time.Millisecond
-
 // blink is the one goroutine that drives every lamp pin from its pattern
-// (Pattern.Level). It writes a pin only when its level changes, and sleeps
-// without a timer while no lamp blinks.
+// (Pattern.Level). It writes a pin only when its level changes, sleeps
+// until the next edge of a blinking lamp (Pattern.Until), and without a
+// timer while no lamp blinks: an idle phone's blinking STATUS costs two
+// wake-ups a period, not one every 25 ms.
 func (b *Board) blink() {
 	defer b.wg.Done()
 	lit := make(map[hw.Lamp]bool, len(b.lamps)) // levels written so far: all off
@@ -26,12 +23,15 @@ func (b *Board) blink() {
 	var wants []want
 	for {
 		now := b.clock.Now()
-		blinking := false
+		var next time.Duration // until the nearest edge of a blinking lamp
 		wants = wants[:0]
 		b.mu.Lock()
 		for l, lp := range b.lamps {
-			wants = append(wants, want{l, lp.pin, lp.pattern.Level(now.Sub(lp.since))})
-			blinking = blinking || (lp.pattern != hw.Off && lp.pattern != hw.On)
+			at := now.Sub(lp.since)
+			wants = append(wants, want{l, lp.pin, lp.pattern.Level(at)})
+			if d := lp.pattern.Until(at); d > 0 && (next == 0 || d < next) {
+				next = d
+			}
 		}
 		b.mu.Unlock()
 		for _, w := range wants {
@@ -46,8 +46,8 @@ func (b *Board) blink() {
 
 		var tick <-chan time.Time
 		var stop func() bool
-		if blinking {
-			t := b.clock.NewTimer(blinkTick)
+		if next > 0 {
+			t := b.clock.NewTimer(next)
 			tick, stop = t.Chan(), t.Stop
 		}
 		select {

@@ -18,9 +18,12 @@ import (
 	"periph.io/x/conn/v3/gpio"
 )
 
-// pollInterval bounds every WaitForEdge, so a button goroutine notices Close
-// even on a pin whose wait cannot be interrupted (gpiotest pins).
-const pollInterval = 50 * time.Millisecond
+// idleWait bounds a button's WaitForEdge while nothing but an edge can
+// change it. Close interrupts the wait (Halt, on the character device and
+// SimPin), so this only matters should a Halt fall just before a wait
+// begins; an idle phone wakes each button once per idleWait, not 20 times a
+// second (issue 19).
+const idleWait = 2 * time.Second
 
 // DefaultPressBuffer is how many presses wait for a slow consumer before
 // further ones are dropped.
@@ -166,7 +169,9 @@ func (b *Board) Pattern(l hw.Lamp) hw.Pattern {
 
 // Close stops the button and blinker goroutines, turns every lamp off,
 // closes Presses and, for a board from Open, releases the GPIO lines. It
-// waits at most about pollInterval and is safe to call more than once.
+// returns as soon as the goroutines stop (at most about idleWait, for a
+// pin whose Halt does not interrupt its wait) and is safe to call more
+// than once.
 func (b *Board) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
@@ -206,7 +211,7 @@ func (b *Board) watch(btn hw.Button, pin gpio.PinIn, start gpio.Level, since tim
 		if kind != noPress {
 			b.emit(hw.Press{Button: btn, Long: kind != shortPress, Owner: kind == ownerHold})
 		}
-		wait := pollInterval
+		wait := idleWait
 		if !next.IsZero() {
 			wait = min(wait, next.Sub(now))
 		}

@@ -27,9 +27,7 @@ func (p *countingPin) Out(l gpio.Level) error {
 	return p.Pin.Out(l)
 }
 
-func buttonPin(name string) *gpiotest.Pin {
-	return &gpiotest.Pin{N: name, EdgesChan: make(chan gpio.Level, 64), Clock: clockwork.NewRealClock()}
-}
+func buttonPin(name string) SimPin { return NewSimPin(name, clockwork.NewRealClock(), 64) }
 
 // eventually polls cond until it holds or a generous deadline passes. It
 // only waits for something to happen; it never asserts how long it took.
@@ -48,6 +46,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func square(period, on time.Duration) func(time.Duration) bool {
 	return func(t time.Duration) bool { return t%period < on }
 }
+
+// step is how far the blinker tests move the fake clock at a time: every
+// edge of every pattern falls on a multiple of it.
+const step = 25 * time.Millisecond
 
 func TestBlinker(t *testing.T) {
 	// The expected shapes come from DESIGN.md, independently of Pattern.Level.
@@ -77,7 +79,7 @@ func TestBlinker(t *testing.T) {
 			}
 			changes := 0
 			prev := false
-			for at := time.Duration(0); at <= 4500*time.Millisecond; at += blinkTick {
+			for at := time.Duration(0); at <= 4500*time.Millisecond; at += step {
 				if got, want := pin.Read() == gpio.High, tc.lit(at); got != want {
 					t.Fatalf("at %v lamp lit=%v, want %v", at, got, want)
 				}
@@ -85,7 +87,7 @@ func TestBlinker(t *testing.T) {
 					changes++
 					prev = tc.lit(at)
 				}
-				fc.Advance(blinkTick)
+				fc.Advance(step)
 				if err := fc.BlockUntilContext(ctx, 1); err != nil {
 					t.Fatal("blinker stopped ticking:", err)
 				}
@@ -130,7 +132,7 @@ func TestBlinkerOnOffAndPhase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 20 { // 500 ms
-		fc.Advance(blinkTick)
+		fc.Advance(step)
 		if err := fc.BlockUntilContext(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +162,7 @@ func TestBlinkerOnOffAndPhase(t *testing.T) {
 }
 
 func TestPressesAndClose(t *testing.T) {
-	pins := map[hw.Button]*gpiotest.Pin{}
+	pins := map[hw.Button]SimPin{}
 	buttons := map[hw.Button]gpio.PinIn{}
 	for _, btn := range hw.Buttons {
 		pins[btn] = buttonPin(btn.String())
@@ -251,7 +253,7 @@ var _ interface {
 // until the board first waits for an edge: a press that began after New
 // returned, before the button goroutine got to run.
 type pressedAfterNew struct {
-	*gpiotest.Pin
+	SimPin
 	pressed, waited atomic.Bool
 }
 
@@ -273,7 +275,7 @@ func (p *pressedAfterNew) WaitForEdge(d time.Duration) bool {
 // edges from the line request on, so the starting level must be read in
 // New, not whenever the goroutine first runs.
 func TestPressRightAfterNew(t *testing.T) {
-	pin := &pressedAfterNew{Pin: buttonPin("SAS")}
+	pin := &pressedAfterNew{SimPin: buttonPin("SAS")}
 	b, err := New(map[hw.Button]gpio.PinIn{hw.SAS: pin}, nil)
 	if err != nil {
 		t.Fatal(err)

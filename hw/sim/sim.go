@@ -74,8 +74,8 @@ func NewWatched(edge LampEdge) (*Board, error) {
 	for btn, name := range map[hw.Button]string{hw.Answer: pins.Answer, hw.Hangup: pins.Hangup, hw.SAS: pins.SAS} {
 		// The pin's own clock only bounds WaitForEdge; it must be set
 		// before the board's goroutines read it.
-		p := &gpiotest.Pin{N: name, EdgesChan: make(chan gpio.Level, edgeBuffer), Clock: clock}
-		s.buttons[btn] = p
+		p := hwgpio.NewSimPin(name, clock, edgeBuffer)
+		s.buttons[btn] = p.Pin
 		buttons[btn] = p
 	}
 	lamps := make(map[hw.Lamp]gpio.PinOut)
