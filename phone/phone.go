@@ -184,8 +184,26 @@ func (p *Phone) Run(ctx context.Context) error {
 	s := p.State()
 	l := lamps(s)
 	p.setLamps(Lamps{}, l, true)
-	tick := time.NewTicker(p.cfg.TickEvery)
-	defer tick.Stop()
+	// The clock ticks only while Tick can change something (timed): an
+	// idle phone has no timer running at all (issue 19).
+	var tick *time.Ticker
+	var ticks <-chan time.Time
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
+	followClock := func() {
+		switch on := s.timed(); {
+		case on && tick == nil:
+			tick = time.NewTicker(p.cfg.TickEvery)
+			ticks = tick.C
+		case !on && tick != nil:
+			tick.Stop()
+			tick, ticks = nil, nil
+		}
+	}
+	followClock()
 
 	var presses <-chan hw.Press
 	if p.cfg.Board != nil {
@@ -213,7 +231,7 @@ func (p *Phone) Run(ctx context.Context) error {
 				continue
 			}
 			ev = ce
-		case <-tick.C:
+		case <-ticks:
 			ev = Tick{}
 		}
 		// Commands may feed events back (a dial's call ID, a driver error).
@@ -236,6 +254,7 @@ func (p *Phone) Run(ctx context.Context) error {
 			}
 		}
 		p.publish(s, &l)
+		followClock()
 	}
 }
 

@@ -216,3 +216,11 @@ func (s State) freeLeg() int {
 		}
 	}
 }
+
+// timed reports whether a Tick can change s: an ended call lingering
+// (EndedLinger), the favourites being read out, or a HANGUP owner hold
+// waiting to see whether SAS joins it (dndByButton). Only then does the
+// loop run its clock.
+func (s State) timed() bool {
+	return !s.hangupHeld.IsZero() || s.SpeedDial.Reading() || slices.ContainsFunc(s.Calls, func(c Call) bool { return c.Status == Ended })
+}

@@ -484,3 +484,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TestTimedCoversTick: the loop runs its clock only while State.timed, so
+// in every representative state that is not timed, however much later a
+// Tick comes, it must change nothing; and the timed states must be the
+// ones a Tick does change, or the clock would run for nothing.
+func TestTimedCoversTick(t *testing.T) {
+	sts := states()
+	held := sts["idle"].clone()
+	held.hangupHeld = t0
+	sts["idle, HANGUP held"] = held
+	reading := sts["idle"].clone()
+	reading.SpeedDial = SpeedDial{List: []Favourite{{Name: "bob", Target: "sip:bob@example.org"}}, Since: t0}
+	sts["idle, favourites read"] = reading
+	timed := 0
+	for _, sn := range sortedKeys(sts) {
+		s := sts[sn]
+		next, cmds := step(s, Tick{}, t0.Add(time.Hour))
+		changed := !reflect.DeepEqual(next, s) || len(cmds) > 0
+		if changed != s.timed() {
+			t.Errorf("%s: timed %v, but a Tick an hour later changes it: %v", sn, s.timed(), changed)
+		}
+		if s.timed() {
+			timed++
+		}
+	}
+	if timed < 3 {
+		t.Errorf("only %d timed states among the representative ones: the test proves little", timed)
+	}
+}
