@@ -82,6 +82,9 @@ type Config struct {
 	// Desk keeps the headset's levels and do-not-disturb; nil: no Sound
 	// page.
 	Desk Desk
+	// Profiling serves /debug/pprof/ to logged-in users (-pprof); off by
+	// default.
+	Profiling bool
 }
 
 // System is the device's firmware and power, as the maintenance page uses it.
@@ -181,6 +184,7 @@ func New(cfg Config) (*Server, error) {
 	s.handle("GET /status", s.statusPage)
 	s.routeMaintenance()
 	s.routeDesk()
+	s.routeProfiling()
 	return s, nil
 }
 

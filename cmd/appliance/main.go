@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -68,6 +69,10 @@ type config struct {
 	// simEdges, with -board sim, is a file each lamp edge is appended to,
 	// for the hardware-in-the-loop rig (tests/hil) to measure blinks.
 	simEdges string
+	// profiling serves /debug/pprof/ to logged-in users; cpuProfile
+	// writes a CPU profile of the whole run to a file (issue 19).
+	profiling  bool
+	cpuProfile string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -91,6 +96,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.pins.Alert, "pin-alert", c.pins.Alert, "GPIO line of the ALERT lamp")
 	fs.StringVar(&c.pins.Status, "pin-status", c.pins.Status, "GPIO line of the STATUS lamp")
 	fs.StringVar(&c.simEdges, "sim-lamp-edges", "", "with -board sim: append every lamp edge to this file (\"lamp 0|1 unix-ns\" lines), for test rigs")
+	fs.BoolVar(&c.profiling, "pprof", false, "serve Go's profiles at /debug/pprof/ in the web admin, to a logged-in owner only")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -136,6 +143,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 	started := time.Now()
+	if cfg.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -269,6 +283,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		AccountStatus:   func(a store.Account) string { return accountStatus(sipSide, xmppSide, a) },
 		Messaging:       xmppSide.svc,
 		Desk:            desk,
+		Profiling:       cfg.profiling,
 		BackupParams:    vaultParams,
 		System:          system,
 		FactoryReset: func() {
@@ -383,4 +398,18 @@ func lampEdgeLog(path string) (sim.LampEdge, func(), error) {
 		defer mu.Unlock()
 		fmt.Fprintf(f, "%s %d %d\n", l, v, at.UnixNano())
 	}, func() { f.Close() }, nil
+}
+
+// startCPUProfile profiles the whole run into path; the returned function
+// stops the profile and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
