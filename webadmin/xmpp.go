@@ -75,8 +75,9 @@ func (s *Server) renderXMPP(w http.ResponseWriter, r *http.Request, status int, 
 		Data: xmppPageData{Account: a, View: v, Running: running}})
 }
 
-// xmppEvents streams the account (and, with ?with=, the conversation) as
-// Server-Sent Events on every change.
+// xmppEvents streams, as Server-Sent Events, the account's contacts page,
+// or with ?with= one conversation, or with ?room= one room: everything in
+// the first event, then on every change only what changed (xmppDelta).
 func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.xmppAccount(w, r)
 	if !ok {
@@ -104,37 +105,34 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	ch, stop := s.cfg.Messaging.Watch()
 	defer stop()
-	var last []byte
+	var d xmppDelta
 	for {
-		v, _ := s.xmppView(a)
-		msg := struct {
-			Account messaging.Account `json:"account"`
-			Lines   []messaging.Line  `json:"lines,omitempty"`
-			OTR     *otrView          `json:"otr,omitempty"`
-			Room    *messaging.Room   `json:"room,omitempty"`
-		}{Account: v}
-		if room != "" {
+		var ev xmppEvent
+		switch {
+		case room != "":
 			rv, _ := s.cfg.Messaging.Room(a.ID, room)
-			msg.Room = &rv
-			msg.Lines = s.cfg.Messaging.RoomConversation(r.Context(), a.ID, room)
+			ev.Room = part(&d.room, rv)
+			d.setLines(&ev, s.cfg.Messaging.RoomConversation(r.Context(), a.ID, room))
 			s.cfg.Messaging.MarkRoomRead(a.ID, room)
-		}
-		if with != "" {
-			ov := s.otrViewOf(r.Context(), a.ID, with)
-			msg.OTR = &ov
-			msg.Lines = s.cfg.Messaging.Conversation(r.Context(), a.ID, with)
-			for i := range msg.Lines {
-				msg.Lines[i].Body = shownText(msg.Lines[i].Body) // as the page shows it (text.go)
+		case with != "":
+			ev.OTR = part(&d.otr, s.otrViewOf(r.Context(), a.ID, with))
+			lines := s.cfg.Messaging.Conversation(r.Context(), a.ID, with)
+			for i := range lines {
+				lines[i].Body = shownText(lines[i].Body) // as the page shows it (text.go)
 			}
+			d.setLines(&ev, lines)
 			s.cfg.Messaging.MarkRead(a.ID, with)
+		default:
+			v, _ := s.xmppView(a)
+			d.account(&ev, v)
 		}
-		b, _ := json.Marshal(msg)
-		if string(b) != string(last) {
+		if !d.sent || !ev.empty() {
+			b, _ := json.Marshal(ev)
 			if _, err := fmt.Fprintf(w, "event: xmpp\ndata: %s\n\n", b); err != nil {
 				return
 			}
 			fl.Flush()
-			last = b
+			d.sent = true
 		}
 		select {
 		case <-r.Context().Done():

@@ -36,10 +36,12 @@ function xmppLines(lines) {
   }
 }
 
-function xmppAccount(a) {
+// xmppAccount shows the account a; only the contacts in changed are
+// redrawn, the rest of the page is checked against a's counts.
+function xmppAccount(a, changed) {
   const st = document.getElementById("xmpp-status");
   if (st) st.textContent = a.status;
-  for (const c of a.contacts || []) {
+  for (const c of changed) {
     const row = document.querySelector('#contacts tr[data-jid="' + CSS.escape(c.JID) + '"]');
     if (!row) { xmppStale(); continue; }
     row.querySelector(".presence").textContent = c.online ? "online" + (c.show ? " (" + c.show + ")" : "") : c.waiting ? "waiting for authorisation" : "offline";
@@ -103,6 +105,21 @@ function xmppRoom(r, lines) {
   }
 }
 
+// model is what the stream has said so far: the first event holds it all,
+// each later one only what changed (webadmin/xmppdelta.go).
+const model = { account: {}, contacts: new Map(), lines: [] };
+
+function xmppApply(m) {
+  if (m.account) Object.assign(model.account, m.account);
+  for (const c of m.contacts || []) model.contacts.set(c.JID, c);
+  for (const j of m.gone || []) model.contacts.delete(j);
+  if (m.lines) {
+    if (m.lines.replace) model.lines = m.lines.add || [];
+    else { model.lines.splice(0, m.lines.drop || 0); model.lines.push(...(m.lines.add || [])); }
+  }
+  if (m.room) model.room = m.room;
+}
+
 function xmppConnect() {
   const chat = document.getElementById("chat");
   const room = document.getElementById("room");
@@ -114,8 +131,10 @@ function xmppConnect() {
   const es = new EventSource(url);
   es.addEventListener("xmpp", (e) => {
     const m = JSON.parse(e.data);
-    if (room) { if (m.room) xmppRoom(m.room, m.lines); }
-    else if (chat) xmppLines(m.lines); else xmppAccount(m.account);
+    xmppApply(m);
+    if (room) { if (model.room && (m.room || m.lines)) xmppRoom(model.room, model.lines); }
+    else if (chat) { if (m.lines) xmppLines(model.lines); }
+    else xmppAccount(Object.assign({}, model.account, { contacts: [...model.contacts.values()] }), m.contacts || []);
     if (chat && m.otr && typeof otrShow === "function") otrShow(m.otr);
   });
   const form = document.getElementById("send-form");
