@@ -169,6 +169,7 @@ type HistoryFilter struct {
 	Contact   string      // "": all contacts
 	Kind      HistoryKind // "": chat and call
 	Limit     int         // 0: no limit
+	Offset    int         // skip this many of the newest first (paging)
 }
 
 // History returns matching entries, newest first, with their bodies opened.
@@ -180,7 +181,7 @@ func (s *Store) History(ctx context.Context, f HistoryFilter) ([]HistoryEntry, e
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, account_id, contact, time, direction, kind, body FROM history
 		WHERE (?1 = 0 OR account_id = ?1) AND (?2 = '' OR contact = ?2) AND (?3 = '' OR kind = ?3)
-		ORDER BY time DESC, id DESC LIMIT ?4`, f.AccountID, f.Contact, string(f.Kind), limit)
+		ORDER BY time DESC, id DESC LIMIT ?4 OFFSET ?5`, f.AccountID, f.Contact, string(f.Kind), limit, max(f.Offset, 0))
 	if err != nil {
 		return nil, sqlErr(err, "history")
 	}

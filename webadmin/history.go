@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/padlock-phone/padlock/store"
@@ -21,21 +23,33 @@ type historyRow struct {
 	Summary   string
 }
 
-// historyLimit bounds the page: the newest entries only.
+// historyLimit is one page of history; older entries are on the next
+// pages (?page=2, …), so none is out of reach.
 const historyLimit = 200
 
-// historyPage lists the newest calls and messages (opened from their
-// sealed bodies), with the purge forms on the settings page one link away.
+// historyData is one page of the history.
+type historyData struct {
+	Rows []historyRow
+	pager
+}
+
+// historyPage lists calls and messages (opened from their sealed bodies),
+// newest first, a page at a time, with the purge forms on the settings page
+// one link away.
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
-	kind := store.HistoryKind(r.URL.Query().Get("kind"))
+	q := r.URL.Query()
+	kind := store.HistoryKind(q.Get("kind"))
 	if kind != store.Call && kind != store.Chat {
 		kind = "" // both
 	}
-	entries, err := s.cfg.Store.History(r.Context(), store.HistoryFilter{Kind: kind, Limit: historyLimit})
+	pg := pageNumber(q.Get("page"))
+	entries, err := s.cfg.Store.History(r.Context(), store.HistoryFilter{Kind: kind, Limit: historyLimit + 1, Offset: (pg - 1) * historyLimit})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	older := len(entries) > historyLimit
+	entries = entries[:min(len(entries), historyLimit)]
 	accs, err := s.cfg.Store.Accounts(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -59,7 +73,53 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, historyRow{Time: e.Time.Local(), Account: names[e.AccountID], Contact: e.Contact, Name: name,
 			Direction: e.Direction, Kind: e.Kind, Summary: summarize(e)})
 	}
-	s.render(w, r, http.StatusOK, "history", page{Title: "History", Data: rows})
+	v := url.Values{}
+	if kind != "" {
+		v.Set("kind", string(kind))
+	}
+	d := historyData{Rows: rows, pager: pagerOf("/history", v, pg, older, "Newer", "Older")}
+	s.render(w, r, http.StatusOK, "history", page{Title: "History", Data: d})
+}
+
+// pager links one page of a list to its neighbours (the "pager"
+// template).
+type pager struct {
+	Page                 int
+	Prev, Next           string // links; "" at either end
+	PrevLabel, NextLabel string
+}
+
+// pagerOf is the pager of page pg of the list at path with query q; more
+// says a next page exists.
+func pagerOf(path string, q url.Values, pg int, more bool, prevLabel, nextLabel string) pager {
+	link := func(n int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("page", strconv.Itoa(n))
+		return path + "?" + v.Encode()
+	}
+	p := pager{Page: pg, PrevLabel: prevLabel, NextLabel: nextLabel}
+	if pg > 1 {
+		p.Prev = link(pg - 1)
+	}
+	if more {
+		p.Next = link(pg + 1)
+	}
+	return p
+}
+
+// maxPage bounds a page number from the URL, so an offset stays small.
+const maxPage = 10_000
+
+// pageNumber reads ?page= (1 when missing or not a page number).
+func pageNumber(v string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 1
+	}
+	return min(n, maxPage)
 }
 
 // callName is the name a call was logged with (cmd/appliance looks the

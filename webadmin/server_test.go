@@ -2,6 +2,8 @@ package webadmin
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -514,5 +516,68 @@ func TestHistoryPage(t *testing.T) {
 	}
 	if r := a.client(t).get("/history"); !strings.HasPrefix(r.Header.Get("Location"), "/login") {
 		t.Errorf("history without a session: %s", r.Status)
+	}
+}
+
+// TestHistoryPages: history longer than a page is reachable page by page,
+// newest first, every entry exactly once, and the kind filter is kept
+// across pages.
+func TestHistoryPages(t *testing.T) {
+	a := newAdmin(t)
+	c := a.client(t)
+	c.setUp()
+	ctx := context.Background()
+	id, err := a.keys.CreateAccount(ctx, store.Account{Kind: store.SIP, User: "alice", Server: "127.0.0.9", Transport: store.UDP, Enabled: true}, []byte("pw"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*historyLimit + 5
+	when := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	for i := range n {
+		e := store.HistoryEntry{AccountID: id, Contact: fmt.Sprintf("caller%03d@127.0.0.9", i), Time: when.Add(time.Duration(i) * time.Minute),
+			Direction: store.In, Kind: store.Call, Body: []byte(`{"outcome":"missed"}`)}
+		if _, err := a.st.AddHistory(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caller := regexp.MustCompile(`caller(\d{3})@`)
+	seen := map[string]int{}
+	var order []int
+	path, pages := "/history?kind=call", 0
+	for path != "" {
+		pages++
+		r := c.get(path)
+		for _, m := range caller.FindAllStringSubmatch(r.body, -1) {
+			seen[m[1]]++
+			if seen[m[1]] == 1 {
+				k, _ := strconv.Atoi(m[1])
+				order = append(order, k)
+			}
+		}
+		next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(r.body)
+		path = ""
+		if next != nil {
+			path = html.UnescapeString(next[1])
+			if !strings.Contains(path, "kind=call") {
+				t.Fatalf("next page %q drops the kind filter", path)
+			}
+		}
+		if pages > 5 {
+			t.Fatal("the pages never end")
+		}
+	}
+	if pages != 3 || len(order) != n {
+		t.Fatalf("%d pages, %d distinct entries; want 3 pages and %d", pages, len(order), n)
+	}
+	for i, k := range order {
+		if k != n-1-i {
+			t.Fatalf("entry %d is caller %03d, want %03d (newest first); %v", i, k, n-1-i, order[max(i-3, 0):min(i+5, len(order))])
+		}
+	}
+	if r := c.get("/history?page=99"); !strings.Contains(r.body, "No older entries") || !strings.Contains(r.body, `rel="prev"`) {
+		t.Error("a page past the end should say so and link back")
+	}
+	if r := c.get("/history?page=-3"); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "caller404@") {
+		t.Errorf("a bad page number should show the first page: %s", r.Status)
 	}
 }
