@@ -46,8 +46,23 @@ func (s *Server) xmppAccount(w http.ResponseWriter, r *http.Request) (store.Acco
 
 type xmppPageData struct {
 	Account store.Account
-	View    messaging.Account
+	View    messaging.Account // its Contacts: only this page's
 	Running bool
+	Pager   pager
+}
+
+// contactsPerPage is one page of the contacts table: a roster of
+// thousands is paged rather than drawn (and kept live) all at once.
+const contactsPerPage = 100
+
+// contactsPage keeps page pg of v's contacts in v, and says whether a
+// later page exists.
+func contactsPage(v *messaging.Account, pg int) (more bool) {
+	from := min((pg-1)*contactsPerPage, len(v.Contacts))
+	to := min(from+contactsPerPage, len(v.Contacts))
+	more = to < len(v.Contacts)
+	v.Contacts = v.Contacts[from:to]
+	return more
 }
 
 func (s *Server) xmppView(a store.Account) (messaging.Account, bool) {
@@ -71,8 +86,11 @@ func (s *Server) xmppPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderXMPP(w http.ResponseWriter, r *http.Request, status int, a store.Account, errMsg string) {
 	v, running := s.xmppView(a)
+	pg := pageNumber(r.URL.Query().Get("page"))
+	more := contactsPage(&v, pg)
 	s.render(w, r, status, "xmpp", page{Title: "Contacts of " + a.Address(), Error: errMsg,
-		Data: xmppPageData{Account: a, View: v, Running: running}})
+		Data: xmppPageData{Account: a, View: v, Running: running,
+			Pager: pagerOf(fmt.Sprintf("/xmpp/%d", a.ID), nil, pg, more, "Previous contacts", "More contacts")}})
 }
 
 // xmppEvents streams, as Server-Sent Events, the account's contacts page,
@@ -101,6 +119,7 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	pg := pageNumber(r.URL.Query().Get("page"))
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	ch, stop := s.cfg.Messaging.Watch()
@@ -124,6 +143,7 @@ func (s *Server) xmppEvents(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Messaging.MarkRead(a.ID, with)
 		default:
 			v, _ := s.xmppView(a)
+			contactsPage(&v, pg)
 			d.account(&ev, v)
 		}
 		if !d.sent || !ev.empty() {

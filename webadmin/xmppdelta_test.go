@@ -1,11 +1,14 @@
 package webadmin
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,4 +212,67 @@ func BenchmarkContactsEvent(b *testing.B) {
 		size = len(w)
 	}
 	b.ReportMetric(float64(size), "bytes/event")
+}
+
+// TestContactsPaged: 1000 contacts are drawn 100 a page, every contact on
+// exactly one page, with links between the pages.
+func TestContactsPaged(t *testing.T) {
+	pages, err := parsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := roster(1000)
+	seen := map[string]int{}
+	for pg := 1; pg <= 11; pg++ {
+		v := a
+		more := contactsPage(&v, pg)
+		if want := pg < 10; more != want {
+			t.Errorf("page %d: more %v, want %v", pg, more, want)
+		}
+		var buf bytes.Buffer
+		d := xmppPageData{View: v, Running: true, Pager: pagerOf("/xmpp/1", nil, pg, more, "Previous contacts", "More contacts")}
+		if err := pages["xmpp"].ExecuteTemplate(&buf, "layout", page{Title: "Contacts", Data: d}); err != nil {
+			t.Fatal(err)
+		}
+		rows := strings.Count(buf.String(), "<tr data-jid=")
+		if want := min(max(1000-(pg-1)*contactsPerPage, 0), contactsPerPage); rows != want {
+			t.Errorf("page %d: %d rows, want %d", pg, rows, want)
+		}
+		for _, c := range v.Contacts {
+			seen[c.JID]++
+		}
+		if more && !strings.Contains(buf.String(), `href="/xmpp/1?page=`+strconv.Itoa(pg+1)+`" rel="next"`) {
+			t.Errorf("page %d has no link to the next", pg)
+		}
+	}
+	if len(seen) != 1000 {
+		t.Errorf("%d contacts over the pages, want 1000", len(seen))
+	}
+	for j, n := range seen {
+		if n != 1 {
+			t.Errorf("%s on %d pages", j, n)
+		}
+	}
+}
+
+// BenchmarkContactsPage is the contacts page of an account with 1000
+// contacts: time and bytes to draw its first page (docs/BENCHMARKS.md).
+func BenchmarkContactsPage(b *testing.B) {
+	pages, err := parsePages()
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := roster(1000)
+	var size int
+	for b.Loop() {
+		v := a
+		more := contactsPage(&v, 1)
+		var buf bytes.Buffer
+		d := xmppPageData{View: v, Running: true, Pager: pagerOf("/xmpp/1", nil, 1, more, "Previous contacts", "More contacts")}
+		if err := pages["xmpp"].ExecuteTemplate(&buf, "layout", page{Title: "Contacts", Data: d}); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/page")
 }

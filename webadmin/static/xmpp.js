@@ -74,7 +74,8 @@ function xmppStale() {
   const f = document.activeElement;
   if (reloading || (f && (f.tagName === "INPUT" || f.tagName === "TEXTAREA") && f.value)) return;
   reloading = true;
-  window.location.replace(window.location.pathname);
+  const pg = new URLSearchParams(window.location.search).get("page"); // the same page of contacts
+  window.location.replace(window.location.pathname + (pg ? "?page=" + encodeURIComponent(pg) : ""));
 }
 
 // xmppRoom shows a room's occupants, state and messages (with nicknames).
@@ -128,6 +129,7 @@ function xmppConnect() {
   let url = "/xmpp/" + page.dataset.account + "/events";
   if (chat) url += "?with=" + encodeURIComponent(chat.dataset.with);
   if (room) url += "?room=" + encodeURIComponent(room.dataset.room);
+  if (!chat && !room && page.dataset.page) url += "?page=" + encodeURIComponent(page.dataset.page);
   const es = new EventSource(url);
   es.addEventListener("xmpp", (e) => {
     const m = JSON.parse(e.data);
