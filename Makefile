@@ -6,7 +6,7 @@ HTTPS   ?= 127.0.0.1:8443
 PKGS    := $(shell grep -v '^\#' deps.txt | tr '\n' ' ')
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test deps lint tidy-check bench fuzz build screenshots
+.PHONY: run test deps lint tidy-check bench fuzz build screenshots perf
 
 # build says what it is doing: the first build downloads the modules and
 # compiles SQLite and the codecs (minutes on 2 cores); -v lists each package
@@ -51,7 +51,18 @@ screenshots:
 	PADLOCK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestEveryPageLooksRight' ./cmd/appliance
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /tests/perf)
+
+# perf measures Padlock beside linphonec on this machine (issue 19): one
+# run of tests/perf's BenchmarkSideBySide (the idle phone, then a ZRTP call
+# Padlock -> linphonec and the same call between two linphonecs, a minute
+# each) in a private network namespace with only loopback. It prints a
+# table for docs/BENCHMARKS.md. PERFFLAGS passes more, e.g.
+# PERFFLAGS='-perf.call 30s -perf.profile /tmp/prof'. About 3 minutes.
+PERFFLAGS ?=
+perf: build
+	$(GO) test -c -o bin/perf.test ./tests/perf
+	unshare --net --map-root-user sh -c 'ip link set lo up && PADLOCK_APPLIANCE=$(CURDIR)/bin/appliance bin/perf.test -test.run "^$$" -test.bench . -test.benchtime 1x -test.v $(PERFFLAGS)'
 
 # fuzz runs every fuzz target for FUZZTIME (make test: 2 s each, so every
 # parser meets fresh random input in CI; longer runs by hand).

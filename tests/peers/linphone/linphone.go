@@ -378,6 +378,14 @@ func (p *Phone) Play(t testing.TB, wav string) { p.Send(t, "play "+wav) }
 // Record makes linphonec write what it hears to wav.
 func (p *Phone) Record(t testing.TB, wav string) { p.Send(t, "record "+wav) }
 
+// PID is linphonec's process ID (0 once stopped), for measuring it.
+func (p *Phone) PID() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Console is everything linphonec printed so far.
 func (p *Phone) Console() string {
 	p.mu.Lock()
