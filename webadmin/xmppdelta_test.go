@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/messaging"
-	"github.com/padlock-phone/padlock/protocols/xmpp"
 )
 
 // roster is an account with n contacts, as a large roster looks.
@@ -21,9 +20,10 @@ func roster(n int) messaging.Account {
 	a := messaging.Account{ID: 1, Address: "alice@example.org", Status: "connected", Connected: true,
 		Groups: []string{"Friends", "Work"}, Strangers: map[string]int{}}
 	for i := range n {
-		a.Contacts = append(a.Contacts, messaging.Contact{Contact: xmpp.Contact{
-			JID: fmt.Sprintf("contact%04d@example.org", i), Name: fmt.Sprintf("Contact %d", i),
-			Groups: []string{"Work"}, Subscription: "both"}, Online: i%3 == 0})
+		c := messaging.Contact{Online: i%3 == 0}
+		c.JID, c.Name = fmt.Sprintf("contact%04d@example.org", i), fmt.Sprintf("Contact %d", i)
+		c.Groups, c.Subscription = []string{"Work"}, "both"
+		a.Contacts = append(a.Contacts, c)
 	}
 	return a
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"go.uber.org/goleak"
 
 	"github.com/padlock-phone/padlock/crypto/vault"
@@ -23,24 +24,6 @@ import (
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 )
-
-// syncBuffer is a log sink the appliance's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func init() { vaultParams = vault.TestParams } // fast unlocks in tests
 
@@ -51,7 +34,7 @@ type app struct {
 	data   string
 	admin  *admin.Client // the web admin session
 	client *http.Client  // admin's: trusts the device certificate, keeps cookies
-	logs   *syncBuffer
+	logs   *output.Buffer
 	audio  string // -audio; null when empty
 	sip    string // -sip; 127.0.0.1:0 when empty
 	stop   func() error
@@ -61,7 +44,7 @@ type app struct {
 // ports with the simulated board, and stops it when the test ends.
 func startAppliance(t *testing.T) *app {
 	t.Helper()
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}}
 	return a.start(t)
 }
 
@@ -309,7 +292,7 @@ func TestSIGTERM(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
-		logs := &syncBuffer{}
+		logs := &output.Buffer{}
 		cmd := exec.Command(bin, "-data", t.TempDir(), "-board", "sim", "-audio", "null", "-http", "127.0.0.1:0", "-https", "127.0.0.1:0")
 		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {
@@ -345,7 +328,7 @@ func TestSIGTERM(t *testing.T) {
 // file audio device's out.wav), and answering stops it.
 func TestRingToneInTheHeadset(t *testing.T) {
 	ear := t.TempDir()
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	a.start(t)
 	csrf := a.setUp(t)
 	a.do(t, "POST", "/call/dial", url.Values{"target": {"ringback"}}, csrf)

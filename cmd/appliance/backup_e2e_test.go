@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/internal/fingerprint"
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/tests/peers/mcabber"
 	"github.com/padlock-phone/padlock/tests/peers/prosody"
 )
@@ -146,7 +147,7 @@ func TestBackupToNewPhone(t *testing.T) {
 	// 4. A fresh phone: first-run setup, then the restore.
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 20)
-	neu := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	neu := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	neu.start(t)
 	csrf := neu.setUp(t)
 	if r, b := neu.upload(t, "/maintenance/restore", url.Values{"passphrase": {pass + "x"}}, []byte(file), csrf); r.StatusCode != http.StatusBadRequest || !strings.Contains(b, "passphrase is wrong") {

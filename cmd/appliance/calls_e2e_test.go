@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	_ "modernc.org/sqlite"
 
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
@@ -58,7 +59,7 @@ func newClearDesk(t *testing.T, o clearOpts) *clearDesk {
 		AutoAnswer: !o.ring, Codecs: o.codecs, MediaEncryption: "zrtp", Mandatory: true})
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 440, 30) // Padlock's microphone
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	a.start(t)
 	csrf := a.setUp(t)
 	t.Cleanup(func() {
@@ -396,7 +397,7 @@ func TestRequireEncryptionBlocksClear(t *testing.T) {
 	r := zrtpDroppingRelay(t, bob.SIPPort)
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 440, 30)
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	a.start(t)
 	csrf := a.setUp(t)
 	t.Cleanup(func() {

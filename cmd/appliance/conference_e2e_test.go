@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/admin"
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"
+	"strconv"
 )
 
 // selfFloor is the most of a participant's own tone allowed in what it
@@ -40,7 +43,7 @@ func TestConferenceWithTwoLinphones(t *testing.T) {
 		AutoAnswer: true, MediaEncryption: "zrtp", Mandatory: true, Codecs: []string{"G722/8000"}})
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 1000, 60) // Padlock's microphone
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	a.start(t)
 	csrf := a.setUp(t)
 	t.Cleanup(func() {
@@ -54,17 +57,7 @@ func TestConferenceWithTwoLinphones(t *testing.T) {
 			t.Fatalf("POST %s: %s %s", path, r.Status, body)
 		}
 	}
-	_, port, _ := strings.Cut(kam.Addr, ":")
-	post("/accounts", url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {port}, "transport": {"udp"},
-		"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}})
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, body := a.do(t, "GET", "/accounts", nil, ""); strings.Contains(body, `data-status="registered"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("alice never registered")
-		}
-	}
+	a.addSIPAccount(t, csrf, kam.Addr)
 
 	// Carol calls; Padlock answers; her leg is secured with her SAS.
 	cmark := carol.Mark()
@@ -172,7 +165,7 @@ func TestConferenceLegWithoutZRTP(t *testing.T) {
 	relay := zrtpDroppingRelayAt(t, net.IPv4(127, 0, 0, 2), dave.SIPPort)
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 1000, 60)
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	a.start(t)
 	csrf := a.setUp(t)
 	t.Cleanup(func() {
@@ -188,17 +181,10 @@ func TestConferenceLegWithoutZRTP(t *testing.T) {
 	}
 	for _, srv := range []string{kam.Addr, relay.Addr} {
 		host, port, _ := strings.Cut(srv, ":")
-		post("/accounts", url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {host}, "port": {port}, "transport": {"udp"},
-			"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}})
+		n, _ := strconv.Atoi(port)
+		a.admin.AddSIPAccount(t, csrf, admin.SIPAccount{User: "alice", Password: "alice-pw", Server: host, Port: n})
 	}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, body := a.do(t, "GET", "/accounts", nil, ""); strings.Count(body, `data-status="registered"`) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the two accounts never registered")
-		}
-	}
+	a.admin.WaitRegisteredN(t, 2)
 
 	cmark := carol.Mark()
 	carol.Send(t, "call sip:alice@127.0.0.1")

@@ -15,6 +15,7 @@ import (
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/crypto/vault"
 	"github.com/padlock-phone/padlock/internal/fingerprint"
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
@@ -169,7 +170,7 @@ func TestJingleCallsThroughTheBrain(t *testing.T) {
 	srv.Register(t, "carol", "carol-pass-0a9d")
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 30) // the appliance's microphone
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	a.start(t)
 	csrf := a.setUp(t)
 	t.Cleanup(func() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/prompts"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
@@ -30,7 +31,7 @@ func TestCallWaitingAndTransfer(t *testing.T) {
 		AutoAnswer: true, MediaEncryption: "zrtp", Mandatory: true})
 	ear := t.TempDir()
 	writeSilence(t, filepath.Join(ear, "in.wav"), 8000, 60) // a quiet microphone: the beep is all there is to hear
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear}
 	a.start(t)
 	csrf := a.setUp(t)
 	t.Cleanup(func() {
@@ -45,17 +46,7 @@ func TestCallWaitingAndTransfer(t *testing.T) {
 		}
 	}
 	press := func(button string) { post("/panel/press", url.Values{"button": {button}}) }
-	_, port, _ := strings.Cut(kam.Addr, ":")
-	post("/accounts", url.Values{"kind": {"sip"}, "user": {"alice"}, "server": {"127.0.0.1"}, "port": {port}, "transport": {"udp"},
-		"enabled": {"on"}, "password": {"alice-pw"}, "save_password": {"on"}})
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, body := a.do(t, "GET", "/accounts", nil, ""); strings.Contains(body, `data-status="registered"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("alice never registered")
-		}
-	}
+	a.addSIPAccount(t, csrf, kam.Addr)
 
 	cmark := carol.Mark()
 	carol.Send(t, "call sip:alice@127.0.0.1")

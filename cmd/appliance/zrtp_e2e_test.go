@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/prompts"
@@ -42,7 +43,7 @@ func newDeskOn(t *testing.T, sipAddr string) *desk {
 		AutoAnswer: true, MediaEncryption: "zrtp", Mandatory: true})
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 20) // Padlock's microphone
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear, sip: sipAddr}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear, sip: sipAddr}
 	a.start(t)
 	csrf := a.setUp(t)
 

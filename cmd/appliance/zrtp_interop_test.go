@@ -18,6 +18,7 @@ import (
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/internal/testkit/admin"
 	"github.com/padlock-phone/padlock/internal/testkit/capture"
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
@@ -54,7 +55,7 @@ func newBenchOn(t *testing.T, host string) *bench {
 	kam := kamailio.Start(t, users...)
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 5)
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: net.JoinHostPort(host, "0")}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear + ",loop", sip: net.JoinHostPort(host, "0")}
 	a.start(t)
 	csrf := a.setUp(t)
 	a.addSIPAccount(t, csrf, kam.Addr)
@@ -705,7 +706,7 @@ func newPeerAccountApp(t *testing.T, port int) *bench {
 	t.Helper()
 	ear := t.TempDir()
 	writeTone(t, filepath.Join(ear, "in.wav"), 700, 5)
-	a := &app{data: t.TempDir(), logs: &syncBuffer{}, audio: "file:" + ear + ",loop", sip: "127.0.0.1:0"}
+	a := &app{data: t.TempDir(), logs: &output.Buffer{}, audio: "file:" + ear + ",loop", sip: "127.0.0.1:0"}
 	a.start(t)
 	csrf := a.setUp(t)
 	a.admin.AddSIPAccount(t, csrf, admin.SIPAccount{User: "alice", Password: "unused", Server: "127.0.0.1", Port: port})

@@ -1,6 +1,7 @@
 // Package fingerprint writes and reads SHA-256 certificate fingerprints the
 // one way Padlock shows them everywhere (the web admin's own certificate,
-// pinned XMPP server certificates): colon-separated upper case hex pairs,
+// pinned XMPP server certificates, DTLS-SRTP certificates in Jingle calls):
+// colon-separated upper case hex pairs,
 // as browsers and openssl show them.
 package fingerprint
 

@@ -35,9 +35,10 @@ type room struct {
 var rooms = []room{
 	{"call", nil, "the plain vocabulary drivers use to tell the brain about calls"},
 	{"phone", []string{"call", "hw"}, "the brain: state, policy and lamps; its outside world is the interfaces it declares"},
+	{"hw/rig", []string{"hw/...", "media/tone"}, "the hardware-in-the-loop scenario: a rig hears a phone's audio with the one tone detector"},
 	{"hw/...", []string{"hw/..."}, "buttons and lamps; drivers implement the brain's Board without importing it"},
 	{"crypto/...", []string{"own"}, "sans-I/O engines checked with vectors: they import nothing of ours"},
-	{"media/...", []string{"media/...", "call", "crypto/...", "store"}, "the real-time path; store only for the sealed ZRTP cache; never a signalling protocol"},
+	{"media/...", []string{"media/...", "call", "crypto/...", "store", "internal/fingerprint"}, "the real-time path; store only for the sealed ZRTP cache; never a signalling protocol"},
 	{"protocols/...", []string{"protocols/...", "call", "media/...", "crypto/...", "store/...", "internal/fingerprint"}, "signalling drivers; they report call events and never import the brain"},
 	{"messaging", []string{"protocols/xmpp", "crypto/...", "store/...", "call", "internal/fingerprint"}, "the XMPP accounts as the web admin sees them"},
 	{"keyring", []string{"crypto/...", "store/..."}, "the master password at run time"},
@@ -46,8 +47,23 @@ var rooms = []room{
 	{"image/...", []string{"image/..."}, "the image builder"},
 	{"cmd/...", []string{"*"}, "wiring: cmd imports everything"},
 	{"tests/...", []string{"*"}, "peers, browser and image e2e support; test code only"},
-	{"internal/fingerprint", nil, "one way to show and read a certificate's SHA-256 fingerprint, for the web admin and XMPP"},
+	{"internal/fingerprint", nil, "one way to show and read a certificate's SHA-256 fingerprint, for the web admin, XMPP and DTLS-SRTP"},
 	{"internal/...", []string{"*"}, "test support shared by the tests (testkit) and this rule test"},
+}
+
+// outside are the modules from outside this repository (beyond Go's
+// standard library) a room's non-test files may import; a room not listed
+// may import any module go.mod names. The brain and the call vocabulary
+// stay plain Go, so they run, and are read, anywhere.
+var outside = []struct {
+	room string
+	may  []string // import path prefixes
+	why  string
+}{
+	{"call", nil, "the call vocabulary is plain Go"},
+	{"phone", nil, "the brain is plain Go: its world is the interfaces it declares"},
+	{"crypto/...", []string{"golang.org/x/crypto/"}, "crypto builds on the standard library and x/crypto only"},
+	{"hw/...", []string{"periph.io/", "github.com/jonboulle/clockwork", "golang.org/x/sys/"}, "buttons and lamps through periph.io (and the GPIO uAPI itself, for the rig)"},
 }
 
 // testOnly are subtrees that only tests may import.
@@ -117,11 +133,12 @@ func roomOf(pkg string) (room, bool) {
 }
 
 type imp struct {
-	file   string // relative to the module root
-	pkg    string // importing package, relative to the module
-	path   string // imported package, relative to the module
-	isTest bool
-	line   int
+	file    string // relative to the module root
+	pkg     string // importing package, relative to the module
+	path    string // imported package, relative to the module (outside: its full path)
+	isTest  bool
+	line    int
+	outside bool // a module from outside this repository
 }
 
 // scan reads the imports of ours of every .go file under root.
@@ -157,6 +174,10 @@ func scan(t *testing.T, root string) []imp {
 		for _, s := range f.Imports {
 			ip, _ := strconv.Unquote(s.Path.Value)
 			if !strings.HasPrefix(ip, module+"/") {
+				if first, _, _ := strings.Cut(ip, "/"); strings.Contains(first, ".") {
+					out = append(out, imp{file: rel, pkg: path.Dir(rel), path: ip, outside: true,
+						isTest: strings.HasSuffix(name, "_test.go"), line: fset.Position(s.Pos()).Line})
+				}
 				continue
 			}
 			out = append(out, imp{
@@ -195,6 +216,12 @@ func violations(imps []imp) []string {
 	var bad []string
 	for _, i := range imps {
 		at := i.file + ":" + strconv.Itoa(i.line)
+		if i.outside {
+			if why, ok := outsideBanned(i); ok {
+				bad = append(bad, at+": "+i.pkg+" may not import "+i.path+" ("+why+")")
+			}
+			continue
+		}
 		r, ok := roomOf(i.pkg)
 		if !ok {
 			bad = append(bad, at+": package "+i.pkg+" belongs to no room: give it one in internal/house and docs/ARCHITECTURE.md")
@@ -235,6 +262,26 @@ func violations(imps []imp) []string {
 	return bad
 }
 
+// outsideBanned reports why a non-test file may not import a module from
+// outside, if it may not.
+func outsideBanned(i imp) (string, bool) {
+	if i.isTest {
+		return "", false
+	}
+	for _, o := range outside {
+		if !within(i.pkg, o.room) {
+			continue
+		}
+		for _, p := range o.may {
+			if strings.HasPrefix(i.path, p) || i.path == strings.TrimSuffix(p, "/") {
+				return "", false
+			}
+		}
+		return o.room + ": " + o.why, true
+	}
+	return "", false
+}
+
 // TestHouseRules fails naming every file and import that breaks a rule.
 func TestHouseRules(t *testing.T) {
 	imps := scan(t, moduleRoot(t))
@@ -272,6 +319,13 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"a test imports the test kit", imp{file: "media/rtp/x_test.go", pkg: "media/rtp", path: "internal/testkit", isTest: true}, false},
 		{"a new top-level folder", imp{file: "gadgets/x.go", pkg: "gadgets", path: "call"}, true},
 		{"cmd imports everything", imp{file: "cmd/appliance/x.go", pkg: "cmd/appliance", path: "protocols/sip"}, false},
+		{"the brain imports a module", imp{file: "phone/x.go", pkg: "phone", path: "golang.org/x/crypto/argon2", outside: true}, true},
+		{"the brain's test imports a module", imp{file: "phone/x_test.go", pkg: "phone", path: "go.uber.org/goleak", outside: true, isTest: true}, false},
+		{"crypto imports x/crypto", imp{file: "crypto/vault/x.go", pkg: "crypto/vault", path: "golang.org/x/crypto/argon2", outside: true}, false},
+		{"crypto imports sqlite", imp{file: "crypto/vault/x.go", pkg: "crypto/vault", path: "modernc.org/sqlite", outside: true}, true},
+		{"hw imports periph", imp{file: "hw/gpio/x.go", pkg: "hw/gpio", path: "periph.io/x/conn/v3/gpio", outside: true}, false},
+		{"the rig hears with the tone detector", imp{file: "hw/rig/x.go", pkg: "hw/rig", path: "media/tone"}, false},
+		{"media imports pion", imp{file: "media/rtp/x.go", pkg: "media/rtp", path: "github.com/pion/srtp/v3", outside: true}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := violations([]imp{tt.imp})

@@ -11,7 +11,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
@@ -26,6 +25,7 @@ import (
 	"github.com/pion/dtls/v4"
 	"github.com/pion/dtls/v4/pkg/protocol"
 
+	"github.com/padlock-phone/padlock/internal/fingerprint"
 	"github.com/padlock-phone/padlock/media/rtp"
 )
 
@@ -63,21 +63,8 @@ func NewIdentity() (Identity, error) {
 	}
 	return Identity{
 		Cert:        tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
-		Fingerprint: Fingerprint(der),
+		Fingerprint: fingerprint.OfDER(der),
 	}, nil
-}
-
-// Fingerprint is the sha-256 fingerprint of a DER certificate.
-func Fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	var b strings.Builder
-	for i, x := range sum {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		fmt.Fprintf(&b, "%02X", x)
-	}
-	return b.String()
 }
 
 // ErrFingerprint is why a call ends when the peer's certificate is not the
@@ -102,7 +89,7 @@ func Handshake(ctx context.Context, conn net.PacketConn, remote net.Addr, id Ide
 		if len(raw) == 0 {
 			return ErrFingerprint
 		}
-		if subtle.ConstantTimeCompare([]byte(Fingerprint(raw[0])), []byte(want)) != 1 {
+		if subtle.ConstantTimeCompare([]byte(fingerprint.OfDER(raw[0])), []byte(want)) != 1 {
 			return ErrFingerprint
 		}
 		return nil
@@ -188,7 +175,7 @@ func export(c *dtls.Conn, client bool) (Result, error) {
 	}
 	res := Result{Keys: k}
 	if len(st.PeerCertificates) > 0 {
-		res.PeerFingerprint = Fingerprint(st.PeerCertificates[0])
+		res.PeerFingerprint = fingerprint.OfDER(st.PeerCertificates[0])
 	}
 	return res, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/padlock-phone/padlock/call"
 	"github.com/padlock-phone/padlock/crypto/vault"
+	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/media/audio"
 	"github.com/padlock-phone/padlock/media/callmedia"
 	"github.com/padlock-phone/padlock/media/headset"
@@ -173,7 +174,7 @@ func toneLevel(t testing.TB, p *phone, freq float64) float64 {
 	for time.Now().Before(deadline) {
 		pcm, rate, err := audio.ReadWAV(filepath.Join(p.dir, "out.wav"))
 		if err == nil && len(pcm) > 2*rate {
-			level, heard = goertzel(pcm[len(pcm)-rate:], rate, freq), true
+			level, heard = tone.Level(pcm[len(pcm)-rate:], rate, freq), true
 			if level >= 0.2 { // what the callers ask for
 				return level
 			}
@@ -184,17 +185,6 @@ func toneLevel(t testing.TB, p *phone, freq float64) float64 {
 		t.Fatalf("%s heard nothing", p.name)
 	}
 	return level
-}
-
-func goertzel(pcm []int16, rate int, freq float64) float64 {
-	w := 2 * math.Pi * freq / float64(rate)
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s := float64(x)/32768 + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	return 2 * math.Sqrt(s1*s1+s2*s2-c*s1*s2) / float64(len(pcm))
 }
 
 // TestPadlockToPadlock: two Padlocks on prosody. Alice calls Bob; both

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/padlock-phone/padlock/image"
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/internal/testkit/ports"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/webadmin"
@@ -161,28 +162,11 @@ func freePort(t testing.TB) int {
 type device struct {
 	web, gokrazy string // base URLs on the host
 	boots        chan int
-	serial       *lockedBuffer
+	serial       *output.Buffer
 	exited       chan struct{} // closed when QEMU's runner returns, with runErr
 	runErr       error
 	wav          string // the emulated USB headset's playback
 	stop         func() // ends QEMU (also done when the test ends)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // boot starts QEMU on img; the returned device stops when the test ends.
@@ -211,7 +195,7 @@ func start(t testing.TB, img string) *device {
 		web:     fmt.Sprintf("https://127.0.0.1:%d", https),
 		gokrazy: fmt.Sprintf("http://127.0.0.1:%d", gk),
 		boots:   make(chan int, 8),
-		serial:  &lockedBuffer{},
+		serial:  &output.Buffer{},
 		exited:  make(chan struct{}),
 	}
 	d.wav = filepath.Join(t.TempDir(), "headset.wav")

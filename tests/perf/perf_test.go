@@ -17,12 +17,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/padlock-phone/padlock/internal/testkit/admin"
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/internal/testkit/tone"
 	"github.com/padlock-phone/padlock/tests/peers/kamailio"
 	"github.com/padlock-phone/padlock/tests/peers/linphone"
@@ -42,30 +42,12 @@ const password = "correct pony staple battery"
 type appliance struct {
 	cmd   *exec.Cmd
 	admin *admin.Client
-	logs  *lockedBuffer
+	logs  *output.Buffer
 	data  string
 	ear   string
 }
 
 // lockedBuffer is the appliance's log, written by its process and read
-// by the benchmark.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // binary is the appliance to measure: $PADLOCK_APPLIANCE (make perf
 // builds it outside the namespace), else built here.
 func binary(b *testing.B) string {
@@ -86,7 +68,7 @@ var webLine = regexp.MustCompile(`web=(https://\S+)`)
 // its web admin listens.
 func start(b *testing.B, bin, data, ear string) *appliance {
 	b.Helper()
-	a := &appliance{logs: &lockedBuffer{}, data: data, ear: ear}
+	a := &appliance{logs: &output.Buffer{}, data: data, ear: ear}
 	args := []string{"-data", data, "-board", "sim", "-audio", "file:" + ear + ",loop",
 		"-http", "127.0.0.1:0", "-https", "127.0.0.1:0", "-sip", "127.0.0.1:0"}
 	if *profile != "" {

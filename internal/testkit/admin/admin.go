@@ -163,14 +163,26 @@ func (c *Client) AddSIPAccount(t testing.TB, csrf string, a SIPAccount) {
 // registered (within 15 s).
 func (c *Client) WaitRegistered(t testing.TB, user string) {
 	t.Helper()
+	c.waitRegistered(t, 1, user)
+}
+
+// WaitRegisteredN waits until the accounts page shows n accounts
+// registered (within 15 s).
+func (c *Client) WaitRegisteredN(t testing.TB, n int) {
+	t.Helper()
+	c.waitRegistered(t, n, strconv.Itoa(n)+" accounts")
+}
+
+func (c *Client) waitRegistered(t testing.TB, n int, who string) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		_, body := c.Do(t, http.MethodGet, "/accounts", nil, "")
-		if strings.Contains(body, `data-status="registered"`) {
+		if strings.Count(body, `data-status="registered"`) >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s never registered; accounts page:\n%s\n%s", user, body, c.logs())
+			t.Fatalf("%s never registered; accounts page:\n%s\n%s", who, body, c.logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

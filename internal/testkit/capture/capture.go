@@ -8,7 +8,6 @@
 package capture
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -16,10 +15,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/padlock-phone/padlock/internal/testkit/output"
 	"github.com/padlock-phone/padlock/internal/testkit/ports"
 )
 
@@ -29,8 +28,8 @@ type Capture struct {
 	file   string
 	probe  *net.UDPAddr
 	sender *net.UDPConn
-	stdout lockedBuffer // one summary line per packet seen
-	stderr lockedBuffer
+	stdout output.Buffer // one summary line per packet seen
+	stderr output.Buffer
 }
 
 // Start runs tshark on lo with the capture filter (BPF, e.g. "udp port
@@ -119,22 +118,4 @@ func (c *Capture) Payloads(t testing.TB, display string) [][]byte {
 		ps = append(ps, p)
 	}
 	return ps
-}
-
-// lockedBuffer is a bytes.Buffer safe for tshark's writer and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
