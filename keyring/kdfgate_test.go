@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestKDFGateOneAtATime: however many ask at once, one KDF runs, KDFQueue
@@ -58,5 +59,47 @@ func TestKDFGateOneAtATime(t *testing.T) {
 	}
 	if ran.Load() != 1+KDFQueue || busy.Load() != callers-1-KDFQueue {
 		t.Errorf("ran %d, refused %d; want %d and %d", ran.Load(), busy.Load(), 1+KDFQueue, callers-1-KDFQueue)
+	}
+}
+
+// TestDeriveOtherSharesTheGate: a backup's argon2id waits in the same one
+// queue as the master password's, so while backups fill it a login is
+// refused at once (ErrBusy) instead of running beside them.
+func TestDeriveOtherSharesTheGate(t *testing.T) {
+	k, _, _, err := open(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Setup([]byte("correct pony staple battery")); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	started := make(chan struct{}, 1+KDFQueue)
+	done := make(chan error, 1+KDFQueue)
+	for range 1 + KDFQueue {
+		go func() {
+			done <- k.DeriveOther(func() error { started <- struct{}{}; <-release; return nil })
+		}()
+	}
+	<-started // one runs; the others wait behind it
+	for deadline := time.Now().Add(10 * time.Second); len(k.kdf.admitted) < cap(k.kdf.admitted); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue never filled: %d of %d", len(k.kdf.admitted), cap(k.kdf.admitted))
+		}
+	}
+	if err := k.DeriveOther(func() error { return nil }); !errors.Is(err, ErrBusy) {
+		t.Errorf("another backup while the queue is full: %v, want ErrBusy", err)
+	}
+	if err := k.Unlock([]byte("correct pony staple battery")); !errors.Is(err, ErrBusy) {
+		t.Errorf("a login while backups fill the queue: %v, want ErrBusy", err)
+	}
+	close(release)
+	for range 1 + KDFQueue {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if err := k.Unlock([]byte("correct pony staple battery")); err != nil {
+		t.Errorf("a login once the backups are done: %v", err)
 	}
 }

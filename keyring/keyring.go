@@ -127,6 +127,11 @@ func (k *Keyring) CheckPassword(password []byte) error {
 	return k.kdf.do(func() error { return v.Unlock(password) })
 }
 
+// DeriveOther runs f, an argon2id of some other secret (a backup's
+// passphrase), under the same one-at-a-time gate as the master password:
+// every KDF on the device waits in one short queue. ErrBusy if it is full.
+func (k *Keyring) DeriveOther(f func() error) error { return k.kdf.do(f) }
+
 // Lock forgets the data key and every password held in memory.
 func (k *Keyring) Lock() {
 	k.mu.Lock()

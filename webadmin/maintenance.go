@@ -78,7 +78,15 @@ func (s *Server) backupExport(w http.ResponseWriter, r *http.Request) {
 	if params.Time == 0 {
 		params = defaultBackupParams
 	}
-	file, err := backup.Export(sn, []byte(pass), params, s.cfg.Now())
+	var file []byte
+	err = s.cfg.Keyring.DeriveOther(func() (err error) {
+		file, err = backup.Export(sn, []byte(pass), params, s.cfg.Now())
+		return err
+	})
+	if errors.Is(err, keyring.ErrBusy) {
+		s.kdfBusy(w, r)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -108,7 +116,15 @@ func (s *Server) backupRestore(w http.ResponseWriter, r *http.Request) {
 		s.renderMaintenance(w, r, http.StatusBadRequest, "Nothing restored: the upload broke off.")
 		return
 	}
-	sn, err := backup.Open(b, []byte(r.PostFormValue("passphrase")))
+	var sn store.Snapshot
+	err = s.cfg.Keyring.DeriveOther(func() (err error) {
+		sn, err = backup.Open(b, []byte(r.PostFormValue("passphrase")))
+		return err
+	})
+	if errors.Is(err, keyring.ErrBusy) {
+		s.kdfBusy(w, r)
+		return
+	}
 	if err != nil {
 		s.renderMaintenance(w, r, http.StatusBadRequest, "Nothing restored: "+backupWords(err))
 		return
@@ -233,4 +249,11 @@ func (s *Server) factoryReset(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Keyring.Lock()
 	s.cfg.FactoryReset()
 	s.render(w, r, http.StatusOK, "reset", page{Title: "Factory reset"})
+}
+
+// kdfBusy answers a backup or restore refused because other password
+// checks fill the device's one KDF queue (keyring.DeriveOther).
+func (s *Server) kdfBusy(w http.ResponseWriter, r *http.Request) {
+	msg := slowDownMessage(w, busyRetry, keyring.ErrBusy)
+	s.renderMaintenance(w, r, http.StatusTooManyRequests, "Nothing done: "+msg)
 }
